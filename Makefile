@@ -1,0 +1,52 @@
+# gridgov — every target installs what it needs; nothing is assumed to be on the machine but Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCALE  ?= 0.02
+SEED   ?= 7
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+CHROMIUM := /usr/bin/chromium
+export PYTHONPATH := src
+
+.PHONY: demo test test-sqlite test-pg lint bench install browser messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) messages
+
+# Translations are compiled at install time (.mo files are build output, not sources).
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+	@cd src/gridgov && ../../$(BIN)/django-admin compilemessages --settings=gridgov.settings -v 0
+
+# Debian's Chromium drives the end-to-end tests (Playwright cannot download browsers here).
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+demo: install
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py generate_city --scale $(SCALE) --seed $(SEED) --if-empty
+	$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)/
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+bench: install
+	$(BIN)/python bench/rollup.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

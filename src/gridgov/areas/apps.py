@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AreasConfig(AppConfig):
+    name = "gridgov.areas"
+    verbose_name = _("区域与网格")
+
+    def ready(self) -> None:
+        from . import indicators  # noqa: F401

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleConfig(AppConfig):
+    name = "gridgov.people"
+    verbose_name = _("居民与户")
+
+    def ready(self) -> None:
+        from . import indicators  # noqa: F401

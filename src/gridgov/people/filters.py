@@ -1,0 +1,43 @@
+"""One FilterSet serves the resident list page and the API."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.core.filters import AreaSubtreeFilterSet
+
+from . import queries
+from .models import Household, Relation, Resident, Sex, Tag
+
+
+class ResidentFilter(AreaSubtreeFilterSet):
+    q = django_filters.CharFilter(label=_("搜索"), method="filter_q", help_text=_("姓名、拼音、首字母、身份证号后几位"))
+    tag = django_filters.ModelMultipleChoiceFilter(
+        label=_("标签"), field_name="tags", to_field_name="code", queryset=Tag.objects.all(), conjoined=True
+    )
+    sex = django_filters.ChoiceFilter(label=_("性别"), choices=Sex.choices)
+    relation = django_filters.ChoiceFilter(label=_("与户主关系"), choices=Relation.choices)
+    min_age = django_filters.NumberFilter(label=_("最小年龄"), method="filter_min_age")
+    max_age = django_filters.NumberFilter(label=_("最大年龄"), method="filter_max_age")
+    household = django_filters.NumberFilter(label=_("户"), field_name="household_id")
+
+    class Meta:
+        model = Resident
+        fields = ["q", "area", "tag", "sex", "relation", "min_age", "max_age", "household"]
+
+    def filter_q(self, qs, name, value):
+        return queries.search_residents(qs, value)
+
+    def filter_min_age(self, qs, name, value):
+        return queries.filter_age(qs, int(value), None)
+
+    def filter_max_age(self, qs, name, value):
+        return queries.filter_age(qs, None, int(value))
+
+
+class HouseholdFilter(AreaSubtreeFilterSet):
+    number = django_filters.CharFilter(label=_("户号"), lookup_expr="startswith")
+    unit = django_filters.NumberFilter(label=_("单元"), field_name="unit_id")
+
+    class Meta:
+        model = Household
+        fields = ["area", "number", "unit"]

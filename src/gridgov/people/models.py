@@ -1,0 +1,150 @@
+"""Residents and households. ID-card and phone numbers are stored encrypted with blind indexes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.core import idcard, pii
+from gridgov.core.models import TimeStampedModel
+from gridgov.core.scope import ScopedModel
+
+ID_PURPOSE = b"resident.id_number"
+PHONE_PURPOSE = b"resident.phone"
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("户主")
+    SPOUSE = "spouse", _("配偶")
+    CHILD = "child", _("子女")
+    PARENT = "parent", _("父母")
+    GRANDPARENT = "grandparent", _("祖父母/外祖父母")
+    GRANDCHILD = "grandchild", _("孙子女/外孙子女")
+    SIBLING = "sibling", _("兄弟姐妹")
+    OTHER = "other", _("其他")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class TagCategory(models.TextChoices):
+    POLITICAL = "political", _("政治面貌")
+    CARE = "care", _("关爱帮扶")
+    KEY = "key", _("重点人群")
+
+
+class Tag(models.Model):
+    """A label used across the platform (party member, disabled, subsistence allowance, …).
+
+    Age groups (60+, 80+) are not tags: they are derived from the birth date at query time.
+    """
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=40)
+    category = models.CharField(_("类别"), max_length=16, choices=TagCategory.choices)
+    sort = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("人员标签")
+        verbose_name_plural = _("人员标签")
+        ordering = ["sort", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(ScopedModel, TimeStampedModel):
+    unit = models.ForeignKey(
+        "areas.Area", verbose_name=_("所在单元"), on_delete=models.PROTECT, related_name="households"
+    )
+    number = models.CharField(_("户号"), max_length=20, help_text=_("门牌室号,如 502"))
+    area_path = models.CharField(_("区域路径"), max_length=20, db_index=True, editable=False)
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("户")
+        verbose_name_plural = _("户")
+        ordering = ["area_path", "number"]
+        constraints = [models.UniqueConstraint(fields=["unit", "number"], name="household_unit_number_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.unit.name if self.unit_id else ''} {self.number}室"
+
+
+class Resident(ScopedModel, TimeStampedModel):
+    household = models.ForeignKey(
+        Household, verbose_name=_("所在户"), on_delete=models.PROTECT, related_name="members"
+    )
+    relation = models.CharField(_("与户主关系"), max_length=16, choices=Relation.choices, default=Relation.HEAD)
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    name_pinyin = models.CharField(_("姓名拼音"), max_length=150, db_index=True, editable=False)
+    name_initials = models.CharField(_("姓名首字母"), max_length=50, db_index=True, editable=False)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("出生日期"), db_index=True)
+    id_cipher = models.BinaryField(_("身份证号(加密)"), editable=False)
+    id_index = models.CharField(_("身份证号索引"), max_length=64, unique=True, editable=False)
+    id_masked = models.CharField(_("身份证号"), max_length=18, editable=False)
+    id_tail = models.CharField(_("身份证号后四位"), max_length=4, db_index=True, editable=False)
+    phone_cipher = models.BinaryField(_("手机号(加密)"), null=True, blank=True, editable=False)
+    phone_index = models.CharField(_("手机号索引"), max_length=64, blank=True, db_index=True, editable=False)
+    phone_masked = models.CharField(_("手机号"), max_length=20, blank=True, editable=False)
+    area_path = models.CharField(_("区域路径"), max_length=20, db_index=True, editable=False)
+    tags = models.ManyToManyField(Tag, verbose_name=_("标签"), through="ResidentTag", blank=True, related_name="+")
+    is_active = models.BooleanField(_("在册"), default=True)
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+        ordering = ["area_path", "id"]
+        permissions = [
+            ("unmask_resident", _("查看完整身份证号和手机号")),
+            ("import_resident", _("批量导入居民")),
+            ("export_resident", _("导出居民")),
+        ]
+        indexes = [models.Index(fields=["area_path", "birth_date"], name="resident_area_birth_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # Personal data: set through these helpers so ciphertext, index and masked copy always agree.
+    def set_id_number(self, card: idcard.IDCard) -> None:
+        self.id_cipher = pii.encrypt(card.number, purpose=ID_PURPOSE)
+        self.id_index = pii.blind_index(card.number, purpose=ID_PURPOSE)
+        self.id_masked = idcard.mask(card.number)
+        self.id_tail = card.number[-4:]
+        self.birth_date = card.birth_date
+        self.sex = card.sex
+
+    def set_phone(self, phone: str) -> None:
+        if phone:
+            self.phone_cipher = pii.encrypt(phone, purpose=PHONE_PURPOSE)
+            self.phone_index = pii.blind_index(phone, purpose=PHONE_PURPOSE)
+            self.phone_masked = idcard.mask_phone(phone)
+        else:
+            self.phone_cipher, self.phone_index, self.phone_masked = None, "", ""
+
+    def reveal_id_number(self) -> str:
+        return pii.decrypt(self.id_cipher, purpose=ID_PURPOSE)
+
+    def reveal_phone(self) -> str:
+        return pii.decrypt(self.phone_cipher, purpose=PHONE_PURPOSE) if self.phone_cipher else ""
+
+    def age(self, on: dt.date | None = None) -> int:
+        on = on or dt.date.today()
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+
+class ResidentTag(models.Model):
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("居民标签")
+        verbose_name_plural = _("居民标签")
+        constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="resident_tag_uniq")]
+        indexes = [models.Index(fields=["tag", "resident"], name="residenttag_tag_idx")]

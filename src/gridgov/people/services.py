@@ -1,0 +1,329 @@
+"""Writes about residents and households; each one audited in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gridgov.areas.models import Area, Level
+from gridgov.core import audit, pii
+from gridgov.core.scope import check_path
+from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.text import pinyin_pair
+from gridgov.core.xlsx import read_sheet
+
+from . import validation
+from .columns import RESIDENT_COLUMNS
+from .models import ID_PURPOSE, Household, Relation, Resident, ResidentTag, Tag
+
+RELATION_BY_LABEL = {str(label): value for value, label in Relation.choices}
+
+
+def _lock_unit(actor, unit: Area) -> Area:
+    unit = Area.objects.unscoped("lock inside a service").select_for_update().get(pk=unit.pk)
+    if actor is not None:
+        check_path(actor, unit.path)
+    if unit.level != Level.UNIT:
+        raise ServiceError(_("户必须登记在单元下"))
+    if not unit.is_active:
+        raise ServiceError(_("该单元已撤销"))
+    return unit
+
+
+@transaction.atomic
+def create_household(actor, *, unit: Area, number: str) -> Household:
+    unit = _lock_unit(actor, unit)
+    number = validation.clean_household_number(number)
+    if Household.objects.unscoped("uniqueness").filter(unit=unit, number=number).exists():
+        raise ServiceError(_("该单元已有户号 %(n)s") % {"n": number})
+    household = Household.objects.create(unit=unit, number=number, area_path=unit.path)
+    audit.record(actor, "people.create_household", household, after=audit.snapshot(household))
+    return household
+
+
+def _check_id_free(index: str, exclude_pk: int | None = None) -> None:
+    qs = Resident.objects.unscoped("ID uniqueness is city-wide").filter(id_index=index)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        # Do not say where: the other record may lie outside the user's scope.
+        raise ServiceError(_("该身份证号已登记"))
+
+
+def _lock_household(actor, household: Household) -> Household:
+    household = Household.objects.unscoped("lock inside a service").select_for_update().get(pk=household.pk)
+    if actor is not None:
+        check_path(actor, household.area_path)
+    if not household.is_active:
+        raise ServiceError(_("该户已注销"))
+    return household
+
+
+@transaction.atomic
+def register_resident(
+    actor,
+    *,
+    household: Household,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    relation: str = Relation.HEAD,
+    tags: Iterable[Tag] = (),
+) -> Resident:
+    household = _lock_household(actor, household)
+    card = validation.clean_id_number(id_number)
+    if relation not in Relation.values:
+        raise ServiceError(_("与户主关系无效"))
+    resident = Resident(household=household, relation=relation, area_path=household.area_path)
+    resident.name = validation.clean_name(name)
+    resident.name_pinyin, resident.name_initials = pinyin_pair(resident.name)
+    resident.set_id_number(card)
+    resident.set_phone(validation.clean_phone(phone))
+    _check_id_free(resident.id_index)
+    resident.save()
+    resident.tags.set(list(tags))
+    audit.record(actor, "people.register_resident", resident, after=audit.snapshot(resident))
+    return resident
+
+
+@transaction.atomic
+def update_resident(
+    actor,
+    resident: Resident,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    relation: str | None = None,
+    household: Household | None = None,
+    tags: Iterable[Tag] | None = None,
+) -> Resident:
+    resident = Resident.objects.unscoped("lock inside a service").select_for_update().get(pk=resident.pk)
+    if actor is not None:
+        check_path(actor, resident.area_path)
+    before = audit.snapshot(resident)
+    before["tags"] = sorted(resident.tags.values_list("code", flat=True))
+    if name is not None:
+        resident.name = validation.clean_name(name)
+        resident.name_pinyin, resident.name_initials = pinyin_pair(resident.name)
+    if phone is not None:
+        resident.set_phone(validation.clean_phone(phone))
+    if relation is not None:
+        if relation not in Relation.values:
+            raise ServiceError(_("与户主关系无效"))
+        resident.relation = relation
+    if household is not None and household.pk != resident.household_id:
+        # Moving into a household outside the actor's area is a scope violation (404 upstream).
+        household = _lock_household(actor, household)
+        resident.household = household
+        resident.area_path = household.area_path
+    resident.save()
+    if tags is not None:
+        resident.tags.set(list(tags))
+    after = audit.snapshot(resident)
+    after["tags"] = sorted(resident.tags.values_list("code", flat=True))
+    audit.record(actor, "people.update_resident", resident, before=before, after=after)
+    return resident
+
+
+@transaction.atomic
+def unmask_resident(actor, resident: Resident) -> dict[str, str]:
+    """The full ID-card and phone numbers, for a user allowed to see them; every call is audited."""
+    if actor is None or not actor.has_perm("people.unmask_resident"):
+        raise PermissionError("unmask")
+    check_path(actor, resident.area_path)
+    audit.record(actor, "people.unmask", resident, after={"fields": ["id_number", "phone"]})
+    return {"id_number": resident.reveal_id_number(), "phone": resident.reveal_phone()}
+
+
+# --- import -----------------------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    residents: int
+    households: int
+
+
+@dataclass
+class _Row:
+    line: int
+    name: str
+    card_number: str
+    index: str
+    phone: str
+    unit_code: str
+    household_number: str
+    relation: str
+    tag_codes: list[str]
+
+
+def _split_tags(text: str) -> list[str]:
+    for sep in ",,;;/ ":
+        text = text.replace(sep, "、")
+    return [t for t in (s.strip() for s in text.split("、")) if t]
+
+
+def import_residents(actor, upload: IO[bytes]) -> ImportResult:
+    """All rows or nothing: any bad row rejects the file and every bad row is reported."""
+    errors: list[RowError] = []
+    rows: list[_Row] = []
+    tags_by_name = {t.name: t for t in Tag.objects.all()}
+    seen_numbers: dict[str, int] = {}
+    for line, values in read_sheet(upload, RESIDENT_COLUMNS):
+        row_errors: list[RowError] = []
+        try:
+            name = validation.clean_name(values.get("name", ""))
+        except ServiceError as exc:
+            row_errors.append(RowError(line, str(exc), "姓名"))
+            name = ""
+        card = None
+        try:
+            card = validation.clean_id_number(values.get("id_number", ""))
+        except ServiceError as exc:
+            row_errors.append(RowError(line, str(exc), "身份证号"))
+        try:
+            phone = validation.clean_phone(values.get("phone", ""))
+        except ServiceError as exc:
+            row_errors.append(RowError(line, str(exc), "手机号"))
+            phone = ""
+        unit_code = values.get("unit_code", "")
+        if not unit_code:
+            row_errors.append(RowError(line, _("单元编码不能为空"), "单元编码"))
+        try:
+            household_number = validation.clean_household_number(values.get("household_number", ""))
+        except ServiceError as exc:
+            row_errors.append(RowError(line, str(exc), "户号"))
+            household_number = ""
+        relation_label = values.get("relation", "") or str(Relation.HEAD.label)
+        relation = RELATION_BY_LABEL.get(relation_label, "")
+        if not relation:
+            row_errors.append(RowError(line, _("与户主关系“%(r)s”无效") % {"r": relation_label}, "与户主关系"))
+        tag_codes = []
+        for tag_name in _split_tags(values.get("tags", "")):
+            if tag_name in tags_by_name:
+                tag_codes.append(tags_by_name[tag_name].code)
+            else:
+                row_errors.append(RowError(line, _("未知标签“%(t)s”") % {"t": tag_name}, "标签"))
+        if card is not None:
+            if card.number in seen_numbers:
+                row_errors.append(
+                    RowError(line, _("身份证号与第%(l)d行重复") % {"l": seen_numbers[card.number]}, "身份证号")
+                )
+            else:
+                seen_numbers[card.number] = line
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        assert card is not None
+        rows.append(
+            _Row(line, name, card.number, pii.blind_index(card.number, purpose=ID_PURPOSE), phone, unit_code,
+                 household_number, relation, tag_codes)
+        )
+    if not rows and not errors:
+        raise ImportRejected([RowError(2, _("表格中没有数据行"))])
+    with transaction.atomic():
+        result = _import_rows(actor, rows, errors)
+    return result
+
+
+def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResult:
+    # Resolve units through the actor's scope inside the transaction: unknown and out-of-scope
+    # codes get the same answer.
+    units = {
+        a.code: a
+        for a in Area.objects.visible_to(actor)
+        .select_for_update()
+        .filter(level=Level.UNIT, is_active=True, code__in={r.unit_code for r in rows})
+    }
+    existing = set(
+        Resident.objects.unscoped("ID uniqueness is city-wide")
+        .filter(id_index__in=[r.index for r in rows])
+        .values_list("id_index", flat=True)
+    )
+    for row in rows:
+        if row.unit_code not in units:
+            errors.append(RowError(row.line, _("单元编码“%(c)s”不存在或不在您的管辖范围内") % {"c": row.unit_code}, "单元编码"))
+        if row.index in existing:
+            errors.append(RowError(row.line, _("该身份证号已登记"), "身份证号"))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+
+    households = {
+        (h.unit_id, h.number): h
+        for h in Household.objects.unscoped("import matches households of visible units").filter(
+            unit__in=list(units.values())
+        )
+    }
+    new_households = []
+    for row in rows:
+        unit = units[row.unit_code]
+        key = (unit.pk, row.household_number)
+        if key not in households:
+            household = Household(unit=unit, number=row.household_number, area_path=unit.path)
+            households[key] = household
+            new_households.append(household)
+    Household.objects.bulk_create(new_households, batch_size=2000)
+    if any(h.pk is None for h in new_households):  # backends without RETURNING ids
+        raise RuntimeError("bulk_create did not return primary keys")
+
+    tag_ids = dict(Tag.objects.values_list("code", "pk"))
+    residents = []
+    for row in rows:
+        unit = units[row.unit_code]
+        household = households[(unit.pk, row.household_number)]
+        resident = Resident(household=household, relation=row.relation, area_path=household.area_path, name=row.name)
+        resident.name_pinyin, resident.name_initials = pinyin_pair(row.name)
+        resident.set_id_number(validation.clean_id_number(row.card_number))
+        resident.set_phone(row.phone)
+        residents.append(resident)
+    Resident.objects.bulk_create(residents, batch_size=2000)
+    ResidentTag.objects.bulk_create(
+        [
+            ResidentTag(resident=resident, tag_id=tag_ids[code])
+            for resident, row in zip(residents, rows, strict=True)
+            for code in row.tag_codes
+        ],
+        batch_size=5000,
+    )
+    audit.record_many(actor, "people.create_household", new_households)
+    audit.record_many(actor, "people.import_resident", residents)
+    return ImportResult(residents=len(residents), households=len(new_households))
+
+
+# --- export -----------------------------------------------------------------------------------------
+def can_unmask(actor) -> bool:
+    return actor is not None and actor.has_perm("people.unmask_resident")
+
+
+@transaction.atomic
+def export_residents_now(actor, params: dict, *, unmasked: bool) -> tuple[bytes, int]:
+    """A small export, built in the request; full numbers only for users allowed to unmask."""
+    from .columns import EXPORT_EXTRA_COLUMNS, EXPORT_TITLE
+    from .queries import export_rows
+    from .tasks import filtered_residents
+
+    from gridgov.core.xlsx import write_sheet
+
+    unmasked = unmasked and can_unmask(actor)
+    qs = filtered_residents(actor, params)
+    rows = list(export_rows(qs, unmasked=unmasked))
+    content = write_sheet(str(EXPORT_TITLE), RESIDENT_COLUMNS + EXPORT_EXTRA_COLUMNS, rows)
+    audit.record(actor, "people.export", None, object_repr=str(EXPORT_TITLE), after={"rows": len(rows), "unmasked": unmasked, "filters": params})
+    return content, len(rows)
+
+
+@transaction.atomic
+def start_export_job(actor, params: dict, *, unmasked: bool):
+    """A large export runs as a Celery task; the returned job reports its progress."""
+    from gridgov.core.models import Job
+
+    from .tasks import export_residents
+
+    job = Job.objects.create(
+        kind="people.export_residents", owner=actor, params={"filters": params, "unmasked": unmasked and can_unmask(actor)}
+    )
+    audit.record(actor, "people.export_requested", job, after=job.params)
+    transaction.on_commit(lambda: export_residents.delay(job.pk))
+    return job

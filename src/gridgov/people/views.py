@@ -1,0 +1,189 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gridgov.areas.models import Area, Level
+from gridgov.core.services import ImportRejected, ServiceError
+from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
+
+from . import services
+from .columns import RESIDENT_COLUMNS
+from .filters import HouseholdFilter, ResidentFilter
+from .forms import HouseholdForm, ImportForm, ResidentEditForm, ResidentForm
+from .models import Household, Resident, Tag
+from .tasks import filtered_residents
+
+PAGE_SIZE = 30
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@permission_required("people.view_resident", raise_exception=True)
+def resident_list(request):
+    base = Resident.objects.visible_to(request.user).filter(is_active=True)
+    filterset = ResidentFilter(request.GET or None, queryset=base, request=request)
+    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related("household__unit")
+    context = {
+        "filter": filterset,
+        "page": _page(request, qs.prefetch_related("tags").order_by("area_path", "id")),
+        "querystring": _query_without_page(request),
+        "tags": Tag.objects.all(),
+    }
+    template = "people/_resident_rows.html" if request.headers.get("HX-Request") else "people/resident_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("people.view_resident", raise_exception=True)
+def resident_detail(request, pk: int):
+    resident = get_object_or_404(
+        Resident.objects.visible_to(request.user).select_related("household__unit"), pk=pk
+    )
+    edit_form = ResidentEditForm(
+        initial={"name": resident.name, "relation": resident.relation, "tags": list(resident.tags.all())}
+    )
+    if request.method == "POST":
+        if not request.user.has_perm("people.change_resident"):
+            return HttpResponse(status=403)
+        edit_form = ResidentEditForm(request.POST)
+        if edit_form.is_valid():
+            data = edit_form.cleaned_data
+            try:
+                services.update_resident(
+                    request.user, resident, name=data["name"], relation=data["relation"], tags=data["tags"],
+                    phone=data["phone"] or None,
+                )
+            except ServiceError as exc:
+                edit_form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("people:resident_detail", pk=pk)
+    members = resident.household.members.filter(is_active=True).order_by("id")
+    return render(
+        request,
+        "people/resident_detail.html",
+        {"resident": resident, "members": members, "edit_form": edit_form, "tags": resident.tags.all()},
+    )
+
+
+@login_required
+@require_POST
+@permission_required("people.unmask_resident", raise_exception=True)
+def resident_unmask(request, pk: int):
+    resident = get_object_or_404(Resident.objects.visible_to(request.user), pk=pk)
+    return render(request, "people/_unmasked.html", {"values": services.unmask_resident(request.user, resident)})
+
+
+@login_required
+@permission_required("people.view_household", raise_exception=True)
+def household_list(request):
+    base = Household.objects.visible_to(request.user).filter(is_active=True)
+    filterset = HouseholdFilter(request.GET or None, queryset=base, request=request)
+    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related("unit__parent")
+    qs = qs.annotate(member_count=Count("members", filter=Q(members__is_active=True))).order_by("area_path", "number")
+    return render(
+        request,
+        "people/household_list.html",
+        {"filter": filterset, "page": _page(request, qs), "querystring": _query_without_page(request)},
+    )
+
+
+@login_required
+@permission_required("people.view_household", raise_exception=True)
+def household_detail(request, pk: int):
+    household = get_object_or_404(Household.objects.visible_to(request.user).select_related("unit__parent"), pk=pk)
+    form = ResidentForm()
+    if request.method == "POST":
+        if not request.user.has_perm("people.add_resident"):
+            return HttpResponse(status=403)
+        form = ResidentForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                resident = services.register_resident(
+                    request.user, household=household, name=data["name"], id_number=data["id_number"],
+                    phone=data["phone"], relation=data["relation"], tags=data["tags"],
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已登记居民 %(name)s") % {"name": resident.name})
+                return redirect("people:household_detail", pk=pk)
+    members = household.members.filter(is_active=True).prefetch_related("tags").order_by("id")
+    return render(request, "people/household_detail.html", {"household": household, "members": members, "form": form})
+
+
+@login_required
+@require_POST
+@permission_required("people.add_household", raise_exception=True)
+def household_create(request, unit_pk: int):
+    unit = get_object_or_404(Area.objects.visible_to(request.user), pk=unit_pk, level=Level.UNIT)
+    form = HouseholdForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写户号"))
+        return redirect("areas:detail", pk=unit.pk)
+    try:
+        household = services.create_household(request.user, unit=unit, number=form.cleaned_data["number"])
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("areas:detail", pk=unit.pk)
+    return redirect("people:household_detail", pk=household.pk)
+
+
+@login_required
+@permission_required("people.import_resident", raise_exception=True)
+def import_residents(request):
+    form = ImportForm()
+    errors = []
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = services.import_residents(request.user, form.cleaned_data["file"])
+            except ImportRejected as exc:
+                errors = exc.errors
+            else:
+                messages.success(
+                    request,
+                    _("导入成功:新增居民 %(r)d 人,新建户 %(h)d 户") % {"r": result.residents, "h": result.households},
+                )
+                return redirect("people:import")
+    return render(request, "people/import.html", {"form": form, "errors": errors, "columns": RESIDENT_COLUMNS})
+
+
+@login_required
+def import_template(request):
+    content = write_sheet(_("居民导入模板"), RESIDENT_COLUMNS, [])
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="resident-import-template.xlsx"'
+    return response
+
+
+@login_required
+@permission_required("people.export_resident", raise_exception=True)
+def export_residents(request):
+    params = {k: v for k, v in request.GET.items() if k not in {"page", "unmasked"}}
+    unmasked = request.GET.get("unmasked") == "1"
+    count = filtered_residents(request.user, params).count()
+    if count > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
+        job = services.start_export_job(request.user, params, unmasked=unmasked)
+        return redirect("web:job", pk=job.pk)
+    content, _rows = services.export_residents_now(request.user, params, unmasked=unmasked)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="residents.xlsx"'
+    return response

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.contrib.staticfiles.views import serve as serve_static
+
+urlpatterns = [
+    path("", include("gridgov.web.urls")),
+    path("accounts/", include("gridgov.accounts.urls")),
+    path("areas/", include("gridgov.areas.urls")),
+    path("people/", include("gridgov.people.urls")),
+    path("api/", include("gridgov.api_urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if not settings.DEBUG:
+    # The embedded default serves its own (vendored) static files; production puts a web server
+    # in front of collectstatic's output (docs/deploy.md) and sets GRIDGOV_SERVE_STATIC=0.
+    if settings.GRIDGOV_SERVE_STATIC:
+        urlpatterns += [path(f"{settings.STATIC_URL.lstrip('/')}<path:path>", serve_static, {"insecure": True})]

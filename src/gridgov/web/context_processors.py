@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        if user.has_perm("areas.view_area"):
+            items.append(("web:home", _("区域网格")))
+        if user.has_perm("people.view_resident"):
+            items.append(("people:resident_list", _("居民")))
+            items.append(("people:household_list", _("户")))
+        if user.has_perm("people.import_resident"):
+            items.append(("people:import", _("导入")))
+        if user.has_perm("core.view_auditevent"):
+            items.append(("web:audit", _("审计")))
+    return {"nav_items": items, "city_name": settings.GRIDGOV_CITY_NAME}

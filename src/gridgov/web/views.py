@@ -1,0 +1,47 @@
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from gridgov.areas.models import Area
+from gridgov.core.models import AuditEvent, Job
+from gridgov.core.scope import subtree_q
+
+
+@login_required
+def home(request):
+    if request.user.area_id:
+        return redirect("areas:detail", pk=request.user.area_id)
+    root = Area.objects.visible_to(request.user).filter(parent__isnull=True).order_by("path").first()
+    if root is None:
+        return render(request, "web/empty.html")
+    return redirect("areas:detail", pk=root.pk)
+
+
+@login_required
+@permission_required("core.view_auditevent", raise_exception=True)
+def audit_log(request):
+    qs = AuditEvent.objects.select_related("actor").order_by("-created_at", "-id")
+    root = request.user.area_path
+    if root:
+        qs = qs.filter(subtree_q("area_path", root))
+    action = request.GET.get("action", "").strip()
+    if action:
+        qs = qs.filter(action__startswith=action)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "web/audit.html", {"page": page, "action": action})
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = get_object_or_404(Job, pk=pk, owner=request.user)
+    template = "web/_job_progress.html" if request.headers.get("HX-Request") else "web/job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def job_download(request, pk: int):
+    job = get_object_or_404(Job, pk=pk, owner=request.user)
+    if not job.result_file:
+        raise Http404
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_file.name.rsplit("/", 1)[-1])
