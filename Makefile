@@ -27,7 +27,7 @@ messages: $(STAMP)
 
 # Debian's Chromium drives the end-to-end tests (Playwright cannot download browsers here).
 browser:
-	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@(test -x $(CHROMIUM) && dpkg -s fonts-noto-cjk >/dev/null 2>&1) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 demo: install
 	$(BIN)/python manage.py migrate --no-input -v 0

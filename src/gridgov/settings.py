@@ -26,7 +26,9 @@ def env_bool(name: str, default: bool = False) -> bool:
 DEBUG = env_bool("GRIDGOV_DEBUG", default=False)
 _DEV_SECRET = "gridgov-embedded-development-key-not-for-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
-ALLOWED_HOSTS = [h for h in os.environ.get("GRIDGOV_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("GRIDGOV_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GRIDGOV_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -132,6 +134,7 @@ GRIDGOV_LOCKOUT_MINUTES = int(os.environ.get("GRIDGOV_LOCKOUT_MINUTES", "15"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES")
+
 
 # --- personal data ----------------------------------------------------------------------------------
 # 32-byte AES-GCM key (base64) for ID-card and phone numbers, and a separate HMAC key for blind indexes.

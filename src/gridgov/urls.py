@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
 from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("gridgov.web.urls")),
     path("accounts/", include("gridgov.accounts.urls")),
     path("areas/", include("gridgov.areas.urls")),
@@ -13,8 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-if not settings.DEBUG:
-    # The embedded default serves its own (vendored) static files; production puts a web server
-    # in front of collectstatic's output (docs/deploy.md) and sets GRIDGOV_SERVE_STATIC=0.
-    if settings.GRIDGOV_SERVE_STATIC:
-        urlpatterns += [path(f"{settings.STATIC_URL.lstrip('/')}<path:path>", serve_static, {"insecure": True})]
+# The embedded default serves its own (vendored) static files; production puts a web server in
+# front of collectstatic's output (docs/deploy.md) and sets GRIDGOV_SERVE_STATIC=0.
+if settings.GRIDGOV_SERVE_STATIC and not settings.DEBUG:
+    urlpatterns += [path(f"{settings.STATIC_URL.lstrip('/')}<path:path>", serve_static, {"insecure": True})]

@@ -14,7 +14,10 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "role", "area", "is_active")
     list_filter = ("role", "is_active")
     search_fields = ("username", "display_name")
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("平台角色"), {"fields": ("role", "area", "display_name")}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        (_("平台角色"), {"fields": ("role", "area", "display_name")}),
+    )
 
 
 @admin.register(LoginFailure)

@@ -18,6 +18,8 @@ class LoginForm(AuthenticationForm):
                 from django.conf import settings
 
                 raise forms.ValidationError(
-                    self.error_messages["locked"], code="locked", params={"minutes": settings.GRIDGOV_LOCKOUT_MINUTES}
+                    self.error_messages["locked"],
+                    code="locked",
+                    params={"minutes": settings.GRIDGOV_LOCKOUT_MINUTES},
                 ) from None
             raise

@@ -42,9 +42,15 @@ _REZONE = {"areas.add_area", "areas.change_area", "areas.rezone_area"}
 _AUDIT = {"core.view_auditevent"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CITY_ADMIN: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT),
-    Role.DISTRICT: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT),
-    Role.STREET: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT),
+    Role.CITY_ADMIN: frozenset(
+        _VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT
+    ),
+    Role.DISTRICT: frozenset(
+        _VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT
+    ),
+    Role.STREET: frozenset(
+        _VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT
+    ),
     Role.COMMUNITY_SECRETARY: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK),
     Role.COMMUNITY_WORKER: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE),
     Role.GRID_WORKER: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE),

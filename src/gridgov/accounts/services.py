@@ -22,7 +22,9 @@ def create_user(actor, *, username: str, password: str, role: str, area, display
     if area is None:
         raise ServiceError(_("每个账号必须绑定一个区域"))
     if expected_level is not None and area.level != expected_level:
-        raise ServiceError(_("该角色应绑定到“%(lvl)s”级区域") % {"lvl": area.get_level_display_for(expected_level)})
+        raise ServiceError(
+            _("该角色应绑定到“%(lvl)s”级区域") % {"lvl": area.get_level_display_for(expected_level)}
+        )
     if actor is not None:
         check_path(actor, area.path)
     if User._default_manager.filter(username=username).exists():
@@ -30,7 +32,12 @@ def create_user(actor, *, username: str, password: str, role: str, area, display
     user = User(username=username, role=role, area=area, display_name=display_name)
     user.set_password(password)
     user.save()
-    audit.record(actor, "accounts.create_user", user, after=audit.snapshot(user, ["username", "role", "area", "display_name"]))
+    audit.record(
+        actor,
+        "accounts.create_user",
+        user,
+        after=audit.snapshot(user, ["username", "role", "area", "display_name"]),
+    )
     return user
 
 
@@ -38,7 +45,12 @@ def create_user(actor, *, username: str, password: str, role: str, area, display
 def record_login_failure(username: str, ip: str | None) -> None:
     LoginFailure.objects.create(username=username[:150], ip_address=ip)
     locked = is_locked(username)
-    audit.record(None, "accounts.login_locked" if locked else "accounts.login_failed", object_repr=username, after={"ip": ip})
+    audit.record(
+        None,
+        "accounts.login_locked" if locked else "accounts.login_failed",
+        object_repr=username,
+        after={"ip": ip},
+    )
 
 
 @transaction.atomic

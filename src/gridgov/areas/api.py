@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -15,13 +17,36 @@ from .models import Area, AreaChange
 
 class AreaSerializer(serializers.ModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
-    parent = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), required=True, allow_null=False)
+    parent: Any = serializers.PrimaryKeyRelatedField(
+        queryset=Area.objects.none(), required=True, allow_null=False
+    )
 
     class Meta:
         model = Area
-        fields = ["id", "level", "level_display", "code", "path", "name", "name_pinyin", "name_initials",
-                  "parent", "x", "y", "is_active", "retired_at"]
-        read_only_fields = ["level", "code", "path", "name_pinyin", "name_initials", "is_active", "retired_at"]
+        fields = [
+            "id",
+            "level",
+            "level_display",
+            "code",
+            "path",
+            "name",
+            "name_pinyin",
+            "name_initials",
+            "parent",
+            "x",
+            "y",
+            "is_active",
+            "retired_at",
+        ]
+        read_only_fields = [
+            "level",
+            "code",
+            "path",
+            "name_pinyin",
+            "name_initials",
+            "is_active",
+            "retired_at",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,12 +67,24 @@ class AreaDetailSerializer(AreaSerializer):
 
 class AreaChangeSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    actor = serializers.StringRelatedField()
+    actor: Any = serializers.StringRelatedField()
 
     class Meta:
         model = AreaChange
-        fields = ["id", "kind", "kind_display", "old_code", "new_code", "old_parent", "new_parent", "old_name",
-                  "new_name", "reason", "actor", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "old_code",
+            "new_code",
+            "old_parent",
+            "new_parent",
+            "old_name",
+            "new_name",
+            "reason",
+            "actor",
+            "created_at",
+        ]
 
 
 class MoveSerializer(serializers.Serializer):
@@ -88,7 +125,11 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
             self.request.user, parent=data["parent"], name=data["name"], x=data.get("x"), y=data.get("y")
         )
 
-    @extend_schema(responses=inline_serializer("AreaChild", {"area": AreaSerializer(), "figures": serializers.DictField()}, many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "AreaChild", {"area": AreaSerializer(), "figures": serializers.DictField()}, many=True
+        )
+    )
     @action(detail=True, methods=["get"])
     def children(self, request, pk=None):
         """Direct children with their figures (grids, buildings, households, residents)."""
@@ -100,7 +141,9 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         area = self.get_object()
-        changes = AreaChange.objects.unscoped("history of a visible area").filter(area=area).select_related("actor")
+        changes = (
+            AreaChange.objects.unscoped("history of a visible area").filter(area=area).select_related("actor")
+        )
         return Response(AreaChangeSerializer(changes, many=True).data)
 
     @extend_schema(request=MoveSerializer, responses=AreaSerializer)
@@ -109,7 +152,9 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         area = self.get_object()
         body = MoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        new_parent = Area.objects.visible_to(request.user).filter(pk=body.validated_data["new_parent"]).first()
+        new_parent = (
+            Area.objects.visible_to(request.user).filter(pk=body.validated_data["new_parent"]).first()
+        )
         if new_parent is None:
             return Response({"detail": _("新上级区域不存在或不在您的管辖范围内")}, status=404)
         area = services.move_area(request.user, area, new_parent, reason=body.validated_data["reason"])
@@ -132,5 +177,3 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         body.is_valid(raise_exception=True)
         area = services.rename_area(request.user, area, name=body.validated_data["name"])
         return Response(AreaSerializer(area).data)
-
-

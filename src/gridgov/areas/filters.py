@@ -8,7 +8,9 @@ from .models import Area, Level
 
 
 class AreaFilter(AreaSubtreeFilterSet):
-    q = django_filters.CharFilter(label=_("搜索"), method="filter_q", help_text=_("名称、拼音、首字母或代码前缀"))
+    q = django_filters.CharFilter(
+        label=_("搜索"), method="filter_q", help_text=_("名称、拼音、首字母或代码前缀")
+    )
     level = django_filters.ChoiceFilter(label=_("层级"), choices=Level.choices)
     parent = django_filters.NumberFilter(label=_("上级"), field_name="parent_id")
     is_active = django_filters.BooleanFilter(label=_("启用"))

@@ -59,7 +59,12 @@ class Area(ScopedModel, TimeStampedModel):
     name_pinyin = models.CharField(_("名称拼音"), max_length=300, blank=True, db_index=True)
     name_initials = models.CharField(_("名称首字母"), max_length=100, blank=True, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     geometry = models.JSONField(_("空间范围(GeoJSON)"), null=True, blank=True)
     x = models.FloatField(_("平面坐标 X(米)"), null=True, blank=True)
@@ -116,7 +121,12 @@ class AreaChange(ScopedModel):
     new_name = models.CharField(_("新名称"), max_length=100, blank=True)
     reason = models.CharField(_("原因"), max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 

@@ -18,7 +18,9 @@ CHILD_INDICATORS = ["grids", "buildings", "households", "residents"]
 def ancestors(area: Area) -> list[Area]:
     """Root first, the area itself last — one query, by path prefixes."""
     prefixes = [area.path[:length] for level, length in PATH_LENGTH.items() if level <= area.level]
-    return list(Area.objects.unscoped("breadcrumbs of a visible area").filter(path__in=prefixes).order_by("path"))
+    return list(
+        Area.objects.unscoped("breadcrumbs of a visible area").filter(path__in=prefixes).order_by("path")
+    )
 
 
 def visible_ancestors(user, area: Area) -> list[Area]:
@@ -54,7 +56,11 @@ def _meaningful(code: str, child_level: int) -> bool:
 
 
 def area_figures(area: Area) -> dict[str, int]:
-    codes = [code for code in CHILD_INDICATORS + ["elderly_60", "elderly_80", "party_members"] if _meaningful(code, area.level)]
+    codes = [
+        code
+        for code in [*CHILD_INDICATORS, "elderly_60", "elderly_80", "party_members"]
+        if _meaningful(code, area.level)
+    ]
     return indicators.for_area(area.path, codes)
 
 

@@ -25,11 +25,7 @@ def _lock(area_id: int) -> Area:
 def next_child_path(parent: Area) -> str:
     level = parent.level + 1
     width = SEGMENT[level]
-    last = (
-        Area.objects.unscoped("code allocation")
-        .filter(parent=parent)
-        .aggregate(m=Max("path"))["m"]
-    )
+    last = Area.objects.unscoped("code allocation").filter(parent=parent).aggregate(m=Max("path"))["m"]
     seq = int(last[-width:]) + 1 if last else 1
     if seq >= 10**width:
         raise ServiceError(_("“%(p)s”下的编号已用尽") % {"p": parent.name})
@@ -82,7 +78,13 @@ def create_area(
         y=y,
     )
     AreaChange.objects.create(
-        area=area, kind=ChangeKind.CREATE, area_path=path, new_code=area.code, new_parent=parent, new_name=name, actor=_user(actor)
+        area=area,
+        kind=ChangeKind.CREATE,
+        area_path=path,
+        new_code=area.code,
+        new_parent=parent,
+        new_name=name,
+        actor=_user(actor),
     )
     audit.record(actor, "areas.create", area, after=audit.snapshot(area))
     return area
@@ -175,17 +177,23 @@ def retire_area(actor, area: Area, *, reason: str) -> Area:
         if "is_active" in {f.name for f in model._meta.fields}:
             active = active.filter(is_active=True)
         if active.exists():
-            raise ServiceError(
-                _("该区域仍有在册的%(what)s,请先迁出") % {"what": model._meta.verbose_name}
-            )
+            raise ServiceError(_("该区域仍有在册的%(what)s,请先迁出") % {"what": model._meta.verbose_name})
     before = audit.snapshot(area)
     area.is_active = False
     area.retired_at = timezone.now()
     area.save(update_fields=["is_active", "retired_at", "updated_at"])
     AreaChange.objects.create(
-        area=area, kind=ChangeKind.RETIRE, area_path=area.path, old_code=area.code, new_code=area.code,
-        old_parent=area.parent, new_parent=area.parent, old_name=area.name, new_name=area.name,
-        reason=reason.strip(), actor=_user(actor),
+        area=area,
+        kind=ChangeKind.RETIRE,
+        area_path=area.path,
+        old_code=area.code,
+        new_code=area.code,
+        old_parent=area.parent,
+        new_parent=area.parent,
+        old_name=area.name,
+        new_name=area.name,
+        reason=reason.strip(),
+        actor=_user(actor),
     )
     audit.record(actor, "areas.retire", area, before=before, after=audit.snapshot(area))
     return area
@@ -205,8 +213,14 @@ def rename_area(actor, area: Area, *, name: str) -> Area:
     area.name_pinyin, area.name_initials = pinyin_pair(name)
     area.save(update_fields=["name", "name_pinyin", "name_initials", "updated_at"])
     AreaChange.objects.create(
-        area=area, kind=ChangeKind.RENAME, area_path=area.path, old_code=area.code, new_code=area.code,
-        old_name=old_name, new_name=name, actor=_user(actor),
+        area=area,
+        kind=ChangeKind.RENAME,
+        area_path=area.path,
+        old_code=area.code,
+        new_code=area.code,
+        old_name=old_name,
+        new_name=name,
+        actor=_user(actor),
     )
     audit.record(actor, "areas.rename", area, before=before, after=audit.snapshot(area))
     return area

@@ -48,9 +48,15 @@ def area_detail(request, pk: int):
             "names": [r.area.name for r in rows[:60]],
             "values": [r.figures.get("residents", 0) for r in rows[:60]],
         },
-        "can_rezone": request.user.has_perm("areas.rezone_area") and area.level in MOVABLE_LEVELS and area.is_active,
-        "can_add_child": request.user.has_perm("areas.add_area") and Level.STREET <= area.level < Level.UNIT and area.is_active,
-        "move_form": MoveForm(candidates=_move_candidates(request, area)) if area.level in MOVABLE_LEVELS else None,
+        "can_rezone": request.user.has_perm("areas.rezone_area")
+        and area.level in MOVABLE_LEVELS
+        and area.is_active,
+        "can_add_child": request.user.has_perm("areas.add_area")
+        and Level.STREET <= area.level < Level.UNIT
+        and area.is_active,
+        "move_form": MoveForm(candidates=_move_candidates(request, area))
+        if area.level in MOVABLE_LEVELS
+        else None,
         "retire_form": RetireForm(),
         "child_form": ChildForm(),
         "child_level": Level(area.level + 1).label if area.level < Level.UNIT else "",
@@ -58,7 +64,9 @@ def area_detail(request, pk: int):
     if area.level == Level.UNIT:
         from gridgov.people.models import Household
 
-        context["households"] = Household.objects.visible_to(request.user).filter(unit=area).order_by("number")
+        context["households"] = (
+            Household.objects.visible_to(request.user).filter(unit=area).order_by("number")
+        )
     return render(request, "areas/detail.html", context)
 
 
@@ -66,18 +74,26 @@ def area_detail(request, pk: int):
 @permission_required("areas.view_area", raise_exception=True)
 def area_history(request, pk: int):
     area = _visible_area(request, pk)
-    changes = AreaChange.objects.unscoped("history of a visible area").filter(
-        subtree_q("area_path", area.path)
-    ).select_related("area", "actor", "old_parent", "new_parent")
+    changes = (
+        AreaChange.objects.unscoped("history of a visible area")
+        .filter(subtree_q("area_path", area.path))
+        .select_related("area", "actor", "old_parent", "new_parent")
+    )
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    return render(request, "areas/history.html", {"area": area, "page": page, "crumbs": queries.visible_ancestors(request.user, area)})
+    return render(
+        request,
+        "areas/history.html",
+        {"area": area, "page": page, "crumbs": queries.visible_ancestors(request.user, area)},
+    )
 
 
 @login_required
 @permission_required("areas.view_area", raise_exception=True)
 def area_search(request):
     text = request.GET.get("q", "")
-    qs = queries.search(Area.objects.visible_to(request.user).filter(is_active=True), text).order_by("level", "path")
+    qs = queries.search(Area.objects.visible_to(request.user).filter(is_active=True), text).order_by(
+        "level", "path"
+    )
     return render(request, "areas/search.html", {"q": text, "results": list(qs[:50]) if text else []})
 
 
@@ -91,7 +107,9 @@ def area_move(request, pk: int):
         messages.error(request, _("请选择新上级并填写原因"))
         return redirect("areas:detail", pk=pk)
     try:
-        services.move_area(request.user, area, form.cleaned_data["new_parent"], reason=form.cleaned_data["reason"])
+        services.move_area(
+            request.user, area, form.cleaned_data["new_parent"], reason=form.cleaned_data["reason"]
+        )
     except ServiceError as exc:
         messages.error(request, str(exc))
     else:

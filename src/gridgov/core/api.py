@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -17,7 +19,7 @@ from .services import ServiceError
 class ScopedViewSetMixin:
     """get_queryset always starts from visible_to(request.user): out-of-scope objects are 404."""
 
-    queryset_model = None
+    queryset_model: Any = None
 
     def base_queryset(self):
         return self.queryset_model.objects.visible_to(self.request.user)  # type: ignore[union-attr]

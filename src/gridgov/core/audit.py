@@ -67,7 +67,9 @@ def record(
     return AuditEvent.objects.create(
         **_actor_fields(actor),
         action=action,
-        object_type=ContentType.objects.get_for_model(obj, for_concrete_model=True) if obj is not None else None,
+        object_type=ContentType.objects.get_for_model(obj, for_concrete_model=True)
+        if obj is not None
+        else None,
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:200],
         area_path=_area_path(obj),

@@ -38,7 +38,7 @@ class Indicator:
             .annotate(prefix=Substr(self.path_field, 1, prefix_length))
             .order_by()
             .values("prefix")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))
         )
         return {row["prefix"]: row["n"] for row in qs}
 
@@ -55,6 +55,27 @@ def register(indicator: Indicator) -> Indicator:
 
 def get(code: str) -> Indicator:
     return REGISTRY[code]
+
+
+def rollup(indicator: Indicator, path: str, lengths: list[int]) -> dict[int, dict[str, int]]:
+    """Counts under `path` for every prefix length in `lengths` (e.g. street, community and grid).
+
+    One grouped scan by the rows' own path — in index order, so no sort — then summed up by prefix.
+    """
+    qs = (
+        indicator.rows()
+        .filter(subtree_q(indicator.path_field, path))
+        .order_by()
+        .values_list(indicator.path_field)
+        .annotate(n=Count("*"))
+    )
+    result: dict[int, dict[str, int]] = {length: {} for length in lengths}
+    for row_path, n in qs:
+        for length in lengths:
+            bucket = result[length]
+            key = row_path[:length]
+            bucket[key] = bucket.get(key, 0) + n
+    return result
 
 
 def for_area(path: str, codes: list[str]) -> dict[str, int]:

@@ -51,7 +51,9 @@ class AuditEvent(models.Model):
     area_path = models.CharField(_("所属区域路径"), max_length=32, blank=True, db_index=True)
     before = models.JSONField(_("变更前"), null=True, blank=True)
     after = models.JSONField(_("变更后"), null=True, blank=True)
-    source = models.CharField(_("来源"), max_length=16, choices=AuditSource.choices, default=AuditSource.SYSTEM)
+    source = models.CharField(
+        _("来源"), max_length=16, choices=AuditSource.choices, default=AuditSource.SYSTEM
+    )
     request_id = models.CharField(_("请求编号"), max_length=64, blank=True, db_index=True)
 
     class Meta:
@@ -84,7 +86,9 @@ class Job(models.Model):
     """A long-running piece of work (an export, a recalculation) with progress a page can poll."""
 
     kind = models.CharField(_("任务类型"), max_length=64)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
     params = models.JSONField(_("参数"), default=dict, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     total = models.PositiveIntegerField(_("总数"), default=0)

@@ -81,7 +81,7 @@ class ScopedQuerySet(models.QuerySet):
             )
 
     def _resolved(self) -> Self:
-        clone = self._chain()
+        clone = self._chain()  # type: ignore[attr-defined]
         clone._scope_resolved = True
         return clone
 
@@ -93,11 +93,11 @@ class ScopedQuerySet(models.QuerySet):
         qs = self._resolved()
         if root is None:
             return qs
-        return qs.filter(subtree_q(self.model.scope_field, root))
+        return qs.filter(subtree_q(self.model.scope_field, root))  # type: ignore[attr-defined]
 
     def in_area(self, path: str) -> Self:
         """Narrow (not widen) to a subtree; scope must still be resolved separately."""
-        return self.filter(subtree_q(self.model.scope_field, path))
+        return self.filter(subtree_q(self.model.scope_field, path))  # type: ignore[attr-defined]
 
     def unscoped(self, reason: str) -> Self:
         assert reason, "say why scope is bypassed"

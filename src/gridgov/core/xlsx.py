@@ -41,7 +41,9 @@ def read_sheet(upload: IO[bytes], columns: list[Column]) -> Iterator[tuple[int, 
     """Yield (sheet line number, {key: text}) for each non-empty row; raise ImportRejected for a bad file."""
     data = upload.read()
     if len(data) > settings.GRIDGOV_IMPORT_MAX_BYTES:
-        raise ImportRejected([RowError(0, _("文件过大(上限 %(mb)d MB)") % {"mb": settings.GRIDGOV_IMPORT_MAX_BYTES // 2**20})])
+        raise ImportRejected(
+            [RowError(0, _("文件过大(上限 %(mb)d MB)") % {"mb": settings.GRIDGOV_IMPORT_MAX_BYTES // 2**20})]
+        )
     if not data:
         raise ImportRejected([RowError(0, _("文件为空"))])
     try:

@@ -19,6 +19,7 @@ from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 from . import services
 from .filters import HouseholdFilter, ResidentFilter
 from .models import Household, Relation, Resident, Tag
+from .queries import member_counts
 from .tasks import filtered_residents
 
 
@@ -32,12 +33,18 @@ class HouseholdSerializer(serializers.ModelSerializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
     unit_code = serializers.CharField(source="unit.code", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    member_count = serializers.IntegerField(read_only=True)
+    member_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Household
         fields = ["id", "unit", "unit_code", "unit_name", "number", "area_path", "is_active", "member_count"]
         read_only_fields = ["area_path", "is_active"]
+
+    def get_member_count(self, obj: Household) -> int:
+        counts = self.context.get("member_counts")
+        if counts is None:
+            counts = member_counts([obj.pk])
+        return counts.get(obj.pk, 0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,17 +59,42 @@ class ResidentSerializer(serializers.ModelSerializer):
     household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none())
     id_number = serializers.CharField(write_only=True, required=True, label=_("身份证号"))
     phone = serializers.CharField(write_only=True, required=False, allow_blank=True, label=_("手机号"))
-    tags = serializers.SlugRelatedField(slug_field="code", many=True, queryset=Tag.objects.all(), required=False)
+    tags = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Tag.objects.all(), required=False
+    )
     age = serializers.SerializerMethodField()
     relation = serializers.ChoiceField(choices=Relation.choices, required=False)
 
     class Meta:
         model = Resident
         fields = [
-            "id", "household", "relation", "name", "name_pinyin", "name_initials", "sex", "birth_date", "age",
-            "id_masked", "phone_masked", "id_number", "phone", "tags", "area_path", "is_active",
+            "id",
+            "household",
+            "relation",
+            "name",
+            "name_pinyin",
+            "name_initials",
+            "sex",
+            "birth_date",
+            "age",
+            "id_masked",
+            "phone_masked",
+            "id_number",
+            "phone",
+            "tags",
+            "area_path",
+            "is_active",
         ]
-        read_only_fields = ["name_pinyin", "name_initials", "sex", "birth_date", "id_masked", "phone_masked", "area_path", "is_active"]
+        read_only_fields = [
+            "name_pinyin",
+            "name_initials",
+            "sex",
+            "birth_date",
+            "id_masked",
+            "phone_masked",
+            "area_path",
+            "is_active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,18 +143,19 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
     filterset_class = HouseholdFilter
 
     def get_queryset(self):
-        from django.db.models import Count, Q
+        return self.base_queryset().select_related("unit").order_by("area_path", "number")
 
-        return (
-            self.base_queryset()
-            .select_related("unit")
-            .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
-            .order_by("area_path", "number")
-        )
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None
+        context = {**self.get_serializer_context(), "member_counts": member_counts(h.pk for h in page)}
+        return self.get_paginated_response(HouseholdSerializer(page, many=True, context=context).data)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_household(
-            self.request.user, unit=serializer.validated_data["unit"], number=serializer.validated_data["number"]
+            self.request.user,
+            unit=serializer.validated_data["unit"],
+            number=serializer.validated_data["number"],
         )
 
 
@@ -143,7 +176,9 @@ class ResidentViewSet(
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("Unmasked", {"id_number": serializers.CharField(), "phone": serializers.CharField()}),
+        responses=inline_serializer(
+            "Unmasked", {"id_number": serializers.CharField(), "phone": serializers.CharField()}
+        ),
     )
     @action(detail=True, methods=["post"])
     def unmask(self, request, pk=None):
@@ -164,8 +199,10 @@ class ResidentViewSet(
             result = services.import_residents(request.user, upload)
         except ImportRejected as exc:
             return Response(
-                {"detail": _("导入失败,共 %(n)d 处错误,未导入任何数据") % {"n": len(exc.errors)},
-                 "errors": [e.as_dict() for e in exc.errors]},
+                {
+                    "detail": _("导入失败,共 %(n)d 处错误,未导入任何数据") % {"n": len(exc.errors)},
+                    "errors": [e.as_dict() for e in exc.errors],
+                },
                 status=400,
             )
         return Response({"residents": result.residents, "households": result.households}, status=201)
@@ -177,7 +214,11 @@ class ResidentViewSet(
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         """xlsx of the filtered list; large lists become a background job (202 with its URL)."""
-        params = {k: v for k, v in request.query_params.items() if k not in {"unmasked", "page", "page_size", "format"}}
+        params = {
+            k: v
+            for k, v in request.query_params.items()
+            if k not in {"unmasked", "page", "page_size", "format"}
+        }
         unmasked = request.query_params.get("unmasked") in {"1", "true"}
         count = filtered_residents(request.user, params).count()
         if count > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
@@ -195,7 +236,18 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "status", "total", "done", "percent", "error", "created_at", "finished_at", "download"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "total",
+            "done",
+            "percent",
+            "error",
+            "created_at",
+            "finished_at",
+            "download",
+        ]
 
     def get_download(self, obj: Job) -> str | None:
         return f"/jobs/{obj.pk}/download/" if obj.result_file else None
@@ -209,5 +261,3 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Job.objects.filter(owner=self.request.user)
-
-

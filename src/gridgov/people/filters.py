@@ -10,7 +10,9 @@ from .models import Household, Relation, Resident, Sex, Tag
 
 
 class ResidentFilter(AreaSubtreeFilterSet):
-    q = django_filters.CharFilter(label=_("搜索"), method="filter_q", help_text=_("姓名、拼音、首字母、身份证号后几位"))
+    q = django_filters.CharFilter(
+        label=_("搜索"), method="filter_q", help_text=_("姓名、拼音、首字母、身份证号后几位")
+    )
     tag = django_filters.ModelMultipleChoiceFilter(
         label=_("标签"), field_name="tags", to_field_name="code", queryset=Tag.objects.all(), conjoined=True
     )

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from gridgov.core import idcard, pii
 from gridgov.core.text import looks_like_pinyin
@@ -36,7 +36,21 @@ def search_residents(qs: QuerySet[Resident], text: str) -> QuerySet[Resident]:
     return qs.filter(name__contains=compact)
 
 
-def filter_age(qs: QuerySet[Resident], min_age: int | None, max_age: int | None, today: dt.date | None = None):
+def member_counts(household_ids) -> dict[int, int]:
+    """Registered members per household, for one page of households (not a GROUP BY over all of them)."""
+    rows = (
+        Resident.objects.unscoped("counts for households already loaded through scope")
+        .filter(household_id__in=list(household_ids), is_active=True)
+        .order_by()
+        .values_list("household_id")
+        .annotate(n=Count("*"))
+    )
+    return dict(rows)
+
+
+def filter_age(
+    qs: QuerySet[Resident], min_age: int | None, max_age: int | None, today: dt.date | None = None
+):
     if min_age is not None:
         qs = qs.filter(birth_date__lte=years_ago(min_age, today))
     if max_age is not None:

@@ -199,7 +199,9 @@ def import_residents(actor, upload: IO[bytes]) -> ImportResult:
         relation_label = values.get("relation", "") or str(Relation.HEAD.label)
         relation = RELATION_BY_LABEL.get(relation_label, "")
         if not relation:
-            row_errors.append(RowError(line, _("与户主关系“%(r)s”无效") % {"r": relation_label}, "与户主关系"))
+            row_errors.append(
+                RowError(line, _("与户主关系“%(r)s”无效") % {"r": relation_label}, "与户主关系")
+            )
         tag_codes = []
         for tag_name in _split_tags(values.get("tags", "")):
             if tag_name in tags_by_name:
@@ -209,7 +211,9 @@ def import_residents(actor, upload: IO[bytes]) -> ImportResult:
         if card is not None:
             if card.number in seen_numbers:
                 row_errors.append(
-                    RowError(line, _("身份证号与第%(l)d行重复") % {"l": seen_numbers[card.number]}, "身份证号")
+                    RowError(
+                        line, _("身份证号与第%(l)d行重复") % {"l": seen_numbers[card.number]}, "身份证号"
+                    )
                 )
             else:
                 seen_numbers[card.number] = line
@@ -218,8 +222,17 @@ def import_residents(actor, upload: IO[bytes]) -> ImportResult:
             continue
         assert card is not None
         rows.append(
-            _Row(line, name, card.number, pii.blind_index(card.number, purpose=ID_PURPOSE), phone, unit_code,
-                 household_number, relation, tag_codes)
+            _Row(
+                line,
+                name,
+                card.number,
+                pii.blind_index(card.number, purpose=ID_PURPOSE),
+                phone,
+                unit_code,
+                household_number,
+                relation,
+                tag_codes,
+            )
         )
     if not rows and not errors:
         raise ImportRejected([RowError(2, _("表格中没有数据行"))])
@@ -244,7 +257,13 @@ def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResul
     )
     for row in rows:
         if row.unit_code not in units:
-            errors.append(RowError(row.line, _("单元编码“%(c)s”不存在或不在您的管辖范围内") % {"c": row.unit_code}, "单元编码"))
+            errors.append(
+                RowError(
+                    row.line,
+                    _("单元编码“%(c)s”不存在或不在您的管辖范围内") % {"c": row.unit_code},
+                    "单元编码",
+                )
+            )
         if row.index in existing:
             errors.append(RowError(row.line, _("该身份证号已登记"), "身份证号"))
     if errors:
@@ -273,7 +292,9 @@ def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResul
     for row in rows:
         unit = units[row.unit_code]
         household = households[(unit.pk, row.household_number)]
-        resident = Resident(household=household, relation=row.relation, area_path=household.area_path, name=row.name)
+        resident = Resident(
+            household=household, relation=row.relation, area_path=household.area_path, name=row.name
+        )
         resident.name_pinyin, resident.name_initials = pinyin_pair(row.name)
         resident.set_id_number(validation.clean_id_number(row.card_number))
         resident.set_phone(row.phone)
@@ -300,17 +321,23 @@ def can_unmask(actor) -> bool:
 @transaction.atomic
 def export_residents_now(actor, params: dict, *, unmasked: bool) -> tuple[bytes, int]:
     """A small export, built in the request; full numbers only for users allowed to unmask."""
+    from gridgov.core.xlsx import write_sheet
+
     from .columns import EXPORT_EXTRA_COLUMNS, EXPORT_TITLE
     from .queries import export_rows
     from .tasks import filtered_residents
-
-    from gridgov.core.xlsx import write_sheet
 
     unmasked = unmasked and can_unmask(actor)
     qs = filtered_residents(actor, params)
     rows = list(export_rows(qs, unmasked=unmasked))
     content = write_sheet(str(EXPORT_TITLE), RESIDENT_COLUMNS + EXPORT_EXTRA_COLUMNS, rows)
-    audit.record(actor, "people.export", None, object_repr=str(EXPORT_TITLE), after={"rows": len(rows), "unmasked": unmasked, "filters": params})
+    audit.record(
+        actor,
+        "people.export",
+        None,
+        object_repr=str(EXPORT_TITLE),
+        after={"rows": len(rows), "unmasked": unmasked, "filters": params},
+    )
     return content, len(rows)
 
 
@@ -322,7 +349,9 @@ def start_export_job(actor, params: dict, *, unmasked: bool):
     from .tasks import export_residents
 
     job = Job.objects.create(
-        kind="people.export_residents", owner=actor, params={"filters": params, "unmasked": unmasked and can_unmask(actor)}
+        kind="people.export_residents",
+        owner=actor,
+        params={"filters": params, "unmasked": unmasked and can_unmask(actor)},
     )
     audit.record(actor, "people.export_requested", job, after=job.params)
     transaction.on_commit(lambda: export_residents.delay(job.pk))

@@ -51,6 +51,8 @@ def export_residents(job_id: int) -> int:
                 job.save()
                 audit.record(user, "people.export", job, after={"rows": job.total, "unmasked": unmasked})
         except Exception as exc:
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+            Job.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+            )
             raise
     return job.total

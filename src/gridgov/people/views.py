@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from .columns import RESIDENT_COLUMNS
 from .filters import HouseholdFilter, ResidentFilter
 from .forms import HouseholdForm, ImportForm, ResidentEditForm, ResidentForm
 from .models import Household, Resident, Tag
+from .queries import member_counts
 from .tasks import filtered_residents
 
 PAGE_SIZE = 30
@@ -37,14 +37,18 @@ def _query_without_page(request) -> str:
 def resident_list(request):
     base = Resident.objects.visible_to(request.user).filter(is_active=True)
     filterset = ResidentFilter(request.GET or None, queryset=base, request=request)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related("household__unit")
+    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related(
+        "household__unit"
+    )
     context = {
         "filter": filterset,
         "page": _page(request, qs.prefetch_related("tags").order_by("area_path", "id")),
         "querystring": _query_without_page(request),
         "tags": Tag.objects.all(),
     }
-    template = "people/_resident_rows.html" if request.headers.get("HX-Request") else "people/resident_list.html"
+    template = (
+        "people/_resident_rows.html" if request.headers.get("HX-Request") else "people/resident_list.html"
+    )
     return render(request, template, context)
 
 
@@ -65,7 +69,11 @@ def resident_detail(request, pk: int):
             data = edit_form.cleaned_data
             try:
                 services.update_resident(
-                    request.user, resident, name=data["name"], relation=data["relation"], tags=data["tags"],
+                    request.user,
+                    resident,
+                    name=data["name"],
+                    relation=data["relation"],
+                    tags=data["tags"],
                     phone=data["phone"] or None,
                 )
             except ServiceError as exc:
@@ -86,7 +94,9 @@ def resident_detail(request, pk: int):
 @permission_required("people.unmask_resident", raise_exception=True)
 def resident_unmask(request, pk: int):
     resident = get_object_or_404(Resident.objects.visible_to(request.user), pk=pk)
-    return render(request, "people/_unmasked.html", {"values": services.unmask_resident(request.user, resident)})
+    return render(
+        request, "people/_unmasked.html", {"values": services.unmask_resident(request.user, resident)}
+    )
 
 
 @login_required
@@ -94,19 +104,26 @@ def resident_unmask(request, pk: int):
 def household_list(request):
     base = Household.objects.visible_to(request.user).filter(is_active=True)
     filterset = HouseholdFilter(request.GET or None, queryset=base, request=request)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related("unit__parent")
-    qs = qs.annotate(member_count=Count("members", filter=Q(members__is_active=True))).order_by("area_path", "number")
+    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related(
+        "unit__parent"
+    )
+    page = _page(request, qs.order_by("area_path", "number"))
+    counts = member_counts(h.pk for h in page)
+    for household in page:
+        household.member_count = counts.get(household.pk, 0)
     return render(
         request,
         "people/household_list.html",
-        {"filter": filterset, "page": _page(request, qs), "querystring": _query_without_page(request)},
+        {"filter": filterset, "page": page, "querystring": _query_without_page(request)},
     )
 
 
 @login_required
 @permission_required("people.view_household", raise_exception=True)
 def household_detail(request, pk: int):
-    household = get_object_or_404(Household.objects.visible_to(request.user).select_related("unit__parent"), pk=pk)
+    household = get_object_or_404(
+        Household.objects.visible_to(request.user).select_related("unit__parent"), pk=pk
+    )
     form = ResidentForm()
     if request.method == "POST":
         if not request.user.has_perm("people.add_resident"):
@@ -116,8 +133,13 @@ def household_detail(request, pk: int):
             data = form.cleaned_data
             try:
                 resident = services.register_resident(
-                    request.user, household=household, name=data["name"], id_number=data["id_number"],
-                    phone=data["phone"], relation=data["relation"], tags=data["tags"],
+                    request.user,
+                    household=household,
+                    name=data["name"],
+                    id_number=data["id_number"],
+                    phone=data["phone"],
+                    relation=data["relation"],
+                    tags=data["tags"],
                 )
             except ServiceError as exc:
                 form.add_error(None, str(exc))
@@ -125,7 +147,9 @@ def household_detail(request, pk: int):
                 messages.success(request, _("已登记居民 %(name)s") % {"name": resident.name})
                 return redirect("people:household_detail", pk=pk)
     members = household.members.filter(is_active=True).prefetch_related("tags").order_by("id")
-    return render(request, "people/household_detail.html", {"household": household, "members": members, "form": form})
+    return render(
+        request, "people/household_detail.html", {"household": household, "members": members, "form": form}
+    )
 
 
 @login_required
@@ -160,10 +184,13 @@ def import_residents(request):
             else:
                 messages.success(
                     request,
-                    _("导入成功:新增居民 %(r)d 人,新建户 %(h)d 户") % {"r": result.residents, "h": result.households},
+                    _("导入成功:新增居民 %(r)d 人,新建户 %(h)d 户")
+                    % {"r": result.residents, "h": result.households},
                 )
                 return redirect("people:import")
-    return render(request, "people/import.html", {"form": form, "errors": errors, "columns": RESIDENT_COLUMNS})
+    return render(
+        request, "people/import.html", {"form": form, "errors": errors, "columns": RESIDENT_COLUMNS}
+    )
 
 
 @login_required

@@ -44,4 +44,6 @@ def job_download(request, pk: int):
     job = get_object_or_404(Job, pk=pk, owner=request.user)
     if not job.result_file:
         raise Http404
-    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_file.name.rsplit("/", 1)[-1])
+    return FileResponse(
+        job.result_file.open("rb"), as_attachment=True, filename=str(job.result_file.name).rsplit("/", 1)[-1]
+    )

@@ -1,27 +1,10 @@
 from django.db import migrations
 
 from gridgov.core.migration_ops import collate_c
-
-TAGS = [
-    ("party_member", "党员", "political", 10),
-    ("disabled", "残疾人", "care", 20),
-    ("subsistence", "低保对象", "care", 30),
-    ("low_income", "低收入", "care", 40),
-    ("extreme_hardship", "特困人员", "care", 45),
-    ("veteran", "退役军人", "care", 50),
-    ("living_alone", "独居", "care", 60),
-    ("left_behind", "留守人员", "care", 65),
-    ("community_correction", "社区矫正对象", "key", 70),
-    ("released_prisoner", "刑满释放人员", "key", 80),
-    ("mental_disorder", "严重精神障碍患者", "key", 90),
-    ("drug_user", "社区戒毒康复人员", "key", 100),
-]
-
+from gridgov.people.reference import ensure_default_tags
 
 def add_tags(apps, schema_editor):
-    Tag = apps.get_model("people", "Tag")
-    for code, name, category, sort in TAGS:
-        Tag.objects.update_or_create(code=code, defaults={"name": name, "category": category, "sort": sort})
+    ensure_default_tags(apps.get_model("people", "Tag"))
 
 
 class Migration(migrations.Migration):
