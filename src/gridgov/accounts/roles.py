@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -15,7 +16,7 @@ class Role(models.TextChoices):
     GRID_WORKER = "grid_worker", _("网格员")
     PROPERTY = "property", _("物业企业")
     MERCHANT = "merchant", _("商户")
-    RESIDENT = "resident", _("居民")
+    RESIDENT = "resident", pgettext_lazy("role", "居民")
 
 
 # The area level a role is bound to (checked when an account is created).

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -88,16 +89,16 @@ class AreaChangeSerializer(serializers.ModelSerializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    new_parent = serializers.IntegerField(label=_("新上级区域"))
-    reason = serializers.CharField(label=_("原因"), max_length=300)
+    new_parent = serializers.IntegerField(label=gettext_lazy("新上级区域"))
+    reason = serializers.CharField(label=gettext_lazy("原因"), max_length=300)
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(label=_("原因"), max_length=300)
+    reason = serializers.CharField(label=gettext_lazy("原因"), max_length=300)
 
 
 class RenameSerializer(serializers.Serializer):
-    name = serializers.CharField(label=_("名称"), max_length=100)
+    name = serializers.CharField(label=gettext_lazy("名称"), max_length=100)
 
 
 class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -69,12 +69,20 @@ def rollup(indicator: Indicator, path: str, lengths: list[int]) -> dict[int, dic
         .values_list(indicator.path_field)
         .annotate(n=Count("*"))
     )
-    result: dict[int, dict[str, int]] = {length: {} for length in lengths}
+    ordered = sorted(lengths, reverse=True)
+    result: dict[int, dict[str, int]] = {}
+    # Each row once into the finest level, then each level folded into the next coarser one.
+    finest: dict[str, int] = {}
+    cut = ordered[0]
     for row_path, n in qs:
-        for length in lengths:
-            bucket = result[length]
-            key = row_path[:length]
-            bucket[key] = bucket.get(key, 0) + n
+        key = row_path[:cut]
+        finest[key] = finest.get(key, 0) + n
+    result[cut] = finest
+    for coarse in ordered[1:]:
+        folded: dict[str, int] = {}
+        for key, n in result[cut].items():
+            folded[key[:coarse]] = folded.get(key[:coarse], 0) + n
+        result[coarse], cut = folded, coarse
     return result
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -39,6 +40,9 @@ class HouseholdSerializer(serializers.ModelSerializer):
         model = Household
         fields = ["id", "unit", "unit_code", "unit_name", "number", "area_path", "is_active", "member_count"]
         read_only_fields = ["area_path", "is_active"]
+        # No generated UniqueTogetherValidator: it would query the scoped default manager (ScopeError);
+        # services.create_household checks the (unit, number) rule inside its transaction.
+        validators: list = []
 
     def get_member_count(self, obj: Household) -> int:
         counts = self.context.get("member_counts")
@@ -57,8 +61,10 @@ class ResidentSerializer(serializers.ModelSerializer):
     """ID-card and phone numbers are always masked here; the unmask action returns them, audited."""
 
     household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none())
-    id_number = serializers.CharField(write_only=True, required=True, label=_("身份证号"))
-    phone = serializers.CharField(write_only=True, required=False, allow_blank=True, label=_("手机号"))
+    id_number = serializers.CharField(write_only=True, required=True, label=gettext_lazy("身份证号"))
+    phone = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, label=gettext_lazy("手机号")
+    )
     tags = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Tag.objects.all(), required=False
     )
@@ -208,7 +214,7 @@ class ResidentViewSet(
         return Response({"residents": result.residents, "households": result.households}, status=201)
 
     @extend_schema(
-        parameters=[OpenApiParameter("unmasked", bool, description="完整证件号(需相应权限)")],
+        parameters=[OpenApiParameter("unmasked", bool, description=gettext_lazy("完整证件号(需相应权限)"))],
         responses={200: OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["get"], url_path="export")

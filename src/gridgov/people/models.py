@@ -72,7 +72,10 @@ class Household(ScopedModel, TimeStampedModel):
         constraints = [models.UniqueConstraint(fields=["unit", "number"], name="household_unit_number_uniq")]
 
     def __str__(self) -> str:
-        return f"{self.unit.name if self.unit_id else ''} {self.number}室"
+        return _("%(unit)s %(number)s室") % {
+            "unit": self.unit.name if self.unit_id else "",
+            "number": self.number,
+        }
 
 
 class Resident(ScopedModel, TimeStampedModel):
