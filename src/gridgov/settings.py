@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "gridgov.accounts",
     "gridgov.areas",
     "gridgov.people",
+    "gridgov.party",
+    "gridgov.workforce",
+    "gridgov.facilities",
     "gridgov.demo",
     "gridgov.web",
 ]
@@ -150,6 +153,36 @@ GRIDGOV_CITY_NAME = os.environ.get("GRIDGOV_CITY_NAME", "XX市")
 GRIDGOV_IMPORT_MAX_BYTES = int(os.environ.get("GRIDGOV_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 GRIDGOV_SYNC_EXPORT_LIMIT = int(os.environ.get("GRIDGOV_SYNC_EXPORT_LIMIT", "20000"))
 
+# --- the 10-minute party-building life circle (facilities; docs/facilities.md) ---------------------
+# 75 m/min walking speed: 10 minutes = 750 m along the walking network.
+GRIDGOV_WALK_SPEED_M_PER_MIN = float(os.environ.get("GRIDGOV_WALK_SPEED_M_PER_MIN", "75"))
+GRIDGOV_CIRCLE_MINUTES = float(os.environ.get("GRIDGOV_CIRCLE_MINUTES", "10"))
+# Fallback without a network: straight-line distance times this factor.
+GRIDGOV_DETOUR_FACTOR = float(os.environ.get("GRIDGOV_DETOUR_FACTOR", "1.3"))
+# Network import: segment ends closer than this are one node; longer edges are split for snapping.
+GRIDGOV_NETWORK_TOLERANCE_M = float(os.environ.get("GRIDGOV_NETWORK_TOLERANCE_M", "1.0"))
+GRIDGOV_NETWORK_MAX_EDGE_M = float(os.environ.get("GRIDGOV_NETWORK_MAX_EDGE_M", "50"))
+# Service-centre standard: floor area per 100 households (m²).
+GRIDGOV_CENTRE_M2_PER_100_HOUSEHOLDS = float(os.environ.get("GRIDGOV_CENTRE_M2_PER_100_HOUSEHOLDS", "30"))
+# Recompute the circle (a background task) after every facility or network change.
+GRIDGOV_CIRCLE_AUTO_RECOMPUTE = env_bool("GRIDGOV_CIRCLE_AUTO_RECOMPUTE", default=True)
+# "党员适量": a grid branch with fewer or more formal members than this is listed by the coverage check.
+GRIDGOV_BRANCH_MIN_MEMBERS = int(os.environ.get("GRIDGOV_BRANCH_MIN_MEMBERS", "3"))
+GRIDGOV_BRANCH_MAX_MEMBERS = int(os.environ.get("GRIDGOV_BRANCH_MAX_MEMBERS", "50"))
+
+# --- events and red property (docs/events-property.md) ----------------------------------------------
+GRIDGOV_EVENT_ATTACHMENT_MAX_BYTES = int(os.environ.get("GRIDGOV_EVENT_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+# Working hours for SLA clocks: Monday–Friday, 8:30–17:30 local time (public holidays are not modelled).
+GRIDGOV_EVENT_WORKDAY = (os.environ.get("GRIDGOV_EVENT_WORKDAY_START", "08:30"), os.environ.get("GRIDGOV_EVENT_WORKDAY_END", "17:30"))
+# Duplicate suggestions at report time: same category within this distance and this many hours.
+GRIDGOV_EVENT_DUPLICATE_METRES = float(os.environ.get("GRIDGOV_EVENT_DUPLICATE_METRES", "200"))
+GRIDGOV_EVENT_DUPLICATE_HOURS = int(os.environ.get("GRIDGOV_EVENT_DUPLICATE_HOURS", "72"))
+# Three-100% evaluation: companies listed at the bottom of each quarter, and the yearly elimination standard.
+GRIDGOV_PROPERTY_BOTTOM_N = int(os.environ.get("GRIDGOV_PROPERTY_BOTTOM_N", "3"))
+GRIDGOV_PROPERTY_ELIMINATION_STANDARD = float(os.environ.get("GRIDGOV_PROPERTY_ELIMINATION_STANDARD", "60"))
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["events.escalate_overdue"] = {"task": "events.escalate_overdue", "schedule": 600.0}
+
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -172,8 +205,9 @@ STORAGES = {
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: its WWW-Authenticate header makes unauthenticated API calls answer 401, not 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["gridgov.core.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -200,3 +234,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GRIDGOV_LOG_LEVEL", "WARNING")},
 }
+
+# --- points (一网三联、积分; docs/points.md) ---------------------------------------------------------
+# Points earned in year Y expire at the end of year Y + GRIDGOV_POINTS_EXPIRY_YEARS.
+GRIDGOV_POINTS_EXPIRY_YEARS = int(os.environ.get("GRIDGOV_POINTS_EXPIRY_YEARS", "1"))
+GRIDGOV_POINTS_TOKEN_SECONDS = 300  # a resident's signed code is valid this long
+GRIDGOV_POINTS_OTC_SECONDS = 600  # a 6-digit one-time code is valid this long

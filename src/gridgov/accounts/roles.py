@@ -59,3 +59,97 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MERCHANT: frozenset(_VIEW_AREAS),
     Role.RESIDENT: frozenset(),
 }
+
+# --- positions and the 10-minute circle (facilities) -----------------------------------------------
+_VIEW_FACILITIES = {
+    "facilities.view_facility",
+    "facilities.view_candidatesite",
+    "facilities.view_walknetwork",
+    "facilities.view_buildingaccess",
+    "facilities.view_coveragerun",
+}
+_NEARBY = {"facilities.view_nearby"}
+_EDIT_FACILITIES = {
+    "facilities.add_facility",
+    "facilities.change_facility",
+    "facilities.add_candidatesite",
+    "facilities.change_candidatesite",
+}
+_MANAGE_FACILITIES = {
+    "facilities.import_facility",
+    "facilities.export_facility",
+    "facilities.recompute_coverage",
+}
+_NETWORK = {"facilities.add_walknetwork", "facilities.import_walknetwork"}
+_FACILITY_GRANTS: dict[str, set[str]] = {
+    Role.CITY_ADMIN: _VIEW_FACILITIES | _NEARBY | _EDIT_FACILITIES | _MANAGE_FACILITIES | _NETWORK,
+    Role.DISTRICT: _VIEW_FACILITIES | _NEARBY | _EDIT_FACILITIES | _MANAGE_FACILITIES,
+    Role.STREET: _VIEW_FACILITIES | _NEARBY | _EDIT_FACILITIES | _MANAGE_FACILITIES,
+    Role.COMMUNITY_SECRETARY: _VIEW_FACILITIES | _NEARBY | _EDIT_FACILITIES | {"facilities.export_facility"},
+    Role.COMMUNITY_WORKER: _VIEW_FACILITIES | _NEARBY | _EDIT_FACILITIES,
+    Role.GRID_WORKER: _VIEW_FACILITIES | _NEARBY,
+    Role.PROPERTY: _NEARBY,
+    Role.MERCHANT: _NEARBY,
+    Role.RESIDENT: _NEARBY,
+}
+ROLE_PERMISSIONS = {
+    role: frozenset(perms | _FACILITY_GRANTS.get(role, set())) for role, perms in ROLE_PERMISSIONS.items()
+}
+
+# --- party network and workforce (party, workforce) ------------------------------------------------
+_VIEW_PARTY = {
+    "party.view_partyorg",
+    "party.view_orgchange",
+    "party.view_partymember",
+    "party.view_centralhousehold",
+    "party.view_buildingleader",
+}
+_EDIT_PARTY = {
+    "party.add_partyorg",
+    "party.change_partyorg",
+    "party.add_partymember",
+    "party.change_partymember",
+    "party.add_centralhousehold",
+    "party.change_centralhousehold",
+    "party.add_buildingleader",
+}
+_MANAGE_PARTY = {"party.reorganise_partyorg", "party.import_partymember", "party.export_partymember"}
+_VIEW_WORKFORCE = {
+    "workforce.view_staff",
+    "workforce.view_gridassignment",
+    "workforce.view_training",
+    "workforce.view_competition",
+    "workforce.view_presentation",
+    "workforce.view_evaluation",
+    "workforce.view_replacement",
+    "workforce.view_payroll",
+    "workforce.view_salaryscale",
+}
+_EDIT_WORKFORCE = {"workforce.add_staff", "workforce.change_staff", "workforce.change_presentation"}
+_MANAGE_WORKFORCE = {
+    "workforce.import_staff",
+    "workforce.export_staff",
+    "workforce.replace_secretary",
+    "workforce.add_payroll",
+    "workforce.compute_payroll",
+}
+_SALARY_SCALE = {"workforce.add_salaryscale", "workforce.import_salaryscale"}
+_PARTY_ALL = _VIEW_PARTY | _EDIT_PARTY | _MANAGE_PARTY
+_WORKFORCE_ALL = _VIEW_WORKFORCE | _EDIT_WORKFORCE | _MANAGE_WORKFORCE
+_PARTY_WORKFORCE_GRANTS: dict[str, set[str]] = {
+    Role.CITY_ADMIN: _PARTY_ALL | _WORKFORCE_ALL | _SALARY_SCALE,
+    Role.DISTRICT: _PARTY_ALL | _WORKFORCE_ALL,
+    Role.STREET: _PARTY_ALL | _WORKFORCE_ALL,
+    Role.COMMUNITY_SECRETARY: _VIEW_PARTY
+    | _EDIT_PARTY
+    | {"party.import_partymember", "party.export_partymember"}
+    | _VIEW_WORKFORCE
+    | {"workforce.change_staff", "workforce.export_staff"},
+    Role.COMMUNITY_WORKER: _VIEW_PARTY
+    | {"party.add_buildingleader", "party.add_centralhousehold", "party.change_centralhousehold"},
+    Role.GRID_WORKER: set(_VIEW_PARTY),
+}
+ROLE_PERMISSIONS = {
+    role: frozenset(perms | _PARTY_WORKFORCE_GRANTS.get(role, set()))
+    for role, perms in ROLE_PERMISSIONS.items()
+}

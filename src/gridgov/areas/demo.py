@@ -90,7 +90,9 @@ def generate_areas(ctx: CityContext) -> str:
     districts = min(7, max(2, round(communities / 42))) if communities >= 4 else 1
     streets = min(communities, max(districts, round(communities / 5)))
 
-    city_box = (0.0, 0.0, *CITY_SIZE_M)
+    # The plane shrinks with the city, so a small demo city is as dense (and as walkable) as the real one.
+    side = min(1.0, ctx.scale) ** 0.5
+    city_box = (0.0, 0.0, CITY_SIZE_M[0] * side, CITY_SIZE_M[1] * side)
     city = _make(Level.CITY, CITY_PATH, settings.GRIDGOV_CITY_NAME, None, city_box)
     city.save()
     ctx.areas[Level.CITY] = [_stub(city, city_box)]

@@ -26,7 +26,12 @@ def next_child_path(parent: Area) -> str:
     level = parent.level + 1
     width = SEGMENT[level]
     last = Area.objects.unscoped("code allocation").filter(parent=parent).aggregate(m=Max("path"))["m"]
-    seq = int(last[-width:]) + 1 if last else 1
+    # A code once given under this parent stays taken after its area moved away: history names it.
+    moved_away = AreaChange.objects.unscoped("code allocation").filter(
+        old_parent=parent, kind=ChangeKind.MOVE
+    )
+    used = [int(code[-width:]) for code in [last, *moved_away.values_list("old_code", flat=True)] if code]
+    seq = max(used, default=0) + 1
     if seq >= 10**width:
         raise ServiceError(_("“%(p)s”下的编号已用尽") % {"p": parent.name})
     return parent.path + str(seq).zfill(width)

@@ -76,7 +76,7 @@ def area_history(request, pk: int):
     area = _visible_area(request, pk)
     changes = (
         AreaChange.objects.unscoped("history of a visible area")
-        .filter(subtree_q("area_path", area.path))
+        .filter(subtree_q("area__path", area.path))  # current paths: a moved area keeps its earlier changes
         .select_related("area", "actor", "old_parent", "new_parent")
     )
     page = Paginator(changes, 50).get_page(request.GET.get("page"))

@@ -33,7 +33,7 @@ def snapshot(obj: models.Model, fields: Sequence[str] | None = None) -> dict[str
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        if getattr(field, "audit_exclude", False) or isinstance(field, models.BinaryField):
+        if field.name in getattr(obj, "audit_exclude_fields", ()) or isinstance(field, models.BinaryField):
             continue
         result[field.attname] = _plain(getattr(obj, field.attname))
     return result
@@ -53,6 +53,11 @@ def _area_path(obj: models.Model | None) -> str:
     return path if isinstance(path, str) else ""
 
 
+def _actor_area(actor) -> str:
+    """Where an event without an area of its own (an export, a login) shows up: the actor's area."""
+    return str(getattr(actor, "area_path", "") or "")
+
+
 def record(
     actor,
     action: str,
@@ -61,6 +66,7 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     object_repr: str | None = None,
+    area_path: str | None = None,
 ) -> AuditEvent:
     assert connection.in_atomic_block, "audit rows are written inside the service's transaction"
     ctx = context.current()
@@ -72,7 +78,7 @@ def record(
         else None,
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:200],
-        area_path=_area_path(obj),
+        area_path=area_path if area_path is not None else _area_path(obj) or _actor_area(actor),
         before=before,
         after=after,
         source=ctx.source,

@@ -100,7 +100,8 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(subtree_q(self.model.scope_field, path))  # type: ignore[attr-defined]
 
     def unscoped(self, reason: str) -> Self:
-        assert reason, "say why scope is bypassed"
+        if not reason:
+            raise ValueError("unscoped() needs a reason")
         return self._resolved()
 
     # Every way of running the query checks scope first.

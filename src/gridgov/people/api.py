@@ -58,7 +58,10 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 
 class ResidentSerializer(serializers.ModelSerializer):
-    """ID-card and phone numbers are always masked here; the unmask action returns them, audited."""
+    """ID-card and phone numbers are always masked here; the unmask action returns them, audited.
+
+    The birth date is left out too: it is the hidden middle of the masked ID number. Age is enough.
+    """
 
     household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none())
     id_number = serializers.CharField(write_only=True, required=True, label=gettext_lazy("身份证号"))
@@ -81,7 +84,6 @@ class ResidentSerializer(serializers.ModelSerializer):
             "name_pinyin",
             "name_initials",
             "sex",
-            "birth_date",
             "age",
             "id_masked",
             "phone_masked",
@@ -95,7 +97,6 @@ class ResidentSerializer(serializers.ModelSerializer):
             "name_pinyin",
             "name_initials",
             "sex",
-            "birth_date",
             "id_masked",
             "phone_masked",
             "area_path",
@@ -183,7 +184,12 @@ class ResidentViewSet(
     @extend_schema(
         request=None,
         responses=inline_serializer(
-            "Unmasked", {"id_number": serializers.CharField(), "phone": serializers.CharField()}
+            "Unmasked",
+            {
+                "id_number": serializers.CharField(),
+                "phone": serializers.CharField(),
+                "birth_date": serializers.DateField(),
+            },
         ),
     )
     @action(detail=True, methods=["post"])

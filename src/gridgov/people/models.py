@@ -103,6 +103,9 @@ class Resident(ScopedModel, TimeStampedModel):
     )
     is_active = models.BooleanField(_("在册"), default=True)
 
+    # The birth date is the hidden middle of a masked ID number; blind indexes are keyed hashes.
+    audit_exclude_fields = ("birth_date", "id_index", "phone_index")
+
     class Meta:
         verbose_name = _("居民")
         verbose_name_plural = _("居民")

@@ -135,8 +135,12 @@ def unmask_resident(actor, resident: Resident) -> dict[str, str]:
     if actor is None or not actor.has_perm("people.unmask_resident"):
         raise PermissionError("unmask")
     check_path(actor, resident.area_path)
-    audit.record(actor, "people.unmask", resident, after={"fields": ["id_number", "phone"]})
-    return {"id_number": resident.reveal_id_number(), "phone": resident.reveal_phone()}
+    audit.record(actor, "people.unmask", resident, after={"fields": ["id_number", "phone", "birth_date"]})
+    return {
+        "id_number": resident.reveal_id_number(),
+        "phone": resident.reveal_phone(),
+        "birth_date": resident.birth_date.isoformat(),
+    }
 
 
 # --- import -----------------------------------------------------------------------------------------

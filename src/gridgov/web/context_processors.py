@@ -13,6 +13,14 @@ def navigation(request):
             items.append(("people:household_list", _("户")))
         if user.has_perm("people.import_resident"):
             items.append(("people:import", _("导入")))
+        if user.has_perm("facilities.view_facility"):
+            items.append(("facilities:coverage", _("红色阵地")))
+        elif user.has_perm("facilities.view_nearby"):
+            items.append(("facilities:nearby", _("附近的阵地")))
+        if user.has_perm("party.view_partyorg"):
+            items.append(("party:dashboard", _("党组织")))
+        if user.has_perm("workforce.view_staff"):
+            items.append(("workforce:dashboard", _("队伍")))
         if user.has_perm("core.view_auditevent"):
             items.append(("web:audit", _("审计")))
     return {"nav_items": items, "city_name": settings.GRIDGOV_CITY_NAME}

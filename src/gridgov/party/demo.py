@@ -1,0 +1,428 @@
+"""Synthetic city, step 3: the five-level party network over the generated areas and residents.
+
+At scale S it makes ctx.scaled(figure) of each of the report's figures — 1,988 grid branches,
+2,778 building groups, 11,214 central households, 22,000+ red building leaders — as rows; the
+indicators count them back. Every party-tagged resident becomes a member (about one in eight an
+in-service member registered where they live: 双报到).
+
+So that the coverage checks have something to show, the city is *almost* seamless: a few grids
+have no branch yet (their buildings then have no group either) and a few buildings are "newly
+built" — no group, no red building leader, households not yet served by a central household.
+Branch sizes follow from where members live, so some branches fall outside "党员适量".
+Everything is bulk-inserted; one audit row for the step is written by generate_city.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gridgov.areas.models import Level
+from gridgov.demo.context import AreaStub, CityContext
+from gridgov.demo.registry import step
+from gridgov.people.models import Household, Relation, Resident, ResidentTag, Tag
+
+from .models import (
+    BuildingLeader,
+    CentralHousehold,
+    ChangeKind,
+    LeaderKind,
+    OrgChange,
+    OrgCoverage,
+    OrgKind,
+    PartyMember,
+    PartyOrg,
+    ServedHousehold,
+)
+from .services import common_home
+
+GRID_BRANCHES = 1988
+BUILDING_GROUPS = 2778
+CENTRAL_HOUSEHOLDS = 11214
+RED_LEADERS = 22_360  # "2.2万余名"
+UNCOVERED_GRIDS = 4  # grids still without a branch, at scale 1.0
+NEW_BUILDINGS = 40  # newly built buildings not yet covered, at scale 1.0
+IN_SERVICE_RATE = 0.12
+COMMITTEE_MIN_MEMBERS = 100  # a community with 100+ members has a party committee, else a general branch
+WORKPLACES = [
+    "市直机关",
+    "区直机关",
+    "市属国有企业",
+    "市人民医院",
+    "市第一中学",
+    "区税务局",
+    "市供电公司",
+    "区人民法院",
+]
+ESTABLISHED = dt.date(2021, 7, 1)
+
+
+def raw_insert(
+    model,
+    fields: list[str],
+    rows: list[tuple],
+    *,
+    dates: tuple[int, ...] = (),
+    constants: dict | None = None,
+    timestamps: bool = False,
+    batch: int = 5000,
+) -> None:
+    """Multi-row INSERTs without model instances, for the generator's largest tables.
+
+    `fields` name model fields (foreign keys by field name, values are ids); positions in `dates`
+    hold dates. Values are adapted the way the backend expects; nothing here runs for user input.
+    """
+    ops = connection.ops
+    constants = dict(constants or {})
+    if timestamps:
+        now = ops.adapt_datetimefield_value(timezone.now())
+        constants.update(created_at=now, updated_at=now)
+    names = fields + list(constants)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in names)
+    extra = tuple(constants.values())
+    table = connection.ops.quote_name(model._meta.db_table)
+    width = len(names)
+    # Stay under the bound-parameter limit (SQLite ≥ 3.32: 32766; PostgreSQL: 65535).
+    batch = min(batch, (30000 if connection.vendor == "sqlite" else 60000) // width)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            values: list = []
+            for row in chunk:
+                cells = list(row)
+                for i in dates:
+                    if cells[i] is not None:
+                        cells[i] = ops.adapt_datefield_value(cells[i])
+                values.extend(cells)
+                values.extend(extra)
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", values)  # noqa: S608
+
+
+def _split(items: list, parts: int) -> list[list]:
+    """`items` in `parts` contiguous chunks as even as possible (each non-empty if parts <= len)."""
+    size, extra = divmod(len(items), parts)
+    out, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
+def _apportion(total: int, capacities: list[int], weights: list[float]) -> list[int]:
+    """`total` over buckets, ≥1 each where capacity allows, ≤ capacity, roughly by weight; exact sum."""
+    n = len(capacities)
+    counts = [1 if c > 0 else 0 for c in capacities]
+    spare = total - sum(counts)
+    if spare < 0:
+        raise ValueError("fewer items than buckets")
+    weight_sum = sum(w for w, c in zip(weights, capacities, strict=True) if c > 0) or 1.0
+    for i in range(n):
+        if capacities[i] > counts[i]:
+            add = min(capacities[i] - counts[i], int(spare * weights[i] / weight_sum))
+            counts[i] += add
+    left = total - sum(counts)
+    order = sorted(range(n), key=lambda i: -(weights[i]))
+    while left > 0:
+        progressed = False
+        for i in order:
+            if left == 0:
+                break
+            if counts[i] < capacities[i]:
+                counts[i] += 1
+                left -= 1
+                progressed = True
+        if not progressed:
+            raise ValueError("not enough capacity")
+    return counts
+
+
+class _Network:
+    def __init__(self, ctx: CityContext) -> None:
+        self.ctx = ctx
+        self.rng = ctx.fork("party")
+        self.changes: list[OrgChange] = []
+
+    def org(
+        self, kind: str, name: str, parent: PartyOrg | None, home: AreaStub | str, area_id: int
+    ) -> PartyOrg:
+        path = home if isinstance(home, str) else home.path
+        return PartyOrg(
+            kind=kind,
+            name=name,
+            parent=parent,
+            area_id=area_id,
+            area_path=path,
+            established_on=ESTABLISHED + dt.timedelta(days=self.rng.randrange(900)),
+        )
+
+
+@step(order=30, name="党组织网络")
+def generate_party(ctx: CityContext) -> str:
+    net = _Network(ctx)
+    rng = net.rng
+    streets = ctx.areas[Level.STREET]
+    communities = ctx.areas[Level.COMMUNITY]
+    grids = ctx.areas[Level.GRID]
+    buildings = ctx.areas[Level.BUILDING]
+    area_id = {
+        a.path: a.id
+        for level in (Level.STREET, Level.COMMUNITY, Level.GRID, Level.BUILDING)
+        for a in ctx.areas[level]
+    }
+
+    party_tag = Tag.objects.get(code="party_member").pk
+    members_src = list(
+        ResidentTag.objects.filter(tag_id=party_tag)
+        .order_by("resident_id")
+        .values_list("resident_id", "resident__household_id", "resident__area_path")
+    )
+    households = list(
+        Household.objects.unscoped("generator").order_by("area_path", "id").values_list("id", "area_path")
+    )
+    heads = list(
+        Resident.objects.unscoped("generator")
+        .filter(relation=Relation.HEAD)
+        .order_by("id")
+        .values_list("id", "area_path")
+    )
+    members_per_community: dict[str, int] = defaultdict(int)
+    for _rid, _hid, path in members_src:
+        members_per_community[path[:12]] += 1
+
+    with transaction.atomic():
+        # 1–2. Street working committees and community committees / general branches.
+        street_orgs = [
+            net.org(OrgKind.STREET_COMMITTEE, f"中共{s.name}工作委员会", None, s, s.id) for s in streets
+        ]
+        PartyOrg.objects.bulk_create(street_orgs, batch_size=2000)
+        street_org = {o.area_path: o for o in street_orgs}
+        community_orgs = []
+        for c in communities:
+            big = members_per_community[c.path] >= COMMITTEE_MIN_MEMBERS
+            kind = OrgKind.COMMUNITY_COMMITTEE if big else OrgKind.COMMUNITY_GENERAL_BRANCH
+            name = f"中共{c.name}{'委员会' if big else '总支部委员会'}"
+            community_orgs.append(net.org(kind, name, street_org[c.path[:9]], c, c.id))
+        PartyOrg.objects.bulk_create(community_orgs, batch_size=2000)
+        community_org = {o.area_path: o for o in community_orgs}
+
+        # 3. Grid branches over one or several grids of a community; a few grids left uncovered.
+        uncovered = set(
+            rng.sample(
+                range(len(grids)), min(len(grids) - len(communities), max(1, ctx.scaled(UNCOVERED_GRIDS, 0)))
+            )
+        )
+        covered_by_community: dict[str, list[AreaStub]] = defaultdict(list)
+        for i, g in enumerate(grids):
+            if i not in uncovered:
+                covered_by_community[g.path[:12]].append(g)
+        community_paths = [c.path for c in communities if covered_by_community[c.path]]
+        target_branches = min(ctx.scaled(GRID_BRANCHES), sum(len(v) for v in covered_by_community.values()))
+        per_community = _apportion(
+            target_branches,
+            [len(covered_by_community[p]) for p in community_paths],
+            [float(len(covered_by_community[p])) for p in community_paths],
+        )
+        branches: list[PartyOrg] = []
+        branch_grids: list[list[AreaStub]] = []
+        for path, n in zip(community_paths, per_community, strict=True):
+            community_name = next(c.name for c in communities if c.path == path) if n else ""
+            for j, chunk in enumerate(_split(covered_by_community[path], n)):
+                home = chunk[0].path if len(chunk) == 1 else path
+                name = (
+                    f"中共{community_name}第{j + 1}网格支部委员会"
+                    if len(chunk) == 1
+                    else f"中共{community_name}第{j + 1}网格联合支部委员会"
+                )
+                branches.append(net.org(OrgKind.GRID_BRANCH, name, community_org[path], home, area_id[home]))
+                branch_grids.append(chunk)
+        PartyOrg.objects.bulk_create(branches, batch_size=2000)
+        coverage = [
+            OrgCoverage(org=b, area_id=g.id, area_path=g.path)
+            for b, chunk in zip(branches, branch_grids, strict=True)
+            for g in chunk
+        ]
+        branch_of_grid = {g.path: b for b, chunk in zip(branches, branch_grids, strict=True) for g in chunk}
+
+        # 4. Building groups: each branch's buildings in one or more groups; "new" buildings left out.
+        buildings_by_grid: dict[str, list[AreaStub]] = defaultdict(list)
+        for b in buildings:
+            buildings_by_grid[b.path[:15]].append(b)
+        candidates_new = [
+            bs[-1] for g, bs in buildings_by_grid.items() if g in branch_of_grid and len(bs) > 1
+        ]
+        new_buildings = {
+            b.path
+            for b in rng.sample(
+                candidates_new, min(len(candidates_new), max(1, ctx.scaled(NEW_BUILDINGS, 0)))
+            )
+        }
+        branch_buildings = [
+            [b for g in chunk for b in buildings_by_grid[g.path] if b.path not in new_buildings]
+            for chunk in branch_grids
+        ]
+        target_groups = min(ctx.scaled(BUILDING_GROUPS), sum(len(bs) for bs in branch_buildings))
+        per_branch = _apportion(
+            target_groups, [len(bs) for bs in branch_buildings], [float(len(bs)) for bs in branch_buildings]
+        )
+        groups: list[PartyOrg] = []
+        group_buildings: list[list[AreaStub]] = []
+        for branch, bs, n in zip(branches, branch_buildings, per_branch, strict=True):
+            for j, chunk in enumerate(_split(bs, n)):
+                home = common_home([b.path for b in chunk])
+                groups.append(
+                    net.org(
+                        OrgKind.BUILDING_GROUP,
+                        f"{branch.name.removeprefix('中共').removesuffix('委员会')}第{j + 1}党小组",
+                        branch,
+                        home,
+                        area_id[home],
+                    )
+                )
+                group_buildings.append(chunk)
+        PartyOrg.objects.bulk_create(groups, batch_size=2000)
+        coverage += [
+            OrgCoverage(org=grp, area_id=b.id, area_path=b.path)
+            for grp, chunk in zip(groups, group_buildings, strict=True)
+            for b in chunk
+        ]
+        OrgCoverage.objects.bulk_create(coverage, batch_size=5000)
+        all_orgs = street_orgs + community_orgs + branches + groups
+        OrgChange.objects.bulk_create(
+            [
+                OrgChange(org=o, kind=ChangeKind.CREATE, area_path=o.area_path, reason="合成城市")
+                for o in all_orgs
+            ],
+            batch_size=5000,
+        )
+
+        # 5. Members: in the branch covering their grid, else their community's organisation.
+        #    (Raw multi-row inserts for the big tables: model instances would cost most of the step.)
+        member_rows: list[tuple] = []
+        member_household: dict[int, int] = {}  # household -> resident of its first ordinary member
+        for resident_id, household_id, path in members_src:
+            community = path[:12]
+            joined = dt.date(1970, 1, 1) + dt.timedelta(days=rng.randrange(19000))
+            if rng.random() < IN_SERVICE_RATE:
+                registered = dt.date(2022, 3, 1) + dt.timedelta(days=rng.randrange(1200))
+                workplace = rng.choice(WORKPLACES) + "党委"
+                member_rows.append(
+                    (resident_id, None, True, workplace, area_id[community], registered, joined, community)
+                )
+            else:
+                org = branch_of_grid.get(path[:15]) or community_org[community]
+                member_rows.append((resident_id, org.pk, False, "", None, None, joined, org.area_path))
+                member_household.setdefault(household_id, resident_id)
+        raw_insert(
+            PartyMember,
+            [
+                "resident",
+                "org",
+                "in_service",
+                "workplace",
+                "dual_community",
+                "dual_registered_on",
+                "joined_on",
+                "area_path",
+            ],
+            member_rows,
+            dates=(5, 6),
+            constants={"is_active": True},
+            timestamps=True,
+        )
+        member_id = dict(PartyMember.objects.unscoped("generator").values_list("resident_id", "id"))
+        member_of_household = {hid: member_id[rid] for hid, rid in member_household.items()}
+
+        # 6. Central households: member households in each group's buildings; they serve the rest.
+        households_by_building: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for hid, path in households:
+            households_by_building[path[:18]].append((hid, path))
+        group_households = [
+            [h for b in chunk for h in households_by_building[b.path]] for chunk in group_buildings
+        ]
+        group_candidates = [[h for h in hs if h[0] in member_of_household] for hs in group_households]
+        target_central = min(ctx.scaled(CENTRAL_HOUSEHOLDS), sum(len(c) for c in group_candidates))
+        per_group = _apportion(
+            target_central, [len(c) for c in group_candidates], [float(len(hs)) for hs in group_households]
+        )
+        centrals: list[CentralHousehold] = []
+        served_plan: list[tuple[int, list[tuple[int, str]]]] = []
+        for grp, hs, cands, n in zip(groups, group_households, group_candidates, per_group, strict=True):
+            if n == 0:
+                continue
+            chosen = sorted(rng.sample(cands, n), key=lambda h: (h[1], h[0]))
+            chosen_ids = {h[0] for h in chosen}
+            rest = [h for h in hs if h[0] not in chosen_ids]
+            for (hid, path), share in zip(chosen, _split(rest, n), strict=True):
+                centrals.append(
+                    CentralHousehold(
+                        household_id=hid,
+                        member_id=member_of_household[hid],
+                        group=grp,
+                        area_path=path,
+                        designated_on=dt.date(2022, 1, 1) + dt.timedelta(days=rng.randrange(900)),
+                    )
+                )
+                served_plan.append((len(centrals) - 1, share))
+        CentralHousehold.objects.bulk_create(centrals, batch_size=5000)
+        raw_insert(
+            ServedHousehold,
+            ["central", "household", "area_path"],
+            [(centrals[i].pk, hid, path) for i, share in served_plan for hid, path in share],
+        )
+
+        # 7. Red building leaders (some lead two neighbouring buildings) and unit leaders.
+        heads_by_building: dict[str, list[int]] = defaultdict(list)
+        heads_by_unit: dict[str, list[int]] = defaultdict(list)
+        for rid, path in heads:
+            heads_by_building[path[:18]].append(rid)
+            heads_by_unit[path].append(rid)
+        members_by_building: dict[str, list[int]] = defaultdict(list)
+        for resident_id, _hid, path in members_src:
+            members_by_building[path[:18]].append(resident_id)
+        led = [b for b in buildings if b.path not in new_buildings and heads_by_building[b.path]]
+        target_leaders = min(ctx.scaled(RED_LEADERS), len(led))
+        reusable = [i for i in range(1, len(led)) if led[i].path[:15] == led[i - 1].path[:15]]
+        reuse = set(rng.sample(reusable, min(len(reusable), len(led) - target_leaders)))
+        leaders: list[tuple] = []
+        previous = 0
+        for i, b in enumerate(led):
+            if i in reuse:
+                resident_id = previous
+            else:
+                pool = members_by_building[b.path] or heads_by_building[b.path]
+                resident_id = rng.choice(pool)
+            previous = resident_id
+            appointed = dt.date(2022, 6, 1) + dt.timedelta(days=rng.randrange(700))
+            leaders.append((LeaderKind.BUILDING.value, b.id, resident_id, b.path, appointed))
+        for u in ctx.areas[Level.UNIT]:
+            if u.path[:18] in new_buildings or not heads_by_unit[u.path]:
+                continue
+            appointed = dt.date(2022, 6, 1) + dt.timedelta(days=rng.randrange(700))
+            leaders.append(
+                (LeaderKind.UNIT.value, u.id, rng.choice(heads_by_unit[u.path]), u.path, appointed)
+            )
+        raw_insert(
+            BuildingLeader,
+            ["kind", "area", "resident", "area_path", "appointed_on"],
+            leaders,
+            dates=(4,),
+            constants={"is_active": True},
+            timestamps=True,
+        )
+
+    ctx.summary.update(
+        party_grid_branches=len(branches),
+        party_building_groups=len(groups),
+        party_central_households=len(centrals),
+        party_red_leaders=len(led) - len(reuse),
+        party_members=len(member_rows),
+    )
+    return (
+        f"{len(branches)} 个网格党支部, {len(groups)} 个楼院党小组, {len(centrals)} 户党员中心户, "
+        f"{len(led) - len(reuse)} 名红色楼长, {len(member_rows)} 名党员"
+    )

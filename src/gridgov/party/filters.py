@@ -1,0 +1,45 @@
+"""One FilterSet per list, shared by the page and the API."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.core.filters import AreaSubtreeFilterSet
+
+from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgKind, PartyMember, PartyOrg
+
+
+class PartyOrgFilter(AreaSubtreeFilterSet):
+    kind = django_filters.ChoiceFilter(label=_("类型"), choices=OrgKind.choices)
+    q = django_filters.CharFilter(label=_("名称"), field_name="name", lookup_expr="contains")
+    active = django_filters.BooleanFilter(label=_("有效"), field_name="is_active")
+
+    class Meta:
+        model = PartyOrg
+        fields = ["area", "kind", "q", "active"]
+
+
+class PartyMemberFilter(AreaSubtreeFilterSet):
+    q = django_filters.CharFilter(label=_("姓名"), field_name="resident__name", lookup_expr="contains")
+    org = django_filters.NumberFilter(label=_("党组织"), field_name="org_id")
+    in_service = django_filters.BooleanFilter(label=_("在职党员"))
+
+    class Meta:
+        model = PartyMember
+        fields = ["area", "q", "org", "in_service"]
+
+
+class CentralHouseholdFilter(AreaSubtreeFilterSet):
+    group = django_filters.NumberFilter(label=_("楼院党小组"), field_name="group_id")
+
+    class Meta:
+        model = CentralHousehold
+        fields = ["area", "group"]
+
+
+class BuildingLeaderFilter(AreaSubtreeFilterSet):
+    kind = django_filters.ChoiceFilter(label=_("类型"), choices=LeaderKind.choices)
+    active = django_filters.BooleanFilter(label=_("在任"), field_name="is_active")
+
+    class Meta:
+        model = BuildingLeader
+        fields = ["area", "kind", "active"]

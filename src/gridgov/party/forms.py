@@ -1,0 +1,15 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgTargetForm(forms.Form):
+    target: forms.ModelChoiceField = forms.ModelChoiceField(label=_("目标党组织"), queryset=None)
+    reason = forms.CharField(label=_("原因"), max_length=300)
+
+    def __init__(self, *args, candidates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel 文件(.xlsx)"))

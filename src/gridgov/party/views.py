@@ -1,0 +1,267 @@
+"""Party network pages: dashboard with figures and chart, coverage checks, organisations, members, import."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gridgov.core.services import ImportRejected, ServiceError
+from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
+
+from . import queries, services
+from .checkkit import check_page_context, check_root, count_of, dashboard_context
+from .columns import MEMBER_COLUMNS
+from .filters import PartyMemberFilter, PartyOrgFilter
+from .forms import ImportForm, OrgTargetForm
+from .indicators import CODES
+from .models import PARENT_KINDS, OrgKind, PartyMember, PartyOrg
+
+VIEW = "party.view_partyorg"
+
+
+def _page(request, qs, size: int = 30):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _querystring(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def dashboard(request):
+    context = dashboard_context(request, CODES, "party_grid_branches")
+    root = context["area"]
+    context["checks"] = [
+        {"code": c.code, "label": c.label, "url": reverse("party:check", args=[c.code])}
+        for c in queries.CHECKS.values()
+    ]
+    context["members"] = context["values"]["party_registered_members"]
+    context["per_branch"] = (
+        round(context["members"] / context["values"]["party_grid_branches"], 1)
+        if context["values"]["party_grid_branches"]
+        else 0
+    )
+    context["root"] = root
+    return render(request, "party/dashboard.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_list(request):
+    root = check_root(request)
+    checks = [
+        {
+            "code": c.code,
+            "label": c.label,
+            "description": c.description,
+            "count": count_of(c.run(request.user, root.path, request.GET)),
+            "url": reverse("party:check", args=[c.code]),
+        }
+        for c in queries.CHECKS.values()
+    ]
+    from gridgov.areas.queries import visible_ancestors
+
+    return render(
+        request,
+        "party/checks.html",
+        {
+            "checks": checks,
+            "area": root,
+            "crumbs": visible_ancestors(request.user, root),
+            "title": _("党组织覆盖检查"),
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_detail(request, code: str):
+    check = queries.CHECKS.get(code)
+    if check is None:
+        raise Http404
+    context = check_page_context(request, check)
+    context["low"], context["high"] = queries.branch_thresholds(request.GET)
+    context["back"] = reverse("party:checks")
+    return render(request, "party/check.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def org_list(request):
+    base = PartyOrg.objects.visible_to(request.user)
+    filterset = PartyOrgFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
+    page = _page(request, qs.select_related("area", "parent").order_by("area_path", "kind", "id"))
+    return render(
+        request,
+        "party/org_list.html",
+        {"filter": filterset, "page": page, "querystring": _querystring(request), "kinds": OrgKind.choices},
+    )
+
+
+def _reparent_candidates(request, org: PartyOrg):
+    return (
+        PartyOrg.objects.visible_to(request.user)
+        .filter(kind__in=PARENT_KINDS[org.kind], is_active=True)
+        .exclude(pk=org.parent_id)
+        .order_by("area_path")
+    )
+
+
+def _merge_candidates(request, org: PartyOrg):
+    parent_path = org.parent.area_path if org.parent is not None else org.area_path
+    return (
+        PartyOrg.objects.visible_to(request.user)
+        .in_area(parent_path)
+        .filter(kind=org.kind, is_active=True)
+        .exclude(pk=org.pk)
+        .order_by("area_path")
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def org_detail(request, pk: int):
+    org = get_object_or_404(PartyOrg.objects.visible_to(request.user).select_related("area", "parent"), pk=pk)
+    coverage = org.coverage.filter(ended_at__isnull=True).select_related("area").order_by("area_path")
+    ended = org.coverage.filter(ended_at__isnull=False).select_related("area").order_by("-ended_at")
+    members = org.members.filter(is_active=True).select_related("resident").order_by("id")
+    children = org.children.filter(is_active=True).order_by("area_path")
+    can_reorganise = request.user.has_perm("party.reorganise_partyorg") and org.is_active
+    return render(
+        request,
+        "party/org_detail.html",
+        {
+            "org": org,
+            "coverage": coverage,
+            "ended": ended,
+            "member_page": _page(request, members, 50),
+            "member_count": members.count(),
+            "children": children,
+            "changes": org.changes.select_related("other", "actor")[:50],
+            "can_reorganise": can_reorganise,
+            "reparent_form": OrgTargetForm(candidates=_reparent_candidates(request, org))
+            if can_reorganise and org.parent_id
+            else None,
+            "merge_form": OrgTargetForm(candidates=_merge_candidates(request, org))
+            if can_reorganise
+            else None,
+        },
+    )
+
+
+def _org_action(request, pk: int, candidates_fn, func, done: str):
+    org = get_object_or_404(PartyOrg.objects.visible_to(request.user), pk=pk)
+    form = OrgTargetForm(request.POST, candidates=candidates_fn(request, org))
+    if not form.is_valid():
+        messages.error(request, _("请选择目标党组织并填写原因"))
+        return redirect("party:org_detail", pk=pk)
+    try:
+        func(request.user, org, form.cleaned_data["target"], reason=form.cleaned_data["reason"])
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("party:org_detail", pk=pk)
+
+
+@login_required
+@require_POST
+@permission_required("party.reorganise_partyorg", raise_exception=True)
+def org_reparent(request, pk: int):
+    return _org_action(
+        request, pk, _reparent_candidates, services.reparent_org, _("已变更隶属关系,变更已记入历史")
+    )
+
+
+@login_required
+@require_POST
+@permission_required("party.reorganise_partyorg", raise_exception=True)
+def org_merge(request, pk: int):
+    return _org_action(
+        request, pk, _merge_candidates, services.merge_orgs, _("已合并,原党组织已撤销并记入历史")
+    )
+
+
+@login_required
+@permission_required("party.view_partymember", raise_exception=True)
+def member_list(request):
+    base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
+    filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    page = _page(request, qs.select_related("resident", "org", "dual_community").order_by("area_path", "id"))
+    return render(
+        request,
+        "party/member_list.html",
+        {"filter": filterset, "page": page, "querystring": _querystring(request)},
+    )
+
+
+@login_required
+@permission_required("party.view_partymember", raise_exception=True)
+def member_detail(request, pk: int):
+    member = get_object_or_404(
+        PartyMember.objects.visible_to(request.user).select_related(
+            "resident__household__unit", "org", "dual_community"
+        ),
+        pk=pk,
+    )
+    return render(request, "party/member_detail.html", {"member": member})
+
+
+@login_required
+@permission_required("party.export_partymember", raise_exception=True)
+def member_export(request):
+    base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
+    filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    response = HttpResponse(services.export_members(request.user, qs), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="party-members.xlsx"'
+    return response
+
+
+@login_required
+@permission_required("party.import_partymember", raise_exception=True)
+def member_import(request):
+    form = ImportForm()
+    errors = []
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = services.import_members(request.user, form.cleaned_data["file"])
+            except ImportRejected as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, _("导入成功:新增党员 %(n)d 名") % {"n": result.members})
+                return redirect("party:member_import")
+    return render(
+        request,
+        "party/import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "columns": MEMBER_COLUMNS,
+            "title": _("批量导入党员"),
+            "template_url": reverse("party:member_template"),
+        },
+    )
+
+
+@login_required
+@permission_required("party.import_partymember", raise_exception=True)
+def member_template(request):
+    response = HttpResponse(
+        write_sheet(_("党员导入模板"), MEMBER_COLUMNS, []), content_type=XLSX_CONTENT_TYPE
+    )
+    response["Content-Disposition"] = 'attachment; filename="party-member-template.xlsx"'
+    return response

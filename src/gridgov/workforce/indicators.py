@@ -1,0 +1,118 @@
+"""The workforce's figures, each a count over records (never a stored number)."""
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.core.indicators import Indicator, register
+
+from .models import (
+    TWO_COMMITTEE_POSTS,
+    WORKER_POSTS,
+    Certificate,
+    GridAssignment,
+    PositionRecord,
+    Post,
+    Presentation,
+    Replacement,
+    ReplacementReason,
+    Staff,
+    Studio,
+    Successor,
+    Training,
+    TrainingKind,
+)
+
+
+def _staff():
+    return Staff.objects.unscoped("indicator").filter(is_active=True)
+
+
+def _corps():
+    """The community-worker corps: everyone on staff except full-time grid workers."""
+    return _staff().exclude(post=Post.GRID_WORKER)
+
+
+def _entered_two_committees():
+    """Staff on duty whose history has a two-committee spell that began after a worker's spell."""
+    worker_before = PositionRecord.objects.unscoped("indicator").filter(
+        staff=OuterRef("staff"), post__in=WORKER_POSTS, started_on__lt=OuterRef("started_on")
+    )
+    entered = (
+        PositionRecord.objects.unscoped("indicator")
+        .filter(staff=OuterRef("pk"), post__in=TWO_COMMITTEE_POSTS)
+        .filter(Exists(worker_before))
+    )
+    return _staff().filter(Exists(entered))
+
+
+def _qualified():
+    certificates = Certificate.objects.unscoped("indicator").filter(staff=OuterRef("pk"))
+    return _corps().filter(Exists(certificates))
+
+
+def _trained(kind: str):
+    def rows():
+        trainings = Training.objects.unscoped("indicator").filter(staff=OuterRef("pk"), kind=kind)
+        return Staff.objects.unscoped("indicator").filter(Exists(trainings))
+
+    return rows
+
+
+def _on_stage():
+    presentations = Presentation.objects.unscoped("indicator").filter(staff=OuterRef("pk"))
+    return Staff.objects.unscoped("indicator").filter(Exists(presentations))
+
+
+def _reg(code, label, unit, rows, path="area_path"):
+    return register(Indicator(code, label, unit, rows, path))
+
+
+_reg("wf_secretaries", _("社区书记"), _("名"), lambda: _staff().filter(post=Post.SECRETARY))
+_reg("wf_corps", _("社区工作者(不含网格员)"), _("名"), _corps)
+_reg("wf_grid_workers", _("专职网格员"), _("名"), lambda: _staff().filter(post=Post.GRID_WORKER))
+_reg(
+    "wf_grid_assigned",
+    _("在岗网格员(已配网格)"),
+    _("名"),
+    lambda: GridAssignment.objects.unscoped("indicator").filter(ended_on__isnull=True),
+)
+_reg(
+    "wf_successors",
+    _("后备人才"),
+    _("名"),
+    lambda: Successor.objects.unscoped("indicator").filter(ended_on__isnull=True),
+)
+_reg("wf_seconded", _("外地挂职书记"), _("名"), _trained(TrainingKind.SECONDMENT))
+_reg("wf_studios", _("市级书记工作室"), _("个"), lambda: Studio.objects.unscoped("indicator").all())
+_reg(
+    "wf_salon_attendances",
+    _("书记沙龙参与"),
+    _("人次"),
+    lambda: Training.objects.unscoped("indicator").filter(kind=TrainingKind.SALON),
+)
+_reg("wf_on_stage", _("擂台赛登台书记"), _("名"), _on_stage)
+_reg(
+    "wf_replaced",
+    _("调整撤换书记"),
+    _("名"),
+    lambda: Replacement.objects.unscoped("indicator").filter(
+        reason__in=[ReplacementReason.POOR_PERFORMANCE, ReplacementReason.LOW_SATISFACTION]
+    ),
+)
+_reg("wf_two_committees", _("进入两委的专职工作者"), _("名"), _entered_two_committees)
+_reg("wf_qualified", _("持社会工作职业资格"), _("名"), _qualified)
+
+CODES = [
+    "wf_secretaries",
+    "wf_corps",
+    "wf_grid_workers",
+    "wf_grid_assigned",
+    "wf_successors",
+    "wf_seconded",
+    "wf_studios",
+    "wf_salon_attendances",
+    "wf_on_stage",
+    "wf_replaced",
+    "wf_two_committees",
+    "wf_qualified",
+]

@@ -1,0 +1,386 @@
+"""Workforce pages: dashboard, checks, staff, the salary table, payroll, competition ranking, import."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gridgov.areas.models import Area, Level
+from gridgov.areas.queries import visible_ancestors
+from gridgov.core.services import ImportRejected, ServiceError
+from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
+from gridgov.party.checkkit import check_page_context, check_root, count_of, dashboard_context
+from gridgov.party.forms import ImportForm
+
+from . import queries, services
+from .columns import RATE_COLUMNS, RATE_EXPORT_COLUMNS, SCALE_TITLE, STAFF_COLUMNS
+from .filters import PayrollFilter, StaffFilter
+from .forms import GridForm, PayrollForm, PostChangeForm, ScaleImportForm
+from .indicators import CODES
+from .models import Competition, GridAssignment, Payroll, Post, PostCategory, Presentation, SalaryScale, Staff
+
+VIEW = "workforce.view_staff"
+
+
+def _querystring(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def dashboard(request):
+    context = dashboard_context(request, CODES, "wf_grid_workers")
+    values = context["values"]
+    corps = values["wf_corps"]
+    context["qualified_share"] = (
+        (Decimal(values["wf_qualified"]) * 100 / corps).quantize(Decimal("0.1")) if corps else 0
+    )
+    context["checks"] = [
+        {"label": c.label, "url": reverse("workforce:check", args=[c.code])} for c in queries.CHECKS.values()
+    ]
+    area = context["area"]
+    top = area.path if area.level <= Level.DISTRICT else area.path[:6]
+    context["competitions"] = (
+        Competition.objects.visible_to(request.user).in_area(top).order_by("-year", "area_path")
+    )
+    return render(request, "workforce/dashboard.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_list(request):
+    root = check_root(request)
+    checks = [
+        {
+            "code": c.code,
+            "label": c.label,
+            "description": c.description,
+            "count": count_of(c.run(request.user, root.path, request.GET)),
+            "url": reverse("workforce:check", args=[c.code]),
+        }
+        for c in queries.CHECKS.values()
+    ]
+    return render(
+        request,
+        "party/checks.html",
+        {
+            "checks": checks,
+            "area": root,
+            "crumbs": visible_ancestors(request.user, root),
+            "title": _("队伍建设检查"),
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_detail(request, code: str):
+    check = queries.CHECKS.get(code)
+    if check is None:
+        raise Http404
+    context = check_page_context(request, check)
+    context["back"] = reverse("workforce:checks")
+    return render(request, "party/check.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def staff_list(request):
+    base = Staff.objects.visible_to(request.user)
+    filterset = StaffFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
+    page = Paginator(
+        qs.select_related("resident", "community").order_by("area_path", "post", "id"), 30
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workforce/staff_list.html",
+        {"filter": filterset, "page": page, "querystring": _querystring(request), "posts": Post.choices},
+    )
+
+
+def _grids_for(request, staff: Staff):
+    return (
+        Area.objects.visible_to(request.user)
+        .in_area(staff.area_path)
+        .filter(level=Level.GRID, is_active=True)
+        .order_by("path")
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def staff_detail(request, pk: int):
+    staff = get_object_or_404(
+        Staff.objects.visible_to(request.user).select_related("resident", "community"), pk=pk
+    )
+    can_edit = request.user.has_perm("workforce.change_staff") and staff.is_active
+    return render(
+        request,
+        "workforce/staff_detail.html",
+        {
+            "staff": staff,
+            "positions": staff.positions.order_by("started_on", "id"),
+            "certificates": staff.certificates.all(),
+            "trainings": staff.trainings.select_related("studio", "salon").order_by("-started_on"),
+            "evaluations": staff.evaluations.all(),
+            "assignments": staff.grid_assignments.select_related("grid").order_by("-started_on"),
+            "grade_changes": staff.grade_changes.all(),
+            "post_form": PostChangeForm() if can_edit else None,
+            "grid_form": GridForm(grids=_grids_for(request, staff))
+            if can_edit and staff.post == Post.GRID_WORKER
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("workforce.change_staff", raise_exception=True)
+def staff_change_post(request, pk: int):
+    staff = get_object_or_404(Staff.objects.visible_to(request.user), pk=pk)
+    form = PostChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择新岗位"))
+        return redirect("workforce:staff_detail", pk=pk)
+    try:
+        services.change_post(
+            request.user,
+            staff,
+            post=form.cleaned_data["post"],
+            on=form.cleaned_data["on"],
+            note=form.cleaned_data["note"],
+        )
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("岗位已变动,任职经历已更新"))
+    return redirect("workforce:staff_detail", pk=pk)
+
+
+@login_required
+@require_POST
+@permission_required("workforce.change_staff", raise_exception=True)
+def staff_assign_grid(request, pk: int):
+    staff = get_object_or_404(Staff.objects.visible_to(request.user), pk=pk)
+    form = GridForm(request.POST, grids=_grids_for(request, staff))
+    if not form.is_valid():
+        messages.error(request, _("请选择网格"))
+        return redirect("workforce:staff_detail", pk=pk)
+    try:
+        services.assign_grid(
+            request.user, staff, form.cleaned_data["grid"], reason=form.cleaned_data["reason"]
+        )
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已配置到网格,原配置记入历史"))
+    return redirect("workforce:staff_detail", pk=pk)
+
+
+@login_required
+@permission_required("workforce.export_staff", raise_exception=True)
+def staff_export(request):
+    base = Staff.objects.visible_to(request.user)
+    filterset = StaffFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
+    response = HttpResponse(services.export_staff(request.user, qs), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="staff.xlsx"'
+    return response
+
+
+@login_required
+@permission_required("workforce.import_staff", raise_exception=True)
+def staff_import(request):
+    form = ImportForm()
+    errors = []
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = services.import_staff(request.user, form.cleaned_data["file"])
+            except ImportRejected as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, _("导入成功:新增社区工作人员 %(n)d 名") % {"n": result.staff})
+                return redirect("workforce:staff_import")
+    return render(
+        request,
+        "party/import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "columns": STAFF_COLUMNS,
+            "title": _("批量导入社区工作人员"),
+            "template_url": reverse("workforce:staff_template"),
+        },
+    )
+
+
+@login_required
+@permission_required("workforce.import_staff", raise_exception=True)
+def staff_template(request):
+    response = HttpResponse(
+        write_sheet(_("社区工作人员导入模板"), STAFF_COLUMNS, []), content_type=XLSX_CONTENT_TYPE
+    )
+    response["Content-Disposition"] = 'attachment; filename="staff-import-template.xlsx"'
+    return response
+
+
+# --- salary scale and payroll -----------------------------------------------------------------------
+@login_required
+@permission_required("workforce.view_salaryscale", raise_exception=True)
+def salary_table(request):
+    scales = list(SalaryScale.objects.order_by("-effective_from"))
+    chosen = request.GET.get("scale")
+    scale = next((s for s in scales if str(s.pk) == chosen), scales[0] if scales else None)
+    return render(
+        request,
+        "workforce/salary.html",
+        {
+            "scales": scales,
+            "scale": scale,
+            "rows": queries.scale_matrix(scale) if scale else [],
+            "categories": PostCategory.choices,
+            "district_share": (Decimal(1) - scale.city_share) if scale else None,
+        },
+    )
+
+
+@login_required
+@permission_required("workforce.view_salaryscale", raise_exception=True)
+def salary_export(request, pk: int):
+    scale = get_object_or_404(SalaryScale, pk=pk)
+    content = write_sheet(str(SCALE_TITLE), RATE_EXPORT_COLUMNS, queries.scale_rows(scale))
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="salary-scale-{scale.effective_from}.xlsx"'
+    return response
+
+
+@login_required
+@permission_required("workforce.import_salaryscale", raise_exception=True)
+def salary_import(request):
+    form = ScaleImportForm()
+    errors = []
+    if request.method == "POST":
+        form = ScaleImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                scale = services.import_salary_scale(
+                    request.user,
+                    data["file"],
+                    name=data["name"],
+                    effective_from=data["effective_from"],
+                    city_share=data["city_share"],
+                )
+            except ImportRejected as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, _("已导入新的薪酬标准"))
+                return redirect(f"{reverse('workforce:salary')}?scale={scale.pk}")
+    return render(
+        request,
+        "party/import.html",
+        {"form": form, "errors": errors, "columns": RATE_COLUMNS, "title": _("导入薪酬标准表")},
+    )
+
+
+@login_required
+@permission_required("workforce.view_payroll", raise_exception=True)
+def payroll_list(request):
+    base = Payroll.objects.visible_to(request.user)
+    filterset = PayrollFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    page = Paginator(qs.select_related("community").order_by("-month", "area_path"), 50).get_page(
+        request.GET.get("page")
+    )
+    communities = (
+        Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY, is_active=True).order_by("path")
+    )
+    form = PayrollForm(communities=communities)
+    if request.method == "POST":
+        if not request.user.has_perm("workforce.compute_payroll"):
+            return HttpResponse(status=403)
+        form = PayrollForm(request.POST, communities=communities)
+        if form.is_valid():
+            try:
+                payroll = services.compute_payroll(
+                    request.user, form.cleaned_data["community"], form.cleaned_data["month"]
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("工资表已生成"))
+                return redirect("workforce:payroll_detail", pk=payroll.pk)
+    return render(
+        request,
+        "workforce/payroll_list.html",
+        {"page": page, "form": form, "querystring": _querystring(request)},
+    )
+
+
+@login_required
+@permission_required("workforce.view_payroll", raise_exception=True)
+def payroll_detail(request, pk: int):
+    payroll = get_object_or_404(
+        Payroll.objects.visible_to(request.user).select_related("community", "scale"), pk=pk
+    )
+    lines = payroll.lines.select_related("staff__resident").order_by("id")
+    return render(request, "workforce/payroll_detail.html", {"payroll": payroll, "lines": lines})
+
+
+@login_required
+@permission_required("workforce.view_payroll", raise_exception=True)
+def payroll_export(request, pk: int):
+    payroll = get_object_or_404(Payroll.objects.visible_to(request.user), pk=pk)
+    response = HttpResponse(services.export_payroll(request.user, payroll), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="payroll-{payroll.month:%Y-%m}.xlsx"'
+    return response
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def competition_detail(request, pk: int):
+    competition = get_object_or_404(Competition.objects.visible_to(request.user), pk=pk)
+    rows = queries.ranking(
+        Presentation.objects.visible_to(request.user).filter(round__competition=competition)
+    )
+    return render(
+        request,
+        "workforce/competition.html",
+        {"competition": competition, "rows": rows, "rounds": competition.rounds.all()},
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def grid_history(request):
+    root = check_root(request)
+    qs = (
+        GridAssignment.objects.visible_to(request.user)
+        .in_area(root.path)
+        .select_related("grid", "staff__resident")
+        .order_by("area_path", "-started_on")
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workforce/grid_history.html",
+        {
+            "area": root,
+            "crumbs": visible_ancestors(request.user, root),
+            "page": page,
+            "querystring": _querystring(request),
+        },
+    )

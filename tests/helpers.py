@@ -1,0 +1,62 @@
+"""Small helpers shared by test modules: in-memory workbooks in the import template's columns."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook, load_workbook
+
+from gridgov.core.xlsx import XLSX_CONTENT_TYPE
+from gridgov.people.columns import RESIDENT_COLUMNS
+
+HEADERS = [c.header for c in RESIDENT_COLUMNS]
+
+
+def resident_row(
+    name: str,
+    id_number: str,
+    unit_code: str,
+    household: str = "301",
+    *,
+    phone: str = "",
+    relation: str = "户主",
+    tags: str = "",
+) -> dict[str, str]:
+    """One import row by Chinese header."""
+    return {
+        "姓名": name,
+        "身份证号": id_number,
+        "手机号": phone,
+        "单元编码": unit_code,
+        "户号": household,
+        "与户主关系": relation,
+        "标签": tags,
+    }
+
+
+def xlsx_bytes(rows: list[dict[str, Any]], headers: list[str] | None = None) -> bytes:
+    """A workbook whose first sheet has `headers` (default: the template's) and one line per row."""
+    headers = HEADERS if headers is None else headers
+    workbook = Workbook()
+    sheet = workbook.active
+    if headers:
+        sheet.append(headers)
+    for row in rows:
+        sheet.append([row.get(h, "") for h in headers])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def upload(content: bytes, name: str = "residents.xlsx") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=XLSX_CONTENT_TYPE)
+
+
+def read_xlsx(content: bytes) -> list[dict[str, Any]]:
+    """Rows of the first sheet as {header: value}."""
+    sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = [str(h) for h in rows[0]]
+    return [dict(zip(headers, row, strict=False)) for row in rows[1:]]

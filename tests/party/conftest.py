@@ -1,0 +1,77 @@
+"""A party network over the shared test city, built through the services.
+
+Every street has a working committee, every community a committee; every grid (and the other city's
+grid) has its own branch covering just that grid and a building group covering its building; every
+household head is a member of their grid's branch, leads their building as red building leader, and
+their household is a central household. So every object lies at grid level or below and each user
+of the scope matrix sees some and not others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from gridgov.areas.models import Area
+from gridgov.party import services
+from gridgov.party.models import BuildingLeader, CentralHousehold, OrgKind, PartyMember, PartyOrg
+from gridgov.people.models import Relation
+
+
+@dataclass
+class Network:
+    branches: dict[int, PartyOrg] = field(default_factory=dict)  # grid pk -> branch
+    groups: dict[int, PartyOrg] = field(default_factory=dict)  # building pk -> group
+    members: dict[int, PartyMember] = field(default_factory=dict)  # grid pk -> member
+    leaders: dict[int, BuildingLeader] = field(default_factory=dict)  # building pk -> leader
+    centrals: dict[int, CentralHousehold] = field(default_factory=dict)  # grid pk -> central household
+    communities: dict[int, PartyOrg] = field(default_factory=dict)  # community pk -> org
+
+    def grid_of(self, unit: Area) -> int:
+        return unit.parent.parent_id
+
+
+def build_network(city) -> Network:
+    net = Network()
+    chains = [(city.units[i], city.households[i], city.residents[2 * i]) for i in range(len(city.units))]
+    chains.append((city.other_city[-1], city.other_household, city.other_residents[0]))
+    streets: dict[int, PartyOrg] = {}
+    for unit, _household, head in chains:
+        assert head.relation == Relation.HEAD
+        building = unit.parent
+        grid = building.parent
+        community = grid.parent
+        street = community.parent
+        if street.pk not in streets:
+            streets[street.pk] = services.create_org(
+                None, kind=OrgKind.STREET_COMMITTEE, name=f"{street.name}党工委", area=street
+            )
+        if community.pk not in net.communities:
+            net.communities[community.pk] = services.create_org(
+                None,
+                kind=OrgKind.COMMUNITY_COMMITTEE,
+                name=f"{community.name}党委",
+                parent=streets[street.pk],
+                area=community,
+            )
+        branch = services.create_org(
+            None,
+            kind=OrgKind.GRID_BRANCH,
+            name=f"{grid.name}党支部",
+            parent=net.communities[community.pk],
+            covers=[grid],
+        )
+        group = services.create_org(
+            None, kind=OrgKind.BUILDING_GROUP, name=f"{building.name}党小组", parent=branch, covers=[building]
+        )
+        member = services.register_member(None, resident=head, org=branch)
+        net.branches[grid.pk], net.groups[building.pk], net.members[grid.pk] = branch, group, member
+        net.leaders[building.pk] = services.appoint_leader(None, area=building, resident=head)
+        net.centrals[grid.pk] = services.designate_central_household(None, member=member, group=group)
+    return net
+
+
+@pytest.fixture
+def network(city) -> Network:
+    return build_network(city)

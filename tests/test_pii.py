@@ -1,0 +1,277 @@
+"""Personal data: encryption at rest, blind indexes, masking everywhere, audited unmasking."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridgov.core import pii
+from gridgov.core.models import AuditEvent
+from gridgov.people.models import ID_PURPOSE, PHONE_PURPOSE, Resident
+
+from .base import UNMASK_ROLES, VIEW_PEOPLE_ROLES
+from .helpers import read_xlsx
+
+NOT_UNMASK_ROLES = [r for r in (*VIEW_PEOPLE_ROLES, "property", "resident") if r not in UNMASK_ROLES]
+
+
+# --- primitives ---------------------------------------------------------------------------------------
+@given(st.text(max_size=200))
+def test_encryption_round_trip(plain):
+    blob = pii.encrypt(plain, purpose=ID_PURPOSE)
+    assert pii.decrypt(blob, purpose=ID_PURPOSE) == plain
+    assert pii.decrypt(memoryview(blob), purpose=ID_PURPOSE) == plain
+
+
+@given(st.text(min_size=1, max_size=50))
+def test_ciphertext_differs_each_time_and_hides_the_plaintext(plain):
+    first, second = pii.encrypt(plain, purpose=ID_PURPOSE), pii.encrypt(plain, purpose=ID_PURPOSE)
+    assert first != second
+    assert first[1:13] != second[1:13]  # fresh nonce
+    assert first[:1] == pii.VERSION
+    if len(plain.encode()) >= 4:
+        assert plain.encode() not in first
+
+
+def test_purpose_is_bound():
+    blob = pii.encrypt("11010519491231002X", purpose=ID_PURPOSE)
+    with pytest.raises(InvalidTag):
+        pii.decrypt(blob, purpose=PHONE_PURPOSE)
+
+
+def test_tampered_or_unknown_ciphertext_is_refused():
+    blob = bytearray(pii.encrypt("13800000000", purpose=PHONE_PURPOSE))
+    blob[-1] ^= 1
+    with pytest.raises(InvalidTag):
+        pii.decrypt(bytes(blob), purpose=PHONE_PURPOSE)
+    with pytest.raises(pii.PIIError):
+        pii.decrypt(b"\x02" + bytes(blob[1:]), purpose=PHONE_PURPOSE)
+    with pytest.raises(pii.PIIError):
+        pii.decrypt(b"", purpose=PHONE_PURPOSE)
+
+
+def test_other_key_cannot_decrypt(settings):
+    blob = pii.encrypt("secret", purpose=ID_PURPOSE)
+    settings.GRIDGOV_PII_KEY = base64.b64encode(b"k" * 32).decode()
+    with pytest.raises(InvalidTag):
+        pii.decrypt(blob, purpose=ID_PURPOSE)
+
+
+def test_short_key_is_refused(settings):
+    settings.GRIDGOV_PII_KEY = base64.b64encode(b"short").decode()
+    with pytest.raises(pii.PIIError):
+        pii.encrypt("x", purpose=ID_PURPOSE)
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_blind_index_is_stable_and_separates_values(a, b):
+    index = pii.blind_index(a, purpose=ID_PURPOSE)
+    assert index == pii.blind_index(a, purpose=ID_PURPOSE)
+    assert len(index) == 64
+    assert (index == pii.blind_index(b, purpose=ID_PURPOSE)) == (a == b)
+    assert index != pii.blind_index(a, purpose=PHONE_PURPOSE)
+
+
+def test_blind_index_depends_on_its_key(settings):
+    index = pii.blind_index("11010519491231002X", purpose=ID_PURPOSE)
+    settings.GRIDGOV_PII_INDEX_KEY = base64.b64encode(b"i" * 32).decode()
+    assert pii.blind_index("11010519491231002X", purpose=ID_PURPOSE) != index
+
+
+# --- stored rows --------------------------------------------------------------------------------------
+def test_rows_store_only_ciphertext_index_and_masked_copy(city):
+    resident = Resident.objects.unscoped("test").get(pk=city.resident_a.pk)
+    number, phone = city.id_numbers[resident.pk], city.phones[resident.pk]
+    assert number.encode() not in bytes(resident.id_cipher)
+    assert phone.encode() not in bytes(resident.phone_cipher)
+    assert resident.reveal_id_number() == number
+    assert resident.reveal_phone() == phone
+    assert resident.id_index == pii.blind_index(number, purpose=ID_PURPOSE)
+    assert resident.id_masked == number[:6] + "********" + number[-4:]
+    assert resident.phone_masked == phone[:3] + "****" + phone[-4:]
+    stored = [
+        str(v) for v in Resident.objects.unscoped("test").filter(pk=resident.pk).values().get().values()
+    ]
+    assert number not in stored
+    assert phone not in stored
+
+
+def test_audit_rows_never_hold_full_numbers(city):
+    dumped = json.dumps(list(AuditEvent.objects.values("before", "after", "object_repr")), ensure_ascii=False)
+    assert AuditEvent.objects.filter(action="people.register_resident").count() == len(city.all_residents)
+    for number in city.id_numbers.values():
+        assert number not in dumped
+    for phone in city.phones.values():
+        assert phone not in dumped
+
+
+# --- nothing shows full numbers -----------------------------------------------------------------------
+def _assert_no_full_numbers(city, content: bytes) -> None:
+    text = content.decode()
+    for pk, number in city.id_numbers.items():
+        assert number not in text, f"full ID number of resident {pk} leaked"
+    for pk, phone in city.phones.items():
+        assert phone not in text, f"full phone of resident {pk} leaked"
+
+
+@pytest.mark.parametrize("role", VIEW_PEOPLE_ROLES)
+def test_api_never_shows_full_numbers(role, city, api_for):
+    client = api_for(role)
+    urls = [
+        reverse("resident-list") + "?page_size=500",
+        reverse("resident-detail", args=[city.resident_a.pk]),
+        reverse("household-list"),
+        reverse("household-detail", args=[city.household_a.pk]),
+        reverse("area-detail", args=[city.unit_a.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _assert_no_full_numbers(city, response.content)
+    body = client.get(reverse("resident-detail", args=[city.resident_a.pk])).json()
+    assert "*" in body["id_masked"] and "*" in body["phone_masked"]
+
+
+@pytest.mark.parametrize("role", VIEW_PEOPLE_ROLES)
+def test_pages_never_show_full_numbers(role, city, client_for):
+    client = client_for(role)
+    urls = [
+        reverse("people:resident_list"),
+        reverse("people:resident_detail", args=[city.resident_a.pk]),
+        reverse("people:household_list"),
+        reverse("people:household_detail", args=[city.household_a.pk]),
+        reverse("areas:detail", args=[city.unit_a.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _assert_no_full_numbers(city, response.content)
+
+
+def test_search_by_full_number_shows_only_the_masked_match(city, client_for):
+    """The page echoes the typed query back, but shows no stored full number."""
+    wanted = city.id_numbers[city.resident_a.pk]
+    html = client_for("grid_worker").get(reverse("people:resident_list"), {"q": wanted}).content.decode()
+    assert city.resident_a.id_masked in html
+    assert city.residents[1].name not in html  # the other member of the household does not match
+    for pk, number in city.id_numbers.items():
+        if pk != city.resident_a.pk:
+            assert number not in html
+    assert city.phones[city.resident_a.pk] not in html
+
+
+def test_masked_export_has_no_full_numbers(city, api_for):
+    response = api_for("community_worker").get(reverse("resident-export-xlsx"), {"unmasked": "1"})
+    assert response.status_code == 200
+    rows = read_xlsx(response.content)
+    assert len(rows) == 4  # the community's two grids, one household of two each
+    assert {r["身份证号"] for r in rows} == {r.id_masked for r in city.residents[:4]}
+    text = json.dumps(rows, ensure_ascii=False, default=str)
+    _assert_no_full_numbers(city, text.encode())
+    assert AuditEvent.objects.get(action="people.export").after["unmasked"] is False
+
+
+# --- unmasking ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("role", UNMASK_ROLES)
+def test_api_unmask_returns_full_numbers_and_audits_each_call(role, city, users, api_for):
+    resident = city.resident_a
+    client = api_for(role)
+    for call in (1, 2):
+        response = client.post(reverse("resident-unmask", args=[resident.pk]))
+        assert response.status_code == 200
+        assert response.json() == {
+            "id_number": city.id_numbers[resident.pk],
+            "phone": city.phones[resident.pk],
+            "birth_date": resident.birth_date.isoformat(),
+        }
+        events = AuditEvent.objects.filter(action="people.unmask", actor=users[role])
+        assert events.count() == call
+    event = events.latest("id")
+    assert event.object_id == str(resident.pk)
+    assert event.area_path == resident.area_path
+    assert event.source == "api"
+    assert event.request_id
+
+
+@pytest.mark.parametrize("role", NOT_UNMASK_ROLES)
+def test_api_unmask_without_permission_is_403_and_unaudited(role, city, api_for):
+    response = api_for(role).post(reverse("resident-unmask", args=[city.resident_a.pk]))
+    assert response.status_code == 403
+    _assert_no_full_numbers(city, response.content)
+    assert not AuditEvent.objects.filter(action="people.unmask").exists()
+
+
+def test_api_unmask_needs_post(city, api_for):
+    response = api_for("street").get(reverse("resident-unmask", args=[city.resident_a.pk]))
+    assert response.status_code == 405
+    assert not AuditEvent.objects.filter(action="people.unmask").exists()
+
+
+@pytest.mark.parametrize("role", UNMASK_ROLES)
+def test_page_unmask_returns_full_numbers_and_audits(role, city, users, client_for):
+    resident = city.resident_a
+    client = client_for(role)
+    detail = client.get(reverse("people:resident_detail", args=[resident.pk])).content.decode()
+    assert 'data-testid="unmask"' in detail
+    response = client.post(reverse("people:resident_unmask", args=[resident.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert city.id_numbers[resident.pk] in html
+    assert city.phones[resident.pk] in html
+    event = AuditEvent.objects.get(action="people.unmask", actor=users[role])
+    assert event.source == "web"
+    assert event.object_id == str(resident.pk)
+
+
+@pytest.mark.parametrize("role", NOT_UNMASK_ROLES)
+def test_page_unmask_without_permission_is_403_and_unaudited(role, city, client_for):
+    client = client_for(role)
+    response = client.post(reverse("people:resident_unmask", args=[city.resident_a.pk]))
+    assert response.status_code == 403
+    _assert_no_full_numbers(city, response.content)
+    assert not AuditEvent.objects.filter(action="people.unmask").exists()
+    if role in VIEW_PEOPLE_ROLES:
+        detail = client.get(reverse("people:resident_detail", args=[city.resident_a.pk])).content.decode()
+        assert 'data-testid="unmask"' not in detail
+
+
+def test_page_unmask_needs_post(city, client_for):
+    response = client_for("street").get(reverse("people:resident_unmask", args=[city.resident_a.pk]))
+    assert response.status_code == 405
+    assert not AuditEvent.objects.filter(action="people.unmask").exists()
+
+
+# --- the masked number cannot be rebuilt from what is shown ---------------------------------------------
+def test_birth_date_is_not_shown_next_to_the_masked_number(city, api_for, client_for, users):
+    """The mask hides the 8 birth-date digits; showing the birth date beside it would undo the mask."""
+    resident = city.residents[0]
+    hidden = resident.birth_date.strftime("%Y%m%d")
+    data = api_for("street").get(reverse("resident-detail", args=[resident.pk])).json()
+    assert "birth_date" not in data
+    assert hidden not in str(data)
+    html = client_for("street").get(reverse("people:resident_detail", args=[resident.pk])).content.decode()
+    assert resident.birth_date.isoformat() not in html
+
+
+def test_audit_snapshots_leave_out_the_birth_date(city, users):
+    from gridgov.core.models import AuditEvent
+    from gridgov.people import services
+
+    resident = city.residents[0]
+    services.update_resident(users["street"], resident, name="改名人")
+    event = AuditEvent.objects.filter(action="people.update_resident").latest("id")
+    assert "birth_date" not in event.before and "birth_date" not in event.after
+    assert "id_index" not in event.after
+    assert event.after["name"] == "改名人"
+
+
+def test_unmask_reveals_the_birth_date_too(city, api_for):
+    resident = city.residents[0]
+    data = api_for("street").post(reverse("resident-unmask", args=[resident.pk])).json()
+    assert data["birth_date"] == resident.birth_date.isoformat()
