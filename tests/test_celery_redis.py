@@ -6,6 +6,7 @@ Skipped when Redis is not reachable, except in CI (CI is set), where that is a f
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -41,13 +42,21 @@ def redis_celery_app(_eager_celery):
     """The project's Celery app pointed at Redis database 15, not eager, restored afterwards."""
     _require_redis()
     app = _eager_celery
-    keys = ("broker_url", "result_backend", "task_always_eager", "broker_connection_retry_on_startup")
+    keys = (
+        "broker_url",
+        "result_backend",
+        "task_always_eager",
+        "broker_connection_retry_on_startup",
+        "task_default_queue",
+    )
     saved = {key: app.conf.get(key) for key in keys}
     app.conf.update(
         broker_url=REDIS_TEST_URL,
         result_backend=REDIS_TEST_URL,
         task_always_eager=False,
         broker_connection_retry_on_startup=False,
+        # A queue of this run's own: test runs sharing the Redis server never take each other's tasks.
+        task_default_queue=f"gridgov-test-{uuid.uuid4().hex}",
     )
     _reset_connections(app)
     try:

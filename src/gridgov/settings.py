@@ -171,9 +171,14 @@ GRIDGOV_BRANCH_MIN_MEMBERS = int(os.environ.get("GRIDGOV_BRANCH_MIN_MEMBERS", "3
 GRIDGOV_BRANCH_MAX_MEMBERS = int(os.environ.get("GRIDGOV_BRANCH_MAX_MEMBERS", "50"))
 
 # --- events and red property (docs/events-property.md) ----------------------------------------------
-GRIDGOV_EVENT_ATTACHMENT_MAX_BYTES = int(os.environ.get("GRIDGOV_EVENT_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+GRIDGOV_EVENT_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("GRIDGOV_EVENT_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))
+)
 # Working hours for SLA clocks: Monday–Friday, 8:30–17:30 local time (public holidays are not modelled).
-GRIDGOV_EVENT_WORKDAY = (os.environ.get("GRIDGOV_EVENT_WORKDAY_START", "08:30"), os.environ.get("GRIDGOV_EVENT_WORKDAY_END", "17:30"))
+GRIDGOV_EVENT_WORKDAY = (
+    os.environ.get("GRIDGOV_EVENT_WORKDAY_START", "08:30"),
+    os.environ.get("GRIDGOV_EVENT_WORKDAY_END", "17:30"),
+)
 # Duplicate suggestions at report time: same category within this distance and this many hours.
 GRIDGOV_EVENT_DUPLICATE_METRES = float(os.environ.get("GRIDGOV_EVENT_DUPLICATE_METRES", "200"))
 GRIDGOV_EVENT_DUPLICATE_HOURS = int(os.environ.get("GRIDGOV_EVENT_DUPLICATE_HOURS", "72"))

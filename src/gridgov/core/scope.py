@@ -13,7 +13,7 @@ after "9" in byte order, which is the collation the path columns use).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.db import models
 from django.db.models import Q
@@ -156,7 +156,7 @@ class ScopedModel(models.Model):
 
     scope_field = "area_path"
 
-    objects = ScopedManager()
+    objects: ClassVar[ScopedManager] = ScopedManager()
 
     class Meta:
         abstract = True
