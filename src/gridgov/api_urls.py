@@ -4,6 +4,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from gridgov.areas.api import AreaViewSet
+from gridgov.events.api import CategoryViewSet, EventViewSet, GridCouncilViewSet, PatrolLogViewSet
 from gridgov.facilities.api import (
     BuildingAccessViewSet,
     CandidateSiteViewSet,
@@ -20,13 +21,36 @@ from gridgov.party.api import (
     PartyOrgViewSet,
 )
 from gridgov.people.api import HouseholdViewSet, JobViewSet, ResidentViewSet, TagViewSet
+from gridgov.points.api import (
+    AccountViewSet,
+    ActivityViewSet,
+    MerchantViewSet,
+    MeViewSet,
+    ParticipationViewSet,
+    RedemptionViewSet,
+    RuleViewSet,
+    ScenarioViewSet,
+    StaffAwardViewSet,
+    TransactionViewSet,
+)
+from gridgov.property.api import (
+    CompanyWriteViewSet,
+    EliminationViewSet,
+    EstateWriteViewSet,
+    RankingViewSet,
+    RoundTableViewSet,
+    ScoreViewSet,
+    TalkViewSet,
+)
 from gridgov.workforce.api import (
     CompetitionViewSet,
     GridAssignmentViewSet,
     PayrollViewSet,
     PresentationViewSet,
     SalaryScaleViewSet,
+    SalonViewSet,
     StaffViewSet,
+    StudioViewSet,
     TrainingViewSet,
     WorkforceCheckViewSet,
     WorkforceFiguresViewSet,
@@ -55,10 +79,33 @@ router.register("workforce/grid-assignments", GridAssignmentViewSet, basename="w
 router.register("workforce/trainings", TrainingViewSet, basename="wf-training")
 router.register("workforce/competitions", CompetitionViewSet, basename="wf-competition")
 router.register("workforce/presentations", PresentationViewSet, basename="wf-presentation")
+router.register("workforce/studios", StudioViewSet, basename="wf-studio")
+router.register("workforce/salons", SalonViewSet, basename="wf-salon")
 router.register("workforce/payrolls", PayrollViewSet, basename="wf-payroll")
 router.register("workforce/salary-scales", SalaryScaleViewSet, basename="wf-scale")
 router.register("workforce/checks", WorkforceCheckViewSet, basename="wf-check")
 router.register("workforce/figures", WorkforceFiguresViewSet, basename="wf-figures")
+router.register("events/categories", CategoryViewSet, basename="event-category")
+router.register("events/patrols", PatrolLogViewSet, basename="event-patrol")
+router.register("events/councils", GridCouncilViewSet, basename="event-council")
+router.register("events", EventViewSet, basename="event")
+router.register("property/companies", CompanyWriteViewSet, basename="property-company")
+router.register("property/estates", EstateWriteViewSet, basename="property-estate")
+router.register("property/talks", TalkViewSet, basename="property-talk")
+router.register("property/eliminations", EliminationViewSet, basename="property-elimination")
+router.register("property/meetings", RoundTableViewSet, basename="property-meeting")
+router.register("property/scores", ScoreViewSet, basename="property-score")
+router.register("property/ranking", RankingViewSet, basename="property-ranking")
+router.register("points/accounts", AccountViewSet, basename="points-account")
+router.register("points/transactions", TransactionViewSet, basename="points-transaction")
+router.register("points/merchants", MerchantViewSet, basename="points-merchant")
+router.register("points/scenarios", ScenarioViewSet, basename="points-scenario")
+router.register("points/redemptions", RedemptionViewSet, basename="points-redemption")
+router.register("points/activities", ActivityViewSet, basename="points-activity")
+router.register("points/participations", ParticipationViewSet, basename="points-participation")
+router.register("points/rules", RuleViewSet, basename="points-rule")
+router.register("points/staff-awards", StaffAwardViewSet, basename="points-award")
+router.register("points/me", MeViewSet, basename="points-me")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "gridgov.party",
     "gridgov.workforce",
     "gridgov.facilities",
+    "gridgov.points",
+    "gridgov.property",
+    "gridgov.events",
     "gridgov.demo",
     "gridgov.web",
 ]

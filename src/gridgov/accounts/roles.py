@@ -153,3 +153,145 @@ ROLE_PERMISSIONS = {
     role: frozenset(perms | _PARTY_WORKFORCE_GRANTS.get(role, set()))
     for role, perms in ROLE_PERMISSIONS.items()
 }
+
+# --- workforce: competitions, studios, salons (created from the UI and API) ---------------------------
+_VIEW_WF_EVENTS = {"workforce.view_studio", "workforce.view_salon", "workforce.view_competitionround"}
+_EDIT_COMPETITIONS = {
+    "workforce.add_competition",
+    "workforce.change_competition",
+    "workforce.add_competitionround",
+}
+_EDIT_STUDIOS = {"workforce.add_studio", "workforce.change_studio"}
+_EDIT_SALONS = {"workforce.add_salon"}
+_WF_EVENT_GRANTS: dict[str, set[str]] = {
+    Role.CITY_ADMIN: _VIEW_WF_EVENTS | _EDIT_COMPETITIONS | _EDIT_STUDIOS | _EDIT_SALONS,
+    Role.DISTRICT: _VIEW_WF_EVENTS | _EDIT_COMPETITIONS | _EDIT_STUDIOS | _EDIT_SALONS,
+    Role.STREET: _VIEW_WF_EVENTS | _EDIT_SALONS,
+    Role.COMMUNITY_SECRETARY: set(_VIEW_WF_EVENTS),
+}
+ROLE_PERMISSIONS = {
+    role: frozenset(perms | _WF_EVENT_GRANTS.get(role, set())) for role, perms in ROLE_PERMISSIONS.items()
+}
+
+# --- events (closed loop) and red property (events, property; docs/events-property.md) -------------
+_VIEW_EVENTS = {"events.view_event", "events.view_category", "events.add_event"}
+_DISPATCH_EVENTS = {"events.dispatch_event", "events.export_event", "events.view_dispatchrule"}
+_HANDLE_EVENTS = {"events.handle_event"}
+_PATROL = {
+    "events.view_patrollog",
+    "events.add_patrollog",
+    "events.view_gridcouncil",
+    "events.add_gridcouncil",
+}
+_VIEW_PROPERTY = {
+    "property.view_propertycompany",
+    "property.view_estate",
+    "property.view_monthlyscore",
+    "property.view_roundtable",
+    "property.view_talk",
+    "property.view_elimination",
+}
+_EDIT_PROPERTY = {
+    "property.add_propertycompany",
+    "property.change_propertycompany",
+    "property.add_estate",
+    "property.change_estate",
+    "property.add_roundtable",
+    "property.add_survey",
+    "property.export_ranking",
+}
+_EVALUATE = {
+    "property.score_party",
+    "property.score_professional",
+    "property.add_talk",
+    "property.decide_elimination",
+}
+_EVENT_PROPERTY_GRANTS: dict[str, set[str]] = {
+    Role.CITY_ADMIN: _VIEW_EVENTS
+    | _DISPATCH_EVENTS
+    | _HANDLE_EVENTS
+    | _PATROL
+    | _VIEW_PROPERTY
+    | _EDIT_PROPERTY
+    | _EVALUATE,
+    Role.DISTRICT: _VIEW_EVENTS
+    | _DISPATCH_EVENTS
+    | _HANDLE_EVENTS
+    | _PATROL
+    | _VIEW_PROPERTY
+    | _EDIT_PROPERTY
+    | _EVALUATE,
+    Role.STREET: _VIEW_EVENTS
+    | _DISPATCH_EVENTS
+    | _HANDLE_EVENTS
+    | _PATROL
+    | _VIEW_PROPERTY
+    | _EDIT_PROPERTY
+    | _EVALUATE,
+    Role.COMMUNITY_SECRETARY: _VIEW_EVENTS
+    | _DISPATCH_EVENTS
+    | _HANDLE_EVENTS
+    | _PATROL
+    | _VIEW_PROPERTY
+    | _EDIT_PROPERTY
+    | {"property.score_satisfaction"},
+    Role.COMMUNITY_WORKER: _VIEW_EVENTS | _DISPATCH_EVENTS | _HANDLE_EVENTS | _PATROL | _VIEW_PROPERTY,
+    Role.GRID_WORKER: _VIEW_EVENTS | _HANDLE_EVENTS | _PATROL,
+    Role.PROPERTY: _VIEW_EVENTS | _HANDLE_EVENTS,
+    Role.RESIDENT: {"events.view_event", "events.view_category", "events.add_event", "events.rate_event"},
+}
+ROLE_PERMISSIONS = {
+    role: frozenset(perms | _EVENT_PROPERTY_GRANTS.get(role, set()))
+    for role, perms in ROLE_PERMISSIONS.items()
+}
+
+# --- points (points; docs/points.md) -----------------------------------------------------------------
+_VIEW_POINTS = {
+    "points.view_account",
+    "points.view_transaction",
+    "points.view_merchant",
+    "points.view_scenario",
+    "points.view_redemption",
+    "points.view_activity",
+    "points.view_participation",
+    "points.view_earningrule",
+    "points.view_staffaward",
+    "points.view_performancepay",
+}
+_RUN_POINTS = {
+    "points.add_activity",
+    "points.change_participation",
+    "points.approve_participation",
+    "points.add_redemption",
+}
+_MANAGE_POINTS = {
+    "points.add_scenario",
+    "points.change_scenario",
+    "points.add_merchant",
+    "points.settle_merchant",
+    "points.add_staffaward",
+    "points.reverse_transaction",
+    "points.fund_pool",
+    "points.apply_performance",
+}
+_POINTS_RULES = {"points.add_earningrule", "points.change_earningrule"}
+_POINTS_GRANTS: dict[str, set[str]] = {
+    Role.CITY_ADMIN: _VIEW_POINTS | _RUN_POINTS | _MANAGE_POINTS | _POINTS_RULES,
+    Role.DISTRICT: _VIEW_POINTS | _RUN_POINTS | _MANAGE_POINTS | _POINTS_RULES,
+    Role.STREET: _VIEW_POINTS | _RUN_POINTS | _MANAGE_POINTS,
+    Role.COMMUNITY_SECRETARY: _VIEW_POINTS
+    | _RUN_POINTS
+    | {"points.add_staffaward", "points.settle_merchant"},
+    Role.COMMUNITY_WORKER: _VIEW_POINTS | _RUN_POINTS,
+    Role.GRID_WORKER: {
+        "points.view_activity",
+        "points.view_participation",
+        "points.add_activity",
+        "points.change_participation",
+    },
+    # A merchant redeems and sees its own redemptions and statements (views narrow to merchant.user).
+    Role.MERCHANT: {"points.add_redemption", "points.view_redemption", "points.settle_merchant"},
+}
+ROLE_PERMISSIONS = {
+    role: frozenset(perms | _POINTS_GRANTS.get(role, set())) for role, perms in ROLE_PERMISSIONS.items()
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -292,11 +293,18 @@ class PartyMemberViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         """Import members (all rows or nothing; every bad row listed)."""
         return import_response(services.import_members, request, lambda r: {"members": r.members})
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[OpenApiParameter("unmasked", bool, description=gettext_lazy("完整证件号(需相应权限)"))],
+        responses={200: OpenApiTypes.BINARY},
+    )
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
+        """Members as xlsx; `?unmasked=1` gives full ID numbers (re-importable) to users who may unmask."""
         qs = self.filter_queryset(self.get_queryset())
-        return xlsx_response(services.export_members(request.user, qs), "party-members.xlsx")
+        unmasked = request.query_params.get("unmasked") in {"1", "true"}
+        return xlsx_response(
+            services.export_members(request.user, qs, unmasked=unmasked), "party-members.xlsx"
+        )
 
 
 class CentralHouseholdSerializer(serializers.ModelSerializer):

@@ -82,3 +82,23 @@ def check_page_context(request, check) -> dict:
         "rows": [check.describe(item) for item in page],
         "querystring": params.urlencode(),
     }
+
+
+def check_list_context(request, checks, detail_url_name: str, title) -> dict:
+    """The overview of a family of checks (party coverage, workforce): each check's count for one area."""
+    from django.urls import reverse
+
+    from gridgov.areas.queries import visible_ancestors
+
+    root = check_root(request)
+    rows = [
+        {
+            "code": c.code,
+            "label": c.label,
+            "description": c.description,
+            "count": count_of(c.run(request.user, root.path, request.GET)),
+            "url": reverse(detail_url_name, args=[c.code]),
+        }
+        for c in checks
+    ]
+    return {"checks": rows, "area": root, "crumbs": visible_ancestors(request.user, root), "title": title}

@@ -217,12 +217,13 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def member_export_rows(qs: QuerySet[PartyMember]) -> Iterator[dict]:
+def member_export_rows(qs: QuerySet[PartyMember], *, unmasked: bool = False) -> Iterator[dict]:
+    """Rows in the import's columns; full ID numbers only when `unmasked` (then the file re-imports)."""
     qs = qs.select_related("resident__household__unit", "org", "dual_community").order_by("area_path", "id")
     for m in qs.iterator(chunk_size=2000):
         yield {
             "name": m.resident.name,
-            "id_number": m.resident.id_masked,
+            "id_number": m.resident.reveal_id_number() if unmasked else m.resident.id_masked,
             "org": m.org_id or "",
             "in_service": "是" if m.in_service else "否",
             "workplace": m.workplace,

@@ -758,14 +758,22 @@ def _import_member_rows(actor, rows) -> ImportResult:
 
 
 @transaction.atomic
-def export_members(actor, qs) -> bytes:
+def export_members(actor, qs, *, unmasked: bool = False) -> bytes:
+    """Members in the import's columns. Full ID numbers (so the file re-imports) only when asked for and
+    the user may unmask residents (people.unmask_resident); otherwise masked. Audited either way."""
     from gridgov.core.xlsx import write_sheet
+    from gridgov.people.services import can_unmask
 
     from .columns import MEMBER_EXPORT_COLUMNS, MEMBERS_TITLE
     from .queries import member_export_rows
 
-    rows = list(member_export_rows(qs))
+    unmasked = unmasked and can_unmask(actor)
+    rows = list(member_export_rows(qs, unmasked=unmasked))
     audit.record(
-        actor, "party.export_members", None, object_repr=str(MEMBERS_TITLE), after={"rows": len(rows)}
+        actor,
+        "party.export_members",
+        None,
+        object_repr=str(MEMBERS_TITLE),
+        after={"rows": len(rows), "unmasked": unmasked},
     )
     return write_sheet(str(MEMBERS_TITLE), MEMBER_EXPORT_COLUMNS, rows)

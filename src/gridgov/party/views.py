@@ -15,7 +15,7 @@ from gridgov.core.services import ImportRejected, ServiceError
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
 
 from . import queries, services
-from .checkkit import check_page_context, check_root, count_of, dashboard_context
+from .checkkit import check_list_context, check_page_context, dashboard_context
 from .columns import MEMBER_COLUMNS
 from .filters import PartyMemberFilter, PartyOrgFilter
 from .forms import ImportForm, OrgTargetForm
@@ -57,29 +57,8 @@ def dashboard(request):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def check_list(request):
-    root = check_root(request)
-    checks = [
-        {
-            "code": c.code,
-            "label": c.label,
-            "description": c.description,
-            "count": count_of(c.run(request.user, root.path, request.GET)),
-            "url": reverse("party:check", args=[c.code]),
-        }
-        for c in queries.CHECKS.values()
-    ]
-    from gridgov.areas.queries import visible_ancestors
-
-    return render(
-        request,
-        "party/checks.html",
-        {
-            "checks": checks,
-            "area": root,
-            "crumbs": visible_ancestors(request.user, root),
-            "title": _("党组织覆盖检查"),
-        },
-    )
+    context = check_list_context(request, queries.CHECKS.values(), "party:check", _("党组织覆盖检查"))
+    return render(request, "party/checks.html", context)
 
 
 @login_required
@@ -224,7 +203,8 @@ def member_export(request):
     base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
     filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    response = HttpResponse(services.export_members(request.user, qs), content_type=XLSX_CONTENT_TYPE)
+    content = services.export_members(request.user, qs, unmasked=request.GET.get("unmasked") == "1")
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="party-members.xlsx"'
     return response
 

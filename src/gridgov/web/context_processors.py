@@ -21,6 +21,20 @@ def navigation(request):
             items.append(("party:dashboard", _("党组织")))
         if user.has_perm("workforce.view_staff"):
             items.append(("workforce:dashboard", _("队伍")))
+        if user.has_perm("events.dispatch_event") or user.has_perm("events.handle_event"):
+            items.append(("events:queue", _("事件工单")))
+        elif user.has_perm("events.add_event"):
+            items.append(("events:mine", _("我要上报")))
+        if user.has_perm("events.add_patrollog") and not user.has_perm("events.dispatch_event"):
+            items.append(("events:patrol", _("巡查走访")))
+        if user.has_perm("property.view_monthlyscore"):
+            items.append(("property:ranking", _("红色物业")))
+        if user.has_perm("points.view_participation"):
+            items.append(("points:approvals", _("积分")))
+        elif user.has_perm("points.add_redemption") and getattr(user, "role", "") == "merchant":
+            items.append(("points:merchant", _("积分核销")))
+        elif getattr(user, "role", "") == "resident":
+            items.append(("points:me", _("我的积分")))
         if user.has_perm("core.view_auditevent"):
             items.append(("web:audit", _("审计")))
     return {"nav_items": items, "city_name": settings.GRIDGOV_CITY_NAME}

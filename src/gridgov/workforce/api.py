@@ -27,6 +27,7 @@ from .indicators import CODES
 from .models import (
     CertificateKind,
     Competition,
+    CompetitionRound,
     GridAssignment,
     Outcome,
     Payroll,
@@ -366,19 +367,76 @@ class TrainingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class CompetitionSerializer(serializers.ModelSerializer):
+    district = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+
     class Meta:
         model = Competition
         fields = ["id", "district", "title", "year", "area_path"]
+        read_only_fields = ["area_path"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["district"].queryset = Area.objects.visible_to(request.user).filter(
+                level=Level.DISTRICT
+            )  # type: ignore[attr-defined]
+        if self.instance is not None:
+            self.fields["district"].read_only = True  # a competition stays in its district
+
+    def create(self, validated_data):
+        return services.create_competition(
+            self.context["request"].user,
+            validated_data["district"],
+            title=validated_data["title"],
+            year=validated_data["year"],
+        )
+
+    def update(self, instance, validated_data):
+        return services.update_competition(
+            self.context["request"].user,
+            instance,
+            title=validated_data.get("title", instance.title),
+            year=validated_data.get("year", instance.year),
+        )
 
 
-class CompetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """擂台赛 per district; `ranking` lists presenters by mean judges' score."""
+class RoundSerializer(serializers.ModelSerializer):
+    number = serializers.IntegerField(min_value=1, max_value=99, required=False)
+
+    class Meta:
+        model = CompetitionRound
+        fields = ["id", "number", "held_on"]
+
+
+class CompetitionViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """擂台赛 per district (create, update, add rounds); `ranking` lists presenters by mean judges' score."""
 
     queryset_model = Competition
     serializer_class = CompetitionSerializer
+    action_permissions = {
+        "add_round": ["workforce.view_competition", "workforce.add_competitionround"],
+    }
 
     def get_queryset(self):
         return self.base_queryset().order_by("-year", "area_path")
+
+    @extend_schema(request=RoundSerializer, responses={201: RoundSerializer})
+    @action(detail=True, methods=["post"], url_path="rounds")
+    def add_round(self, request, pk=None):
+        """Add a round (场次); without a number it is the next one."""
+        competition = self.get_object()
+        data = RoundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = services.add_round(
+            request.user,
+            competition,
+            held_on=data.validated_data["held_on"],
+            number=data.validated_data.get("number"),
+        )
+        return Response(RoundSerializer(row).data, status=201)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
@@ -441,6 +499,95 @@ class PresentationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             score=request.data.get("score", ""),
         )
         return Response({"judge": row.judge, "score": str(row.score)}, status=201)
+
+
+class StudioSerializer(serializers.ModelSerializer):
+    community = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), write_only=True)
+    lead = serializers.PrimaryKeyRelatedField(queryset=Staff.objects.none(), required=False, allow_null=True)
+
+    class Meta:
+        model = Studio
+        fields = ["id", "name", "community", "lead", "training_base", "established_on", "area_path"]
+        read_only_fields = ["area_path"]
+        validators: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["community"].queryset = Area.objects.visible_to(request.user).filter(
+                level=Level.COMMUNITY
+            )  # type: ignore[attr-defined]
+            self.fields["lead"].queryset = Staff.objects.visible_to(request.user)  # type: ignore[attr-defined]
+        if self.instance is not None:
+            self.fields["community"].read_only = True  # the hosting community does not move
+        # Uniqueness is the service's job (a clear Chinese message, checked under lock).
+        self.fields["name"].validators = []
+
+    def create(self, validated_data):
+        return services.create_studio(
+            self.context["request"].user,
+            validated_data["community"],
+            name=validated_data["name"],
+            training_base=validated_data.get("training_base", ""),
+            lead=validated_data.get("lead"),
+            established_on=validated_data.get("established_on"),
+        )
+
+    def update(self, instance, validated_data):
+        return services.update_studio(
+            self.context["request"].user,
+            instance,
+            name=validated_data.get("name", instance.name),
+            training_base=validated_data.get("training_base", instance.training_base),
+            lead=validated_data.get("lead", instance.lead),
+            established_on=validated_data.get("established_on", instance.established_on),
+        )
+
+
+class StudioViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """书记工作室 (path: the hosting community) with its training base."""
+
+    queryset_model = Studio
+    serializer_class = StudioSerializer
+
+    def get_queryset(self):
+        return self.base_queryset().order_by("name")
+
+
+class SalonSerializer(serializers.ModelSerializer):
+    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), write_only=True)
+
+    class Meta:
+        model = Salon
+        fields = ["id", "title", "held_on", "area", "area_path"]
+        read_only_fields = ["area_path"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["area"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def create(self, validated_data):
+        return services.create_salon(
+            self.context["request"].user,
+            validated_data["area"],
+            title=validated_data["title"],
+            held_on=validated_data["held_on"],
+        )
+
+
+class SalonViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """书记沙龙 sessions (path: the city, district or street that held it)."""
+
+    queryset_model = Salon
+    serializer_class = SalonSerializer
+
+    def get_queryset(self):
+        return self.base_queryset().order_by("-held_on", "id")
 
 
 class PayrollLineSerializer(serializers.ModelSerializer):

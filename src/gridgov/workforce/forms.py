@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Post
+from .models import Outcome, Post, ReplacementReason, TrainingKind
 
 
 class PostChangeForm(forms.Form):
@@ -35,3 +35,66 @@ class ScaleImportForm(forms.Form):
     city_share = forms.DecimalField(
         label=_("市级财政承担比例"), max_digits=4, decimal_places=3, min_value=0, max_value=1
     )
+
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class _ChoicesForm(forms.Form):
+    """A form whose model choices are handed in by the view (always narrowed to the user's scope)."""
+
+    def __init__(self, *args, choices: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, queryset in (choices or {}).items():
+            self.fields[name].queryset = queryset  # type: ignore[attr-defined]
+
+
+class TrainingForm(_ChoicesForm):
+    kind = forms.ChoiceField(label=_("培训类型"), choices=TrainingKind.choices)
+    started_on = forms.DateField(label=_("开始日期"), widget=DATE)
+    ended_on = forms.DateField(label=_("结束日期"), required=False, widget=DATE)
+    host_city = forms.CharField(label=_("挂职城市"), max_length=50, required=False)
+    studio: forms.ModelChoiceField = forms.ModelChoiceField(label=_("工作室"), queryset=None, required=False)
+    salon: forms.ModelChoiceField = forms.ModelChoiceField(label=_("沙龙"), queryset=None, required=False)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class EvaluationForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    fit_score = forms.DecimalField(label=_("人岗匹配度"), max_digits=5, decimal_places=2)
+    satisfaction = forms.DecimalField(label=_("群众满意度"), max_digits=5, decimal_places=2)
+    outcome = forms.ChoiceField(label=_("评估结果"), choices=Outcome.choices)
+
+
+class ReplaceForm(_ChoicesForm):
+    reason = forms.ChoiceField(label=_("撤换原因"), choices=ReplacementReason.choices)
+    incoming: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("新任书记"), queryset=None, required=False
+    )
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+    on = forms.DateField(label=_("调整日期"), required=False, widget=DATE)
+
+
+class CompetitionForm(_ChoicesForm):
+    district: forms.ModelChoiceField = forms.ModelChoiceField(label=_("区县"), queryset=None)
+    title = forms.CharField(label=_("名称"), max_length=200)
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+
+
+class RoundForm(forms.Form):
+    number = forms.IntegerField(label=_("场次(留空为下一场)"), min_value=1, max_value=99, required=False)
+    held_on = forms.DateField(label=_("日期"), widget=DATE)
+
+
+class StudioForm(_ChoicesForm):
+    community: forms.ModelChoiceField = forms.ModelChoiceField(label=_("所在社区"), queryset=None)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    lead: forms.ModelChoiceField = forms.ModelChoiceField(label=_("领衔书记"), queryset=None, required=False)
+    training_base = forms.CharField(label=_("实训体悟基地"), max_length=200, required=False)
+    established_on = forms.DateField(label=_("创建日期"), required=False, widget=DATE)
+
+
+class SalonForm(_ChoicesForm):
+    area: forms.ModelChoiceField = forms.ModelChoiceField(label=_("举办单位(市、区县或街道)"), queryset=None)
+    title = forms.CharField(label=_("主题"), max_length=200)
+    held_on = forms.DateField(label=_("举办日期"), widget=DATE)

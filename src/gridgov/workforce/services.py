@@ -31,6 +31,7 @@ from .columns import (
 from .models import (
     GRADES,
     Certificate,
+    Competition,
     CompetitionRound,
     Education,
     Evaluation,
@@ -48,8 +49,10 @@ from .models import (
     ReplacementReason,
     SalaryRate,
     SalaryScale,
+    Salon,
     Source,
     Staff,
+    Studio,
     Successor,
     Training,
     TrainingKind,
@@ -875,3 +878,206 @@ def export_payroll(actor, payroll: Payroll) -> bytes:
     rows.append({"name": str(_("区县财政承担")), "total": payroll.district_amount})
     audit.record(actor, "workforce.export_payroll", payroll, after={"rows": len(rows) - 3})
     return write_sheet(f"{PAYROLL_TITLE} {payroll.month:%Y-%m}", PAYROLL_COLUMNS, rows)
+
+
+# --- competitions, studios, salons --------------------------------------------------------------------
+# A double submission of the same create is refused with a Chinese message (not idempotent): the
+# competition per district, year and title; the round per competition and number; the studio by name;
+# the salon per area, date and title. Each create locks the parent row first, so two concurrent
+# submissions are serialised and the second one sees the first.
+def _text(value: str, label: str, max_length: int, *, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ServiceError(_("请填写%(f)s") % {"f": label})
+    if len(value) > max_length:
+        raise ServiceError(_("%(f)s不能超过 %(n)d 个字") % {"f": label, "n": max_length})
+    return value
+
+
+def _year(year) -> int:
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ServiceError(_("年度应为数字")) from None
+    if not 2000 <= year <= 2100:
+        raise ServiceError(_("年度应在 2000 到 2100 之间"))
+    return year
+
+
+def _lock_competition(actor, competition: Competition) -> Competition:
+    competition = (
+        Competition.objects.unscoped("lock inside a service").select_for_update().get(pk=competition.pk)
+    )
+    _check(actor, competition.area_path)
+    return competition
+
+
+def _competition_taken(district_id: int, year: int, title: str, exclude: int | None = None) -> bool:
+    qs = Competition.objects.unscoped("uniqueness").filter(district_id=district_id, year=year, title=title)
+    return qs.exclude(pk=exclude).exists() if exclude else qs.exists()
+
+
+@transaction.atomic
+def create_competition(actor, district: Area, *, title: str, year) -> Competition:
+    """A district's secretaries' competition (擂台赛); the same district, year and title twice is refused."""
+    district = _lock_area(actor, district, Level.DISTRICT)
+    title = _text(title, _("名称"), 200)
+    year = _year(year)
+    if _competition_taken(district.pk, year, title):
+        raise ServiceError(
+            _("%(d)s %(y)d 年度已有擂台赛“%(t)s”,请勿重复创建") % {"d": district.name, "y": year, "t": title}
+        )
+    competition = Competition.objects.create(
+        district=district, title=title, year=year, area_path=district.path
+    )
+    audit.record(actor, "workforce.create_competition", competition, after=audit.snapshot(competition))
+    return competition
+
+
+@transaction.atomic
+def update_competition(actor, competition: Competition, *, title: str, year) -> Competition:
+    competition = _lock_competition(actor, competition)
+    title = _text(title, _("名称"), 200)
+    year = _year(year)
+    if _competition_taken(competition.district_id, year, title, exclude=competition.pk):
+        raise ServiceError(_("该区县 %(y)d 年度已有擂台赛“%(t)s”") % {"y": year, "t": title})
+    before = audit.snapshot(competition)
+    competition.title, competition.year = title, year
+    competition.save(update_fields=["title", "year"])
+    audit.record(
+        actor, "workforce.update_competition", competition, before=before, after=audit.snapshot(competition)
+    )
+    return competition
+
+
+@transaction.atomic
+def add_round(
+    actor, competition: Competition, *, held_on: dt.date, number: int | None = None
+) -> CompetitionRound:
+    """A round (场次) of a competition; without a number it is the next one."""
+    competition = _lock_competition(actor, competition)
+    if held_on is None:
+        raise ServiceError(_("请填写日期"))
+    if held_on.year != competition.year:
+        raise ServiceError(_("场次日期应在 %(y)d 年度内") % {"y": competition.year})
+    rounds = CompetitionRound.objects.unscoped("rounds of a locked competition").filter(
+        competition=competition
+    )
+    if number is None:
+        number = (max(rounds.values_list("number", flat=True), default=0)) + 1
+    if number < 1:
+        raise ServiceError(_("场次应为正整数"))
+    if rounds.filter(number=number).exists():
+        raise ServiceError(_("第%(n)d场已存在,请勿重复添加") % {"n": number})
+    row = CompetitionRound.objects.create(
+        competition=competition, number=number, held_on=held_on, area_path=competition.area_path
+    )
+    audit.record(actor, "workforce.add_round", row, after=audit.snapshot(row))
+    return row
+
+
+def _studio_lead(actor, lead: Staff | None) -> Staff | None:
+    if lead is None:
+        return None
+    lead = _lock_staff(actor, lead)
+    if lead.post != Post.SECRETARY:
+        raise ServiceError(_("领衔书记须为在任社区书记"))
+    return lead
+
+
+def _studio_fields(name: str, training_base: str, established_on: dt.date | None) -> tuple[str, str]:
+    name = _text(name, _("名称"), 100)
+    training_base = _text(training_base, _("实训体悟基地"), 200, required=False)
+    if established_on is not None and established_on > timezone.localdate():
+        raise ServiceError(_("创建日期不能晚于今天"))
+    return name, training_base
+
+
+@transaction.atomic
+def create_studio(
+    actor,
+    community: Area,
+    *,
+    name: str,
+    training_base: str = "",
+    lead: Staff | None = None,
+    established_on: dt.date | None = None,
+) -> Studio:
+    """A secretary studio (书记工作室) hosted by a community, with its training base; names are unique."""
+    community = _lock_area(actor, community, Level.COMMUNITY)
+    name, training_base = _studio_fields(name, training_base, established_on)
+    lead = _studio_lead(actor, lead)
+    if Studio.objects.unscoped("unique name").filter(name=name).exists():
+        raise ServiceError(_("已有名为“%(n)s”的书记工作室,请勿重复创建") % {"n": name})
+    try:
+        with transaction.atomic():
+            studio = Studio.objects.create(
+                name=name,
+                lead=lead,
+                training_base=training_base,
+                established_on=established_on,
+                area_path=community.path,
+            )
+    except IntegrityError:
+        raise ServiceError(_("已有名为“%(n)s”的书记工作室,请勿重复创建") % {"n": name}) from None
+    audit.record(actor, "workforce.create_studio", studio, after=audit.snapshot(studio))
+    return studio
+
+
+@transaction.atomic
+def update_studio(
+    actor,
+    studio: Studio,
+    *,
+    name: str,
+    training_base: str = "",
+    lead: Staff | None = None,
+    established_on: dt.date | None = None,
+) -> Studio:
+    studio = Studio.objects.unscoped("lock inside a service").select_for_update().get(pk=studio.pk)
+    _check(actor, studio.area_path)
+    name, training_base = _studio_fields(name, training_base, established_on)
+    if (lead.pk if lead is not None else None) != studio.lead_id:
+        lead = _studio_lead(actor, lead)  # a new lead must be a serving secretary; the current one stays
+    if Studio.objects.unscoped("unique name").filter(name=name).exclude(pk=studio.pk).exists():
+        raise ServiceError(_("已有名为“%(n)s”的书记工作室") % {"n": name})
+    before = audit.snapshot(studio)
+    studio.name, studio.training_base, studio.lead, studio.established_on = (
+        name,
+        training_base,
+        lead,
+        established_on,
+    )
+    try:
+        with transaction.atomic():
+            studio.save(update_fields=["name", "training_base", "lead", "established_on"])
+    except IntegrityError:
+        raise ServiceError(_("已有名为“%(n)s”的书记工作室") % {"n": name}) from None
+    audit.record(actor, "workforce.update_studio", studio, before=before, after=audit.snapshot(studio))
+    return studio
+
+
+SALON_LEVELS = (Level.CITY, Level.DISTRICT, Level.STREET)
+
+
+@transaction.atomic
+def create_salon(actor, area: Area, *, title: str, held_on: dt.date) -> Salon:
+    """A salon session (书记沙龙) held by a city, district or street; the same one twice is refused."""
+    area = Area.objects.unscoped("lock inside a service").select_for_update().get(pk=area.pk)
+    _check(actor, area.path)
+    if area.level not in SALON_LEVELS:
+        raise ServiceError(_("书记沙龙由市、区县或街道举办"))
+    if not area.is_active:
+        raise ServiceError(_("区域“%(n)s”已撤销") % {"n": area.name})
+    title = _text(title, _("主题"), 200)
+    if held_on is None:
+        raise ServiceError(_("请填写举办日期"))
+    if (
+        Salon.objects.unscoped("uniqueness")
+        .filter(area_path=area.path, held_on=held_on, title=title)
+        .exists()
+    ):
+        raise ServiceError(_("该沙龙已登记(同一举办方、日期和主题),请勿重复提交"))
+    salon = Salon.objects.create(title=title, held_on=held_on, area_path=area.path)
+    audit.record(actor, "workforce.create_salon", salon, after=audit.snapshot(salon))
+    return salon

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,15 +18,44 @@ from gridgov.areas.models import Area, Level
 from gridgov.areas.queries import visible_ancestors
 from gridgov.core.services import ImportRejected, ServiceError
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
-from gridgov.party.checkkit import check_page_context, check_root, count_of, dashboard_context
+from gridgov.party.checkkit import (
+    check_list_context,
+    check_page_context,
+    check_root,
+    dashboard_context,
+)
 from gridgov.party.forms import ImportForm
 
 from . import queries, services
 from .columns import RATE_COLUMNS, RATE_EXPORT_COLUMNS, SCALE_TITLE, STAFF_COLUMNS
 from .filters import PayrollFilter, StaffFilter
-from .forms import GridForm, PayrollForm, PostChangeForm, ScaleImportForm
+from .forms import (
+    CompetitionForm,
+    EvaluationForm,
+    GridForm,
+    PayrollForm,
+    PostChangeForm,
+    ReplaceForm,
+    RoundForm,
+    SalonForm,
+    ScaleImportForm,
+    StudioForm,
+    TrainingForm,
+)
 from .indicators import CODES
-from .models import Competition, GridAssignment, Payroll, Post, PostCategory, Presentation, SalaryScale, Staff
+from .models import (
+    Competition,
+    GridAssignment,
+    Payroll,
+    Post,
+    PostCategory,
+    Presentation,
+    SalaryScale,
+    Salon,
+    Staff,
+    Studio,
+    Successor,
+)
 
 VIEW = "workforce.view_staff"
 
@@ -59,27 +89,8 @@ def dashboard(request):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def check_list(request):
-    root = check_root(request)
-    checks = [
-        {
-            "code": c.code,
-            "label": c.label,
-            "description": c.description,
-            "count": count_of(c.run(request.user, root.path, request.GET)),
-            "url": reverse("workforce:check", args=[c.code]),
-        }
-        for c in queries.CHECKS.values()
-    ]
-    return render(
-        request,
-        "party/checks.html",
-        {
-            "checks": checks,
-            "area": root,
-            "crumbs": visible_ancestors(request.user, root),
-            "title": _("队伍建设检查"),
-        },
-    )
+    context = check_list_context(request, queries.CHECKS.values(), "workforce:check", _("队伍建设检查"))
+    return render(request, "party/checks.html", context)
 
 
 @login_required
@@ -139,6 +150,18 @@ def staff_detail(request, pk: int):
             "post_form": PostChangeForm() if can_edit else None,
             "grid_form": GridForm(grids=_grids_for(request, staff))
             if can_edit and staff.post == Post.GRID_WORKER
+            else None,
+            "can_edit": can_edit,
+            "is_successor": staff.post != Post.SECRETARY
+            and Successor.objects.visible_to(request.user)
+            .filter(staff=staff, ended_on__isnull=True)
+            .exists(),
+            "training_form": TrainingForm(choices=_training_choices()) if can_edit else None,
+            "evaluation_form": EvaluationForm() if can_edit else None,
+            "replace_form": ReplaceForm(choices=_incoming_choices(request, staff))
+            if can_edit
+            and staff.post == Post.SECRETARY
+            and request.user.has_perm("workforce.replace_secretary")
             else None,
         },
     )
@@ -359,7 +382,12 @@ def competition_detail(request, pk: int):
     return render(
         request,
         "workforce/competition.html",
-        {"competition": competition, "rows": rows, "rounds": competition.rounds.all()},
+        {
+            "competition": competition,
+            "rows": rows,
+            "rounds": competition.rounds.all(),
+            "round_form": RoundForm() if request.user.has_perm("workforce.add_competitionround") else None,
+        },
     )
 
 
@@ -383,4 +411,233 @@ def grid_history(request):
             "page": page,
             "querystring": _querystring(request),
         },
+    )
+
+
+# --- staff career records: successor, training, evaluation, replacement -----------------------------
+def _form_error(form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}:{errors[0]}" if label else str(errors[0])
+    return _("请检查填写的内容")
+
+
+def _training_choices():
+    # Studios and salons are municipal or district events: any one may be chosen (as in the API).
+    return {
+        "studio": Studio.objects.unscoped("municipal studios are open to all").order_by("name"),
+        "salon": Salon.objects.unscoped("salons are open to all").order_by("-held_on", "id"),
+    }
+
+
+def _incoming_choices(request, staff: Staff):
+    return {
+        "incoming": Staff.objects.visible_to(request.user)
+        .filter(community_id=staff.community_id, is_active=True)
+        .exclude(pk=staff.pk)
+        .select_related("resident")
+        .order_by("post", "id")
+    }
+
+
+def _staff_action(request, pk: int, form_class, run, success: str, choices=None):
+    """Thin POST handler: the staff member from the user's scope (else 404), the form, the service."""
+    staff = get_object_or_404(Staff.objects.visible_to(request.user), pk=pk)
+    kwargs = {"choices": choices(request, staff)} if choices else {}
+    form = form_class(request.POST, **kwargs) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect("workforce:staff_detail", pk=pk)
+    try:
+        run(staff, form.cleaned_data if form is not None else {})
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("workforce:staff_detail", pk=pk)
+
+
+@login_required
+@require_POST
+@permission_required("workforce.change_staff", raise_exception=True)
+def staff_successor(request, pk: int):
+    return _staff_action(
+        request,
+        pk,
+        None,
+        lambda staff, data: services.designate_successor(request.user, staff),
+        _("已确定为后备人才"),
+    )
+
+
+@login_required
+@require_POST
+@permission_required("workforce.change_staff", raise_exception=True)
+def staff_training(request, pk: int):
+    return _staff_action(
+        request,
+        pk,
+        TrainingForm,
+        lambda staff, data: services.record_training(request.user, staff, **data),
+        _("培训记录已保存"),
+        choices=lambda request, staff: _training_choices(),
+    )
+
+
+@login_required
+@require_POST
+@permission_required("workforce.change_staff", raise_exception=True)
+def staff_evaluate(request, pk: int):
+    return _staff_action(
+        request,
+        pk,
+        EvaluationForm,
+        lambda staff, data: services.evaluate(request.user, staff, **data),
+        _("履职评估已保存"),
+    )
+
+
+@login_required
+@require_POST
+@permission_required(["workforce.change_staff", "workforce.replace_secretary"], raise_exception=True)
+def staff_replace(request, pk: int):
+    return _staff_action(
+        request,
+        pk,
+        ReplaceForm,
+        lambda staff, data: services.replace_secretary(
+            request.user,
+            staff,
+            reason=data["reason"],
+            incoming=data["incoming"],
+            note=data["note"],
+            on=data["on"],
+        ),
+        _("书记调整撤换已办理"),
+        choices=_incoming_choices,
+    )
+
+
+# --- competitions, studios, salons -------------------------------------------------------------------
+def _areas(request, *levels: int):
+    return Area.objects.visible_to(request.user).filter(level__in=levels, is_active=True).order_by("path")
+
+
+@login_required
+@permission_required("workforce.add_competition", raise_exception=True)
+def competition_create(request):
+    choices = {"district": _areas(request, Level.DISTRICT)}
+    form = CompetitionForm(choices=choices)
+    if request.method == "POST":
+        form = CompetitionForm(request.POST, choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                competition = services.create_competition(
+                    request.user, data["district"], title=data["title"], year=data["year"]
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("擂台赛已创建,请添加场次"))
+                return redirect("workforce:competition", pk=competition.pk)
+    return render(request, "workforce/form.html", {"form": form, "title": _("新建社区书记擂台赛")})
+
+
+@login_required
+@require_POST
+@permission_required("workforce.add_competitionround", raise_exception=True)
+def competition_add_round(request, pk: int):
+    competition = get_object_or_404(Competition.objects.visible_to(request.user), pk=pk)
+    form = RoundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect("workforce:competition", pk=pk)
+    try:
+        row = services.add_round(
+            request.user,
+            competition,
+            held_on=form.cleaned_data["held_on"],
+            number=form.cleaned_data["number"],
+        )
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已添加第%(n)d场") % {"n": row.number})
+    return redirect("workforce:competition", pk=pk)
+
+
+def _studio_choices(request):
+    return {
+        "community": _areas(request, Level.COMMUNITY),
+        "lead": Staff.objects.visible_to(request.user)
+        .filter(post=Post.SECRETARY, is_active=True)
+        .select_related("resident")
+        .order_by("area_path", "id"),
+    }
+
+
+@login_required
+@permission_required("workforce.view_studio", raise_exception=True)
+def studio_list(request):
+    can_add = request.user.has_perm("workforce.add_studio")
+    form = StudioForm(choices=_studio_choices(request)) if can_add else None
+    if request.method == "POST":
+        if not can_add:
+            return HttpResponse(status=403)
+        form = StudioForm(request.POST, choices=_studio_choices(request))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.create_studio(
+                    request.user,
+                    data["community"],
+                    name=data["name"],
+                    training_base=data["training_base"],
+                    lead=data["lead"],
+                    established_on=data["established_on"],
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("书记工作室已创建"))
+                return redirect("workforce:studios")
+    studios = (
+        Studio.objects.visible_to(request.user)
+        .select_related("lead__resident")
+        .annotate(member_count=Count("members"))
+        .order_by("name")
+    )
+    return render(request, "workforce/studios.html", {"studios": studios, "form": form})
+
+
+@login_required
+@permission_required("workforce.view_salon", raise_exception=True)
+def salon_list(request):
+    can_add = request.user.has_perm("workforce.add_salon")
+    choices = {"area": _areas(request, *services.SALON_LEVELS)}
+    form = SalonForm(choices=choices) if can_add else None
+    if request.method == "POST":
+        if not can_add:
+            return HttpResponse(status=403)
+        form = SalonForm(request.POST, choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.create_salon(
+                    request.user, data["area"], title=data["title"], held_on=data["held_on"]
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("书记沙龙已登记"))
+                return redirect("workforce:salons")
+    page = Paginator(
+        Salon.objects.visible_to(request.user)
+        .annotate(attendance=Count("attendances"))
+        .order_by("-held_on", "id"),
+        50,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request, "workforce/salons.html", {"page": page, "form": form, "querystring": _querystring(request)}
     )

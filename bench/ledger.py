@@ -1,0 +1,240 @@
+"""Redemptions per second against one hot account, 32 concurrent clients, on PostgreSQL.
+
+ours  : gridgov.points.services.redeem — entries first, then the balance changes as conditional
+        updates (`balance = balance - x WHERE balance >= x`) in account-id order, last before COMMIT.
+naive : the same redemption written the obvious ORM way — read the account, check, `balance -= x`,
+        `save()` — in a transaction but without a lock, so concurrent clients overwrite each other.
+
+Both run in the same process, one after the other, against their own database
+(gridgov_bench_ledger, created and migrated if missing). Each client is a thread with its own
+connection. The hot account starts with fewer points than the clients try to spend, so an over-spend
+shows up. After each run the ledger is checked: lost updates (cached balance ≠ sum of entries) and
+double spends (more points spent than the account ever had) are counted as invariant violations.
+
+    python bench/ledger.py [--clients 32] [--per-client 100]
+
+Last line: `ratio: N` = ours / naive throughput (successful redemptions per second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+DB_NAME = "gridgov_bench_ledger"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def build_world(tag: str):
+    """A fresh city branch with one resident (the hot account), one shop and one scenario."""
+    from django.db import transaction
+
+    from gridgov.areas.models import Area, Level
+    from gridgov.core import idcard
+    from gridgov.people import services as people
+    from gridgov.points import services
+    from gridgov.points.models import MerchantKind
+
+    with transaction.atomic():
+        Area.objects.unscoped("bench").filter(path__startswith="9").count()
+        n = Area.objects.unscoped("bench").filter(level=Level.CITY, path__startswith="9").count()
+        city_path = f"{9000 + n}"
+        chain = [Area.objects.create(path=city_path, code=city_path, name=f"基准市{tag}", level=1)]
+        widths = {2: 6, 3: 9, 4: 12, 5: 15, 6: 18, 7: 20}
+        for level, width in widths.items():
+            parent = chain[-1]
+            path = parent.path + "1".zfill(width - len(parent.path))
+            chain.append(
+                Area.objects.create(
+                    path=path,
+                    code=path,
+                    name=f"{tag}{level}",
+                    level=level,
+                    parent=parent,
+                )
+            )
+    household = people.create_household(None, unit=chain[-1], number="101")
+    import datetime as dt
+
+    resident = people.register_resident(
+        None,
+        household=household,
+        name="热点居民",
+        id_number=idcard.build("110101", dt.date(1980, 1, 1), 10 + n),
+    )
+    services.fund_pool(None, chain[3], 10_000_000, key=f"bench-fund-{city_path}")
+    merchant = services.create_merchant(None, name="基准商户", kind=MerchantKind.SHOP, area=chain[3])
+    scenario = services.save_scenario(
+        None, area=chain[0], code="bench", name="基准兑换", category="基准", price=1, merchant_kinds=["shop"]
+    )
+    return resident, merchant, scenario
+
+
+def give(resident, points: int, key: str) -> None:
+    from gridgov.points import services
+
+    services.transfer(
+        None, services.earning_pool(resident.area_path), services.resident_account(resident), points, key=key
+    )
+
+
+def naive_redeem(resident, merchant, scenario, key: str) -> bool:
+    """Read-modify-write through the ORM: no lock, no conditional update."""
+    from django.db import transaction
+
+    from gridgov.core import audit
+    from gridgov.points import services
+    from gridgov.points.models import Account, Entry, Redemption, Transaction, TxKind
+
+    with transaction.atomic():
+        acc = Account.objects.unscoped("bench naive").get(owner_kind="resident", owner_id=resident.pk)
+        shop = Account.objects.unscoped("bench naive").get(owner_kind="merchant", owner_id=merchant.pk)
+        if acc.balance < scenario.price:
+            return False
+        tx = Transaction.objects.create(
+            idempotency_key=key, payload_hash="", kind=TxKind.REDEEM, area_path=resident.area_path
+        )
+        Entry.objects.bulk_create(
+            [
+                Entry(transaction=tx, account=acc, amount=-scenario.price, area_path=acc.area_path),
+                Entry(transaction=tx, account=shop, amount=scenario.price, area_path=shop.area_path),
+            ]
+        )
+        r = Redemption.objects.create(
+            transaction=tx,
+            resident=resident,
+            scenario=scenario,
+            merchant=merchant,
+            quantity=1,
+            points=scenario.price,
+            month=services.month_of(tx.created_at.date()),
+            area_path=resident.area_path,
+            merchant_path=merchant.area_path,
+        )
+        audit.record(None, "points.redeem", r)
+        acc.balance -= scenario.price
+        acc.save(update_fields=["balance"])
+        shop.balance += scenario.price
+        shop.save(update_fields=["balance"])
+    return True
+
+
+def run(label: str, clients: int, per_client: int, work) -> tuple[int, int, float]:
+    from django.db import connection
+
+    ok = itertools.count()
+    refused = itertools.count()
+    barrier = threading.Barrier(clients + 1)
+    errors: list[BaseException] = []
+
+    def client(cid: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_client):
+                if work(f"{label}-{cid}-{i}-{time.time_ns()}"):
+                    next(ok)
+                else:
+                    next(refused)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return next(ok), next(refused), elapsed
+
+
+def violations(resident, merchant, initial: int, succeeded: int) -> dict[str, int]:
+    from gridgov.points import ledger, services
+
+    acc = services.resident_account(resident)
+    shop = services.merchant_account(merchant)
+    return {
+        "lost_updates": abs(acc.balance - ledger.balance_from_entries(acc))
+        + abs(shop.balance - ledger.balance_from_entries(shop)),
+        "double_spends": max(0, succeeded - initial),
+        "negative": int(ledger.balance_from_entries(acc) < 0),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--per-client", type=int, default=100)
+    args = parser.parse_args()
+    ensure_database()
+    setup_django()
+    from gridgov.core.services import ServiceError
+    from gridgov.points import services
+
+    attempts = args.clients * args.per_client
+    initial = attempts - attempts // 10  # 10% of the attempts must be refused
+    results = {}
+    for label in ("ours", "naive"):
+        resident, merchant, scenario = build_world(label)
+        give(resident, initial, f"bench-give-{label}-{time.time_ns()}")
+
+        if label == "ours":
+
+            def work(key, resident=resident, merchant=merchant, scenario=scenario):
+                try:
+                    services.redeem(None, merchant=merchant, scenario=scenario, resident=resident, key=key)
+                    return True
+                except ServiceError:
+                    return False
+        else:
+
+            def work(key, resident=resident, merchant=merchant, scenario=scenario):
+                return naive_redeem(resident, merchant, scenario, key)
+
+        succeeded, refused, elapsed = run(label, args.clients, args.per_client, work)
+        bad = violations(resident, merchant, initial, succeeded)
+        results[label] = succeeded / elapsed
+        print(
+            f"{label:5}: {succeeded} redeemed, {refused} refused in {elapsed:.2f}s = {succeeded / elapsed:,.0f}/s; "
+            f"balance allowed {initial}; lost updates {bad['lost_updates']}, double spends {bad['double_spends']}, "
+            f"negative {bad['negative']}"
+        )
+        if label == "ours" and any(bad.values()):
+            raise SystemExit("invariant violated on our path")
+    print(f"ratio: {results['ours'] / results['naive']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EventsConfig(AppConfig):
+    name = "gridgov.events"
+    verbose_name = _("事件工单")
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.autodiscover()

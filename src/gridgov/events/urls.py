@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "events"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/<str:action>/", views.act, name="act"),
+    path("report/", views.report, name="report"),
+    path("mine/", views.mine, name="mine"),
+    path("mine/<int:pk>/", views.follow, name="follow"),
+    path("patrol/", views.patrol, name="patrol"),
+    path("councils/", views.councils, name="councils"),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PropertyConfig(AppConfig):
+    name = "gridgov.property"
+    verbose_name = _("红色物业")

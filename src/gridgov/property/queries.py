@@ -1,0 +1,170 @@
+"""Shared reads: the monthly ranking with its service star, the quarterly bottom list, the yearly
+elimination list, estates without property service, and complaint counts per estate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from os.path import commonpath
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from .models import MonthlyScore, PropertyCompany, Scorer
+
+
+@dataclass
+class RankRow:
+    company: PropertyCompany
+    scores: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+    rank: int = 0
+    star: bool = False
+
+    @property
+    def party(self) -> float | None:
+        return self.scores.get(Scorer.PARTY)
+
+    @property
+    def professional(self) -> float | None:
+        return self.scores.get(Scorer.PROFESSIONAL)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.scores.get(Scorer.SATISFACTION)
+
+
+@dataclass
+class PeriodRow:
+    company: PropertyCompany
+    average: float
+    months: int
+    rank: int = 0
+
+
+def _companies(companies: QuerySet | None) -> QuerySet:
+    return (
+        companies
+        if companies is not None
+        else PropertyCompany.objects.unscoped("evaluation over every company")
+    )
+
+
+def _scores(companies: QuerySet | None, months: list[dt.date]) -> dict[int, dict[dt.date, dict[str, float]]]:
+    ids = list(_companies(companies).values_list("pk", flat=True))
+    result: dict[int, dict[dt.date, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    rows = (
+        MonthlyScore.objects.unscoped("ranking reads scores of the companies given")
+        .filter(company_id__in=ids, month__in=months)
+        .values_list("company_id", "month", "scorer", "score")
+    )
+    for company_id, month, scorer, score in rows:
+        result[company_id][month][scorer] = float(score)
+    return result
+
+
+def monthly_ranking(companies: QuerySet | None, month: dt.date) -> list[RankRow]:
+    """Companies with all three scores for the month, best first; the top total is the service star
+    (ties share the rank and the star)."""
+    month = month.replace(day=1)
+    scores = _scores(companies, [month])
+    by_pk = _companies(companies).in_bulk(list(scores))
+    rows = []
+    for company_id, months in scores.items():
+        parts = months.get(month, {})
+        if len(parts) == 3:
+            rows.append(RankRow(by_pk[company_id], dict(parts), round(sum(parts.values()) / 3, 1)))
+    rows.sort(key=lambda r: (-r.total, r.company.name, r.company.pk))
+    previous, rank = None, 0
+    for index, row in enumerate(rows, start=1):
+        if row.total != previous:
+            rank, previous = index, row.total
+        row.rank = rank
+        row.star = rank == 1
+    return rows
+
+
+def _period(companies: QuerySet | None, months: list[dt.date]) -> list[PeriodRow]:
+    scores = _scores(companies, months)
+    by_pk = _companies(companies).in_bulk(list(scores))
+    rows = []
+    for company_id, per_month in scores.items():
+        totals = [sum(p.values()) / 3 for p in per_month.values() if len(p) == 3]
+        if totals:
+            rows.append(PeriodRow(by_pk[company_id], round(sum(totals) / len(totals), 1), len(totals)))
+    rows.sort(key=lambda r: (-r.average, r.company.name, r.company.pk))
+    for index, row in enumerate(rows, start=1):
+        row.rank = index
+    return rows
+
+
+def quarter_months(year: int, quarter: int) -> list[dt.date]:
+    return [dt.date(year, 3 * (quarter - 1) + i, 1) for i in (1, 2, 3)]
+
+
+def quarter_ranking(companies: QuerySet | None, year: int, quarter: int) -> list[PeriodRow]:
+    return _period(companies, quarter_months(year, quarter))
+
+
+def quarter_bottom(
+    companies: QuerySet | None, year: int, quarter: int, n: int | None = None
+) -> list[PeriodRow]:
+    """The N lowest quarterly averages (settings.GRIDGOV_PROPERTY_BOTTOM_N), lowest first."""
+    n = settings.GRIDGOV_PROPERTY_BOTTOM_N if n is None else n
+    rows = quarter_ranking(companies, year, quarter)
+    return list(reversed(rows[-n:])) if n > 0 else []
+
+
+def elimination_list(companies: QuerySet | None, year: int, standard: float | None = None) -> list[PeriodRow]:
+    """Companies whose yearly average total is below the standard (settings.GRIDGOV_PROPERTY_ELIMINATION_STANDARD)."""
+    standard = settings.GRIDGOV_PROPERTY_ELIMINATION_STANDARD if standard is None else standard
+    rows = _period(companies, [dt.date(year, m, 1) for m in range(1, 13)])
+    return [r for r in reversed(rows) if r.average < standard]
+
+
+def estates_without_service(estates: QuerySet) -> QuerySet:
+    return estates.filter(company__isnull=True)
+
+
+def complaint_counts(estates: QuerySet | list, since: dt.datetime | None = None) -> dict[int, int]:
+    """Complaints (events in complaint categories) located in each estate's area, per estate.
+
+    One grouped query: complaints under the estates' common path prefix counted per grid-level prefix
+    (an estate lies on a community or a grid), then summed per estate in Python.
+    """
+
+    from django.db.models.functions import Substr
+
+    from gridgov.core.scope import subtree_q
+    from gridgov.events.models import Event
+
+    rows = [(e.pk, e.area_path) for e in estates]
+    if not rows:
+        return {}
+    root = commonpath([path for _pk, path in rows])
+    qs = Event.objects.unscoped("complaints per estate (the estates were scoped)").filter(
+        subtree_q("area_path", root), category__is_complaint=True
+    )
+    if since is not None:
+        qs = qs.filter(reported_at__gte=since)
+    width = max(len(path) for _pk, path in rows)
+    per_prefix = dict(
+        qs.annotate(prefix=Substr("area_path", 1, width))
+        .order_by()
+        .values_list("prefix")
+        .annotate(n=Count("*"))
+    )
+    sums: dict[str, int] = defaultdict(int)
+    for length in {len(path) for _pk, path in rows}:
+        for prefix, n in per_prefix.items():
+            if len(prefix) >= length:
+                sums[prefix[:length]] += n
+    return {pk: sums.get(path, 0) for pk, path in rows}
+
+
+def coverage_summary(estates: QuerySet) -> dict[str, int]:
+    counts = dict(estates.order_by().values_list("coverage_model").annotate(n=Count("*")))
+    counts["total"] = sum(counts.values())
+    counts["no_service"] = estates.filter(Q(company__isnull=True)).count()
+    return counts

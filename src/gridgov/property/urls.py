@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "property"
+urlpatterns = [
+    path("ranking/", views.ranking, name="ranking"),
+    path("ranking/export.xlsx", views.ranking_export, name="ranking_export"),
+    path("companies/", views.company_list, name="company_list"),
+    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    path("estates/", views.estate_list, name="estate_list"),
+    path("estates/<int:pk>/", views.estate_detail, name="estate_detail"),
+    path("meetings/", views.meeting_list, name="meeting_list"),
+    path("meetings/new/", views.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+]

@@ -1,0 +1,27 @@
+"""Red property objects on the shared city: a company and an estate in 东一社区, and the same in the other city."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridgov.events.models import Category
+from gridgov.property import services
+
+
+@pytest.fixture
+def estate_in(city):
+    company = services.create_company(None, name="东一物业", area=city.communities[0])
+    return services.create_estate(
+        None, name="东一花园", area=city.grid_a, company=company, buildings=[city.building_a]
+    )
+
+
+@pytest.fixture
+def estate_out(city):
+    company = services.create_company(None, name="外市物业", area=city.other_city[3])
+    return services.create_estate(None, name="外市小区", area=city.other_city[4], company=company)
+
+
+@pytest.fixture
+def category(db):
+    return Category.objects.get(code="property.repair")
