@@ -157,3 +157,12 @@ def test_english_translations_keep_the_placeholders():
         if placeholders(text) != placeholders(e.msgid)
     ]
     assert not wrong, "translations whose placeholders differ from the original:\n" + "\n".join(wrong)
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    """zh-Hans is the default whatever Accept-Language says; the switch (a cookie) changes it."""
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="en"' in page.content.decode()
