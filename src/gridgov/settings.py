@@ -248,3 +248,5 @@ LOGGING = {
 GRIDGOV_POINTS_EXPIRY_YEARS = int(os.environ.get("GRIDGOV_POINTS_EXPIRY_YEARS", "1"))
 GRIDGOV_POINTS_TOKEN_SECONDS = 300  # a resident's signed code is valid this long
 GRIDGOV_POINTS_OTC_SECONDS = 600  # a 6-digit one-time code is valid this long
+# Points the grid's full-time worker earns when a work order in their grid is closed (0: off).
+GRIDGOV_POINTS_PER_CLOSED_EVENT = int(os.environ.get("GRIDGOV_POINTS_PER_CLOSED_EVENT", "2"))

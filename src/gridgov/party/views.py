@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gridgov.core.services import ImportRejected, ServiceError
-from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
+from gridgov.core.services import ServiceError
+from gridgov.core.views import import_page, xlsx_response
+from gridgov.core.xlsx import write_sheet
 
 from . import queries, services
 from .checkkit import check_list_context, check_page_context, dashboard_context
@@ -204,44 +205,25 @@ def member_export(request):
     filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     content = services.export_members(request.user, qs, unmasked=request.GET.get("unmasked") == "1")
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="party-members.xlsx"'
-    return response
+    return xlsx_response(content, "party-members.xlsx")
 
 
 @login_required
 @permission_required("party.import_partymember", raise_exception=True)
 def member_import(request):
-    form = ImportForm()
-    errors = []
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                result = services.import_members(request.user, form.cleaned_data["file"])
-            except ImportRejected as exc:
-                errors = exc.errors
-            else:
-                messages.success(request, _("导入成功:新增党员 %(n)d 名") % {"n": result.members})
-                return redirect("party:member_import")
-    return render(
-        request,
-        "party/import.html",
-        {
-            "form": form,
-            "errors": errors,
-            "columns": MEMBER_COLUMNS,
-            "title": _("批量导入党员"),
-            "template_url": reverse("party:member_template"),
-        },
-    )
+    def run(user, data):
+        result = services.import_members(user, data["file"])
+        return _("导入成功:新增党员 %(n)d 名") % {"n": result.members}, reverse("party:member_import")
+
+    context = {
+        "columns": MEMBER_COLUMNS,
+        "title": _("批量导入党员"),
+        "template_url": reverse("party:member_template"),
+    }
+    return import_page(request, form_class=ImportForm, run=run, template="party/import.html", context=context)
 
 
 @login_required
 @permission_required("party.import_partymember", raise_exception=True)
 def member_template(request):
-    response = HttpResponse(
-        write_sheet(_("党员导入模板"), MEMBER_COLUMNS, []), content_type=XLSX_CONTENT_TYPE
-    )
-    response["Content-Disposition"] = 'attachment; filename="party-member-template.xlsx"'
-    return response
+    return xlsx_response(write_sheet(_("党员导入模板"), MEMBER_COLUMNS, []), "party-member-template.xlsx")

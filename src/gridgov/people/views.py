@@ -4,12 +4,14 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.services import ImportRejected, ServiceError
-from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
+from gridgov.core.services import ServiceError
+from gridgov.core.views import import_page, xlsx_response
+from gridgov.core.xlsx import write_sheet
 
 from . import services
 from .columns import RESIDENT_COLUMNS
@@ -172,33 +174,27 @@ def household_create(request, unit_pk: int):
 @login_required
 @permission_required("people.import_resident", raise_exception=True)
 def import_residents(request):
-    form = ImportForm()
-    errors = []
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                result = services.import_residents(request.user, form.cleaned_data["file"])
-            except ImportRejected as exc:
-                errors = exc.errors
-            else:
-                messages.success(
-                    request,
-                    _("导入成功:新增居民 %(r)d 人,新建户 %(h)d 户")
-                    % {"r": result.residents, "h": result.households},
-                )
-                return redirect("people:import")
-    return render(
-        request, "people/import.html", {"form": form, "errors": errors, "columns": RESIDENT_COLUMNS}
+    def run(user, data):
+        result = services.import_residents(user, data["file"])
+        message = _("导入成功:新增居民 %(r)d 人,新建户 %(h)d 户") % {
+            "r": result.residents,
+            "h": result.households,
+        }
+        return message, reverse("people:import")
+
+    return import_page(
+        request,
+        form_class=ImportForm,
+        run=run,
+        template="people/import.html",
+        context={"columns": RESIDENT_COLUMNS},
     )
 
 
 @login_required
 def import_template(request):
     content = write_sheet(_("居民导入模板"), RESIDENT_COLUMNS, [])
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="resident-import-template.xlsx"'
-    return response
+    return xlsx_response(content, "resident-import-template.xlsx")
 
 
 @login_required
@@ -211,6 +207,4 @@ def export_residents(request):
         job = services.start_export_job(request.user, params, unmasked=unmasked)
         return redirect("web:job", pk=job.pk)
     content, _rows = services.export_residents_now(request.user, params, unmasked=unmasked)
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="residents.xlsx"'
-    return response
+    return xlsx_response(content, "residents.xlsx")

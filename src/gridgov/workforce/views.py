@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 
 from gridgov.areas.models import Area, Level
 from gridgov.areas.queries import visible_ancestors
-from gridgov.core.services import ImportRejected, ServiceError
-from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
+from gridgov.core.services import ServiceError
+from gridgov.core.views import import_page, xlsx_response
+from gridgov.core.xlsx import write_sheet
 from gridgov.party.checkkit import (
     check_list_context,
     check_page_context,
@@ -217,47 +218,32 @@ def staff_export(request):
     base = Staff.objects.visible_to(request.user)
     filterset = StaffFilter(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
-    response = HttpResponse(services.export_staff(request.user, qs), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="staff.xlsx"'
-    return response
+    return xlsx_response(services.export_staff(request.user, qs), "staff.xlsx")
 
 
 @login_required
 @permission_required("workforce.import_staff", raise_exception=True)
 def staff_import(request):
-    form = ImportForm()
-    errors = []
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                result = services.import_staff(request.user, form.cleaned_data["file"])
-            except ImportRejected as exc:
-                errors = exc.errors
-            else:
-                messages.success(request, _("导入成功:新增社区工作人员 %(n)d 名") % {"n": result.staff})
-                return redirect("workforce:staff_import")
-    return render(
-        request,
-        "party/import.html",
-        {
-            "form": form,
-            "errors": errors,
-            "columns": STAFF_COLUMNS,
-            "title": _("批量导入社区工作人员"),
-            "template_url": reverse("workforce:staff_template"),
-        },
-    )
+    def run(user, data):
+        result = services.import_staff(user, data["file"])
+        return _("导入成功:新增社区工作人员 %(n)d 名") % {"n": result.staff}, reverse(
+            "workforce:staff_import"
+        )
+
+    context = {
+        "columns": STAFF_COLUMNS,
+        "title": _("批量导入社区工作人员"),
+        "template_url": reverse("workforce:staff_template"),
+    }
+    return import_page(request, form_class=ImportForm, run=run, template="party/import.html", context=context)
 
 
 @login_required
 @permission_required("workforce.import_staff", raise_exception=True)
 def staff_template(request):
-    response = HttpResponse(
-        write_sheet(_("社区工作人员导入模板"), STAFF_COLUMNS, []), content_type=XLSX_CONTENT_TYPE
+    return xlsx_response(
+        write_sheet(_("社区工作人员导入模板"), STAFF_COLUMNS, []), "staff-import-template.xlsx"
     )
-    response["Content-Disposition"] = 'attachment; filename="staff-import-template.xlsx"'
-    return response
 
 
 # --- salary scale and payroll -----------------------------------------------------------------------
@@ -285,37 +271,25 @@ def salary_table(request):
 def salary_export(request, pk: int):
     scale = get_object_or_404(SalaryScale, pk=pk)
     content = write_sheet(str(SCALE_TITLE), RATE_EXPORT_COLUMNS, queries.scale_rows(scale))
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="salary-scale-{scale.effective_from}.xlsx"'
-    return response
+    return xlsx_response(content, f"salary-scale-{scale.effective_from}.xlsx")
 
 
 @login_required
 @permission_required("workforce.import_salaryscale", raise_exception=True)
 def salary_import(request):
-    form = ScaleImportForm()
-    errors = []
-    if request.method == "POST":
-        form = ScaleImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                scale = services.import_salary_scale(
-                    request.user,
-                    data["file"],
-                    name=data["name"],
-                    effective_from=data["effective_from"],
-                    city_share=data["city_share"],
-                )
-            except ImportRejected as exc:
-                errors = exc.errors
-            else:
-                messages.success(request, _("已导入新的薪酬标准"))
-                return redirect(f"{reverse('workforce:salary')}?scale={scale.pk}")
-    return render(
-        request,
-        "party/import.html",
-        {"form": form, "errors": errors, "columns": RATE_COLUMNS, "title": _("导入薪酬标准表")},
+    def run(user, data):
+        scale = services.import_salary_scale(
+            user,
+            data["file"],
+            name=data["name"],
+            effective_from=data["effective_from"],
+            city_share=data["city_share"],
+        )
+        return _("已导入新的薪酬标准"), f"{reverse('workforce:salary')}?scale={scale.pk}"
+
+    context = {"columns": RATE_COLUMNS, "title": _("导入薪酬标准表")}
+    return import_page(
+        request, form_class=ScaleImportForm, run=run, template="party/import.html", context=context
     )
 
 
@@ -367,9 +341,9 @@ def payroll_detail(request, pk: int):
 @permission_required("workforce.view_payroll", raise_exception=True)
 def payroll_export(request, pk: int):
     payroll = get_object_or_404(Payroll.objects.visible_to(request.user), pk=pk)
-    response = HttpResponse(services.export_payroll(request.user, payroll), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="payroll-{payroll.month:%Y-%m}.xlsx"'
-    return response
+    return xlsx_response(
+        services.export_payroll(request.user, payroll), f"payroll-{payroll.month:%Y-%m}.xlsx"
+    )
 
 
 @login_required
