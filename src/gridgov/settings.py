@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -248,5 +249,21 @@ LOGGING = {
 GRIDGOV_POINTS_EXPIRY_YEARS = int(os.environ.get("GRIDGOV_POINTS_EXPIRY_YEARS", "1"))
 GRIDGOV_POINTS_TOKEN_SECONDS = 300  # a resident's signed code is valid this long
 GRIDGOV_POINTS_OTC_SECONDS = 600  # a 6-digit one-time code is valid this long
+# Hot accounts (热点账户): merchant and pool accounts are created split into this many slots so that
+# concurrent postings do not queue on one row; any account can be (re)split up to the maximum.
+GRIDGOV_POINTS_HOT_SLOTS = int(os.environ.get("GRIDGOV_POINTS_HOT_SLOTS", "8"))
+GRIDGOV_POINTS_MAX_SLOTS = 64
+# Redemptions arriving together in one process share a transaction (points/posting.py), at most this many.
+GRIDGOV_POINTS_BATCH_MAX = int(os.environ.get("GRIDGOV_POINTS_BATCH_MAX", "64"))
+# …and up to this many batches of one process are in flight at once (one commits while one fills).
+GRIDGOV_POINTS_BATCH_LEADERS = int(os.environ.get("GRIDGOV_POINTS_BATCH_LEADERS", "2"))
 # Points the grid's full-time worker earns when a work order in their grid is closed (0: off).
 GRIDGOV_POINTS_PER_CLOSED_EVENT = int(os.environ.get("GRIDGOV_POINTS_PER_CLOSED_EVENT", "2"))
+# Points taken from the grid's full-time worker each time a work order in their grid is escalated
+# (督办; a penalty of at most their balance, counted in full in the monthly score; 0: off).
+GRIDGOV_POINTS_PER_ESCALATION = int(os.environ.get("GRIDGOV_POINTS_PER_ESCALATION", "5"))
+# Expire unspent points that are due every night at 01:30 local time (CELERY_TIMEZONE).
+CELERY_BEAT_SCHEDULE["points.expire_points"] = {
+    "task": "points.expire_points",
+    "schedule": crontab(hour=1, minute=30),
+}

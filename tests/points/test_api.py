@@ -20,7 +20,7 @@ from gridgov.points.models import (
     StaffAward,
     Transaction,
 )
-from tests.base import DetailAPITests, ListAPITests, WriteAPITests
+from tests.base import DetailAPITests, ListAPITests, ListPageTests, WriteAPITests, WritePageTests
 from tests.factories import UserFactory
 
 from .conftest import give, key
@@ -66,14 +66,20 @@ class Premade:
         return self._get(city.resident_outside(user))
 
 
-class TestAccountAPI(Premade, ListAPITests, DetailAPITests):
+class TestAccountAPI(Premade, ListAPITests, DetailAPITests, WriteAPITests):
     basename = "points-account"
     model = Account
     allowed_roles = STAFF
     denied_roles = NO_VIEW
+    writer_roles = ("city_admin", "district")
+    reader_roles = ("street", "community_secretary", "community_worker")
+    write_action = "points.split_account"
 
     def make(self, resident):
         return _account_of(resident)
+
+    def write(self, client, obj):
+        return client.post(reverse("points-account-split", args=[obj.pk]), {"slots": 4}, format="json")
 
 
 class TestTransactionAPI(Premade, ListAPITests, DetailAPITests):
@@ -219,3 +225,25 @@ def test_reverse_via_api(funded, api_for, role):
     )
     assert response.status_code == 201, response.content
     assert services.resident_account(funded.resident_a).balance == 0
+
+
+class TestAccountPages(Premade, ListPageTests, WritePageTests):
+    """The account list (scoped) and the split form (city and district only)."""
+
+    model = Account
+    list_url_name = "points:accounts"
+    allowed_roles = STAFF
+    denied_roles = NO_VIEW
+    writer_roles = ("city_admin", "district")
+
+    def make(self, resident):
+        return _account_of(resident)
+
+    def marker(self, obj) -> str:
+        return f'data-account="{obj.pk}"'
+
+    def list_query(self, city) -> dict[str, str]:
+        return {"kind": "resident"}
+
+    def post(self, client, obj):
+        return client.post(reverse("points:account_split", args=[obj.pk]), {"slots": "4"})

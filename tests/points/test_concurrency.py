@@ -1,4 +1,7 @@
-"""Many threads redeeming from one account at once: no double spend, no lost update (PostgreSQL)."""
+"""Many threads redeeming from one account at once: no double spend, no lost update (PostgreSQL).
+
+The threads share one process, so on PostgreSQL their requests are served in shared batches
+(points/posting.py) — the path a threaded web worker takes."""
 
 from __future__ import annotations
 
@@ -21,13 +24,15 @@ PER_THREAD = 10
     connection.vendor != "postgresql",
     reason="row-level concurrency needs PostgreSQL (SQLite's in-memory test database is one connection)",
 )
-def test_parallel_redemptions_never_overspend(transactional_db, city):
+@pytest.mark.parametrize("slots", [1, 4], ids=["one-row", "split"])
+def test_parallel_redemptions_never_overspend(transactional_db, city, slots):
     services.fund_pool(None, city.communities[0], 100_000, key=key("cfund"))
     shop = services.create_merchant(None, name="并发商户", kind=MerchantKind.SHOP, area=city.communities[0])
     scenario = services.save_scenario(None, area=city.city, code="c", name="并发", category="测试", price=3)
     resident = city.resident_a
     budget = 3 * (THREADS * PER_THREAD // 2) + 2  # enough for half the attempts (and 2 spare points)
     give(resident, budget)
+    ledger.split_account(services.resident_account(resident), slots)
     outcomes: list[str] = []
     lock = threading.Lock()
     barrier = threading.Barrier(THREADS)

@@ -274,7 +274,7 @@ _MANAGE_POINTS = {
     "points.fund_pool",
     "points.apply_performance",
 }
-_POINTS_RULES = {"points.add_earningrule", "points.change_earningrule"}
+_POINTS_RULES = {"points.add_earningrule", "points.change_earningrule", "points.split_account"}
 _POINTS_GRANTS: dict[str, set[str]] = {
     Role.CITY_ADMIN: _VIEW_POINTS | _RUN_POINTS | _MANAGE_POINTS | _POINTS_RULES,
     Role.DISTRICT: _VIEW_POINTS | _RUN_POINTS | _MANAGE_POINTS | _POINTS_RULES,

@@ -39,7 +39,8 @@ def snapshot(obj: models.Model, fields: Sequence[str] | None = None) -> dict[str
     return result
 
 
-def _actor_fields(actor) -> dict[str, Any]:
+def actor_fields(actor) -> dict[str, Any]:
+    """Who an audit row names: the signed-in user, else the command or task label, else the source."""
     ctx = context.current()
     if actor is not None and getattr(actor, "is_authenticated", False):
         return {"actor": actor, "actor_label": actor.get_username()}
@@ -71,7 +72,7 @@ def record(
     assert connection.in_atomic_block, "audit rows are written inside the service's transaction"
     ctx = context.current()
     return AuditEvent.objects.create(
-        **_actor_fields(actor),
+        **actor_fields(actor),
         action=action,
         object_type=ContentType.objects.get_for_model(obj, for_concrete_model=True)
         if obj is not None
@@ -90,7 +91,7 @@ def record_many(actor, action: str, objects: Iterable[models.Model], *, with_aft
     """Audit rows for a bulk write (an import, the generator): one per object, inserted in batches."""
     assert connection.in_atomic_block, "audit rows are written inside the service's transaction"
     ctx = context.current()
-    who = _actor_fields(actor)
+    who = actor_fields(actor)
     rows = []
     ct_cache: dict[type, ContentType] = {}
     for obj in objects:

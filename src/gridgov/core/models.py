@@ -42,25 +42,37 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
-    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    action = models.CharField(_("操作"), max_length=64)
     object_type = models.ForeignKey(
-        ContentType, verbose_name=_("对象类型"), null=True, blank=True, on_delete=models.PROTECT
+        ContentType,
+        verbose_name=_("对象类型"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # audit_object_idx leads with it
     )
     object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
-    area_path = models.CharField(_("所属区域路径"), max_length=32, blank=True, db_index=True)
+    area_path = models.CharField(_("所属区域路径"), max_length=32, blank=True)
     before = models.JSONField(_("变更前"), null=True, blank=True)
     after = models.JSONField(_("变更后"), null=True, blank=True)
     source = models.CharField(
         _("来源"), max_length=16, choices=AuditSource.choices, default=AuditSource.SYSTEM
     )
-    request_id = models.CharField(_("请求编号"), max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        # Every change writes a row, so each index costs on every write: plain b-trees only (equality
+        # and, with the C collation of area_path, subtree ranges; no LIKE pattern indexes).
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["action"], name="audit_action_idx"),
+            models.Index(fields=["area_path"], name="audit_area_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
+        ]
         default_permissions = ("view",)
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from gridgov.areas.models import Area
 from gridgov.core.api import ScopedViewSetMixin
+from gridgov.core.services import ServiceError
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
 from . import services
@@ -47,7 +48,7 @@ def _key(request) -> str:
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
-        fields = ["id", "owner_kind", "owner_id", "name", "area_path", "balance"]
+        fields = ["id", "owner_kind", "owner_id", "name", "area_path", "balance", "slots"]
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -214,12 +215,25 @@ class AccountViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset_model = Account
     serializer_class = AccountSerializer
     filterset_fields = ["owner_kind"]
+    action_permissions = {"split": ["points.split_account"]}
 
     @action(detail=True, methods=["get"])
     def entries(self, request, pk=None):
         account = self.get_object()
         rows = account.entries.select_related("transaction").order_by("-id")[:200]
         return Response(EntrySerializer(rows, many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        """Split a hot account into `slots` slots (1 joins it back); its balance is unchanged."""
+        account = self.get_object()
+        slots = request.data.get("slots")
+        if isinstance(slots, str) and slots.strip().isdigit():
+            slots = int(slots)
+        if not isinstance(slots, int) or isinstance(slots, bool):
+            raise ServiceError(_("请填写子账户数(整数)"))
+        account = services.split_account(request.user, account, slots)
+        return Response(AccountSerializer(account).data)
 
 
 class TransactionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -383,7 +397,9 @@ class ParticipationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(services.check_in(request.user, self.get_object())).data)
 
 
-class RuleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RuleViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     queryset_model = EarningRule
     serializer_class = RuleSerializer
 
@@ -392,6 +408,15 @@ class RuleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         s.is_valid(raise_exception=True)
         rule = services.save_rule(request.user, **s.validated_data)
         return Response(self.get_serializer(rule).data, status=201)
+
+    def update(self, request, *args, **kwargs):
+        rule = self.get_object()
+        s = self.get_serializer(rule, data=request.data, partial=kwargs.get("partial", False))
+        s.is_valid(raise_exception=True)
+        data = {f: getattr(rule, f) for f in RuleSerializer.Meta.fields if f not in ("id", "area_path")}
+        data.update(s.validated_data)
+        rule = services.save_rule(request.user, rule=rule, **data)
+        return Response(self.get_serializer(rule).data)
 
 
 class StaffAwardViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

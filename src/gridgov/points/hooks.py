@@ -1,11 +1,13 @@
 """Staff points from the event loop (积分联奖惩): the grid's full-time worker earns points when a work
-order in their grid is closed. Registered on gridgov.events.hooks; runs after the event's commit."""
+order in their grid is closed, and loses points when one is escalated (督办). Registered on
+gridgov.events.hooks; runs after the event's commit."""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import PATH_LENGTH, Area, Level
@@ -19,20 +21,27 @@ from .models import AwardCategory
 log = logging.getLogger(__name__)
 
 
-@hooks.on("closed")
-def award_grid_worker_for_closed_event(event, handler) -> None:
-    points = settings.GRIDGOV_POINTS_PER_CLOSED_EVENT
+def _grid_assignment(event):
+    """The current full-time worker assignment of the event's grid (None above grid level or unassigned)."""
     grid_path = event.area_path[: PATH_LENGTH[Level.GRID]]
-    if points <= 0 or len(grid_path) < PATH_LENGTH[Level.GRID]:
-        return
+    if len(grid_path) < PATH_LENGTH[Level.GRID]:
+        return None
     from gridgov.workforce.models import GridAssignment
 
-    assignment = (
+    return (
         GridAssignment.objects.unscoped("the worker of the event's grid")
         .select_related("staff", "grid")
         .filter(grid__path=grid_path, ended_on__isnull=True)
         .first()
     )
+
+
+@hooks.on("closed")
+def award_grid_worker_for_closed_event(event, handler) -> None:
+    points = settings.GRIDGOV_POINTS_PER_CLOSED_EVENT
+    if points <= 0:
+        return
+    assignment = _grid_assignment(event)
     if assignment is None:
         return
     with context.acting("task", label="events→points"):
@@ -50,3 +59,51 @@ def award_grid_worker_for_closed_event(event, handler) -> None:
             # An empty community pool must not undo (or fail) the closing of a work order; the award
             # can be posted again later with the same source key.
             log.warning("staff points for event %s not posted", event.pk, exc_info=True)
+
+
+def _escalation_source(event) -> str:
+    """One source key per escalation: the event and the trail row the escalation wrote (its time is the
+    event's `escalated_at`), so a retried hook finds the same row and the penalty applies once, while a
+    later escalation (next level, or level 1 again on a new clock after re-dispatch) is a new penalty."""
+    from gridgov.events.models import EventTransition
+
+    trail = (
+        EventTransition.objects.filter(event_id=event.pk, action="escalate", created_at=event.escalated_at)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if trail is not None:
+        return f"events.event:{event.pk}:escalated:{trail}"
+    stamp = event.escalated_at.isoformat() if event.escalated_at else "-"
+    return f"events.event:{event.pk}:escalated:{event.escalation_level}:{stamp}"
+
+
+@hooks.on("escalated")
+def penalise_grid_worker_for_escalated_event(event, handler) -> None:
+    """积分联奖惩, the penalty side: each escalation of a work order in a grid deducts
+    GRIDGOV_POINTS_PER_ESCALATION from the grid's full-time worker (at most their balance is taken back;
+    the monthly score counts the full deduction)."""
+    points = settings.GRIDGOV_POINTS_PER_ESCALATION
+    if points <= 0:
+        return
+    assignment = _grid_assignment(event)
+    if assignment is None:
+        return
+    on = timezone.localdate(event.escalated_at) if event.escalated_at else None
+    with context.acting("task", label="events→points"):
+        try:
+            services.award_staff_points(
+                None,
+                assignment.staff,
+                points=-points,
+                category=AwardCategory.PENALTY,
+                reason=_("网格内事件被督办(%(n)d 级):%(title)s")
+                % {"n": event.escalation_level, "title": str(event)[:80]},
+                source=_escalation_source(event),
+                grid=Area.objects.unscoped("the event's grid").get(pk=assignment.grid_id),
+                on=on,
+            )
+        except ServiceError:
+            # A failing penalty must not fail the escalation; it can be posted again with the same key.
+            log.warning("escalation penalty for event %s not posted", event.pk, exc_info=True)

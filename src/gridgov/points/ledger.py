@@ -11,8 +11,15 @@
    go negative is a conditional update, `balance = balance - x WHERE balance >= x`; zero rows
    updated means not enough points and the caller's transaction rolls back. The row lock of a hot
    account is therefore held only from its UPDATE to COMMIT.
+3. A hot account can be split (`split_account`): its points then live in N `AccountSlot` rows and a
+   posting takes whichever slot is free (on PostgreSQL `FOR UPDATE SKIP LOCKED`, in
+   `pgsql.gridgov_points_apply`), so N transactions on one account commit side by side instead of
+   queueing on one row lock. A debit no free slot can carry alone is taken from several free slots;
+   only when the free slots cannot pay are all slots locked in order and the debit spread over them,
+   or refused when the total is short: splitting never refuses a payable debit.
 
-The cached balance always equals the sum of the account's entries (both written in one transaction).
+The cached balance (main row + slots) always equals the sum of the account's entries (both written in
+one transaction).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.core.services import ServiceError
 
-from .models import Account, Entry, OwnerKind, Transaction
+from .models import Account, AccountSlot, Entry, OwnerKind, Transaction
 
 
 class InsufficientPoints(ServiceError):
@@ -55,11 +62,12 @@ def expiry_for(on: dt.date) -> dt.date:
 
 
 def payload_hash(kind: str, legs: Iterable[Leg], extra: dict | None) -> str:
-    body = {
-        "kind": kind,
-        "legs": sorted((leg.account.pk, leg.amount) for leg in legs),
-        "extra": extra or {},
-    }
+    return digest_of(kind, [(leg.account.pk, leg.amount) for leg in legs], extra)
+
+
+def digest_of(kind: str, pairs: Iterable[tuple[int, int]], extra: dict | None) -> str:
+    """What a replayed key is compared by: kind, (account id, amount) pairs and the caller's extra."""
+    body = {"kind": kind, "legs": sorted(pairs), "extra": extra or {}}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -155,22 +163,85 @@ def post(
 
 
 def apply_balances(legs: list[Leg]) -> None:
-    """Change the cached balances: one UPDATE per account in ascending id order; debits conditional."""
+    """Change the cached balances, one account at a time in ascending id order; debits conditional."""
     net: dict[int, int] = defaultdict(int)
     accounts: dict[int, Account] = {}
     for leg in legs:
         net[leg.account.pk] += leg.amount
         accounts[leg.account.pk] = leg.account
-    for account_id in sorted(net):
-        amount = net[account_id]
-        if amount == 0:
-            continue
-        qs = Account.objects.unscoped("ledger balance update").filter(pk=account_id)
-        account = accounts[account_id]
-        if amount < 0 and not account.allow_negative:
-            qs = qs.filter(balance__gte=-amount)
-        if qs.update(balance=F("balance") + amount) != 1:
-            raise InsufficientPoints(_("“%(a)s”积分不足(需要 %(n)d 分)") % {"a": account.name, "n": -amount})
+    order = [account_id for account_id in sorted(net) if net[account_id] != 0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT gridgov_points_apply(%s::bigint[], %s::bigint[])", [order, [net[a] for a in order]]
+            )
+            short = cursor.fetchone()[0]
+        if short is not None:
+            _refuse(accounts[short], -net[short])
+        return
+    for account_id in order:
+        if not _apply_portable(accounts[account_id], net[account_id]):
+            _refuse(accounts[account_id], -net[account_id])
+
+
+def _refuse(account: Account, points: int) -> None:
+    raise InsufficientPoints(_("“%(a)s”积分不足(需要 %(n)d 分)") % {"a": account.name, "n": points})
+
+
+def _apply_portable(account: Account, amount: int) -> bool:
+    """The same rule as gridgov_points_apply, in the ORM (SQLite: writers are serialised already)."""
+    qs = Account.objects.unscoped("ledger balance update").filter(pk=account.pk)
+    row = qs.values("slots", "allow_negative").first()
+    if row is None:
+        return False
+    if row["slots"] <= 1:
+        if amount < 0 and not row["allow_negative"]:
+            qs = qs.filter(main_balance__gte=-amount)
+        return qs.update(main_balance=F("main_balance") + amount) == 1
+    slots = list(AccountSlot.objects.filter(account_id=account.pk).order_by("number").select_for_update())
+    if amount > 0:
+        target = min(slots, key=lambda s: (s.balance, s.number))
+        return AccountSlot.objects.filter(pk=target.pk).update(balance=F("balance") + amount) == 1
+    if sum(s.balance for s in slots) < -amount:
+        return False
+    left = -amount
+    for slot in sorted(slots, key=lambda s: (-s.balance, s.number)):
+        take = min(slot.balance, left)
+        if take > 0:
+            AccountSlot.objects.filter(pk=slot.pk).update(balance=F("balance") - take)
+            left -= take
+        if left == 0:
+            break
+    return True
+
+
+@transaction.atomic
+def split_account(account: Account, slots: int) -> Account:
+    """Split a hot account into `slots` slots (or change their number), spreading its points evenly.
+
+    Moves no points between accounts and writes no entries: the account's total is unchanged. An
+    account that may go negative (an issuing source) is never split: its slots could not all stay >= 0.
+    """
+    max_slots = settings.GRIDGOV_POINTS_MAX_SLOTS
+    if not isinstance(slots, int) or not 1 <= slots <= max_slots:
+        raise ServiceError(_("子账户数应在 1 到 %(n)d 之间") % {"n": max_slots})
+    locked = Account.objects.unscoped("ledger split").select_for_update().get(pk=account.pk)
+    if locked.allow_negative and slots > 1:
+        raise ServiceError(_("可为负数的发行账户不能拆分"))
+    existing = list(AccountSlot.objects.filter(account_id=locked.pk).order_by("number").select_for_update())
+    total = locked.main_balance + sum(s.balance for s in existing)
+    AccountSlot.objects.filter(account_id=locked.pk).delete()
+    if slots == 1:
+        locked.main_balance, locked.slots = total, 1
+    else:
+        share, rest = divmod(total, slots)
+        AccountSlot.objects.bulk_create(
+            AccountSlot(account_id=locked.pk, number=n, balance=share + (1 if n < rest else 0))
+            for n in range(slots)
+        )
+        locked.main_balance, locked.slots = 0, slots
+    locked.save(update_fields=["main_balance", "slots"])
+    return locked
 
 
 # --- reads -------------------------------------------------------------------------------------------
@@ -196,11 +267,17 @@ def check_invariants() -> list[str]:
         .annotate(s=Sum("amount"))
         .values_list("account", "s")
     )
-    for acc in Account.objects.unscoped("ledger check").only("id", "balance", "allow_negative"):
-        if acc.balance != sums.get(acc.pk, 0):
-            problems.append(f"account {acc.pk}: cached {acc.balance} != entries {sums.get(acc.pk, 0)}")
-        if acc.balance < 0 and not acc.allow_negative:
+    in_slots = dict(
+        AccountSlot.objects.values("account").annotate(s=Sum("balance")).values_list("account", "s")
+    )
+    for acc in Account.objects.unscoped("ledger check").only("id", "main_balance", "slots", "allow_negative"):
+        cached = acc.main_balance + int(in_slots.get(acc.pk, 0))
+        if cached != sums.get(acc.pk, 0):
+            problems.append(f"account {acc.pk}: cached {cached} != entries {sums.get(acc.pk, 0)}")
+        if cached < 0 and not acc.allow_negative:
             problems.append(f"account {acc.pk} is negative")
+        if acc.slots > 1 and acc.main_balance != 0:
+            problems.append(f"split account {acc.pk} holds {acc.main_balance} outside its slots")
     return problems
 
 

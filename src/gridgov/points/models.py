@@ -1,8 +1,11 @@
 """Points (一网三联、积分): a double-entry ledger and what moves points through it.
 
 * `Account` — one per owner (resident, staff, grid, merchant, issuing pool of an area, issuance, expiry).
-  `balance` is a cache of the sum of the account's entries, updated in the same transaction as the
-  entries; a check constraint keeps it non-negative unless the account is a source (`allow_negative`).
+  Its balance is a cache of the sum of the account's entries, updated in the same transaction as the
+  entries; check constraints keep it non-negative unless the account is a source (`allow_negative`).
+  A hot account (a merchant or pool that many clients post to at once) can be split into
+  `AccountSlot` rows (热点账户拆分): postings then take any free slot, so concurrent transactions do
+  not queue on one row; the balance is the main row plus the slots.
 * `Transaction` — one movement, named by a unique idempotency key; `Entry` rows are its legs
   (signed integer points, summing to zero). Nothing is ever edited: a reversal is a new transaction.
 * Earning: `Activity` (volunteer services, activities, duties) → `Participation` (sign-up, check-in,
@@ -36,7 +39,9 @@ class Account(ScopedModel):
     owner_id = models.PositiveBigIntegerField(_("所有者编号"))
     name = models.CharField(_("名称"), max_length=100)
     area_path = models.CharField(_("区域路径"), max_length=20)
-    balance = models.BigIntegerField(_("余额"), default=0)
+    # The unsplit balance; a split account keeps its points in its slots and this stays 0.
+    main_balance = models.BigIntegerField(_("主余额"), default=0, db_column="balance")
+    slots = models.PositiveSmallIntegerField(_("拆分子账户数"), default=1, editable=False)
     allow_negative = models.BooleanField(_("允许为负"), default=False, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -44,16 +49,51 @@ class Account(ScopedModel):
         verbose_name = _("积分账户")
         verbose_name_plural = _("积分账户")
         ordering = ["area_path", "owner_kind", "id"]
+        permissions = [("split_account", _("拆分热点账户"))]
         constraints = [
             models.UniqueConstraint(fields=["owner_kind", "owner_id"], name="points_account_owner_uniq"),
             models.CheckConstraint(
-                condition=Q(balance__gte=0) | Q(allow_negative=True), name="points_balance_not_negative"
+                condition=Q(main_balance__gte=0) | Q(allow_negative=True),
+                name="points_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(slots__gte=1) & (Q(slots=1) | Q(allow_negative=False)),
+                name="points_account_slots_valid",
             ),
         ]
         indexes = [models.Index(fields=["area_path", "owner_kind"], name="points_account_path_idx")]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def balance(self) -> int:
+        """The account's points: the main row plus, for a split account, its slots (one query)."""
+        if self.slots <= 1:
+            return self.main_balance
+        extra = AccountSlot.objects.filter(account_id=self.pk).aggregate(s=models.Sum("balance"))["s"]
+        return self.main_balance + int(extra or 0)
+
+
+class AccountSlot(models.Model):
+    """One slot of a split hot account. Not scoped on its own: only the ledger reads it."""
+
+    account = models.ForeignKey(Account, verbose_name=_("账户"), on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveSmallIntegerField(_("序号"))
+    balance = models.BigIntegerField(_("余额"), default=0)
+
+    class Meta:
+        verbose_name = _("子账户")
+        verbose_name_plural = _("子账户")
+        ordering = ["account", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "number"], name="points_slot_uniq"),
+            # Only accounts that must not go negative are split, so every slot is >= 0.
+            models.CheckConstraint(condition=Q(balance__gte=0), name="points_slot_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}#{self.number}"
 
 
 class TxKind(models.TextChoices):
@@ -69,7 +109,7 @@ class TxKind(models.TextChoices):
 class Transaction(ScopedModel):
     idempotency_key = models.CharField(_("幂等键"), max_length=120, unique=True)
     payload_hash = models.CharField(_("请求摘要"), max_length=64, editable=False)
-    kind = models.CharField(_("类型"), max_length=16, choices=TxKind.choices, db_index=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=TxKind.choices)  # in points_tx_path_idx
     memo = models.CharField(_("摘要"), max_length=200, blank=True)
     area_path = models.CharField(_("区域路径"), max_length=20)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
@@ -106,7 +146,11 @@ class Entry(ScopedModel):
         Transaction, verbose_name=_("交易"), on_delete=models.PROTECT, related_name="entries"
     )
     account = models.ForeignKey(
-        Account, verbose_name=_("账户"), on_delete=models.PROTECT, related_name="entries"
+        Account,
+        verbose_name=_("账户"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,  # points_entry_acct_idx leads with it
     )
     amount = models.BigIntegerField(_("积分"))
     # Credits that expire carry their expiry date (points earned in year Y expire at the end of Y+N).
@@ -197,14 +241,19 @@ class Redemption(ScopedModel):
     transaction = models.OneToOneField(
         Transaction, verbose_name=_("交易"), on_delete=models.PROTECT, related_name="redemption"
     )
+    # resident and merchant lead points_redeem_limit_idx and points_redeem_merchant_idx
     resident = models.ForeignKey(
-        "people.Resident", verbose_name=_("居民"), on_delete=models.PROTECT, related_name="+"
+        "people.Resident", verbose_name=_("居民"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     scenario = models.ForeignKey(
         Scenario, verbose_name=_("场景"), on_delete=models.PROTECT, related_name="redemptions"
     )
     merchant = models.ForeignKey(
-        Merchant, verbose_name=_("商户"), on_delete=models.PROTECT, related_name="redemptions"
+        Merchant,
+        verbose_name=_("商户"),
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_index=False,
     )
     quantity = models.PositiveIntegerField(_("数量"), default=1)
     points = models.PositiveIntegerField(_("积分"))

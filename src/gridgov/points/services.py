@@ -6,25 +6,30 @@ Other modules post staff points through `award_staff_points` (events, emergency 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
-from gridgov.core import audit
+from gridgov.core import audit, context
 from gridgov.core.scope import OutOfScope, check_path
 from gridgov.core.services import ServiceError
 from gridgov.people.models import Resident, ResidentTag, Tag
 
-from . import ledger
+from . import ledger, posting
 from .ledger import Leg
 from .models import (
     Account,
@@ -73,19 +78,22 @@ def next_month(month: dt.date) -> dt.date:
 
 
 # --- accounts ------------------------------------------------------------------------------------------
-def _account(kind: str, owner_id: int, name: str, path: str, *, allow_negative: bool = False) -> Account:
+def _account(
+    kind: str, owner_id: int, name: str, path: str, *, allow_negative: bool = False, slots: int = 1
+) -> Account:
     account = Account.objects.unscoped(U).filter(owner_kind=kind, owner_id=owner_id).first()
     if account is not None:
         return account
     try:
         with transaction.atomic():
-            return Account.objects.create(
+            account = Account.objects.create(
                 owner_kind=kind,
                 owner_id=owner_id,
                 name=name[:100],
                 area_path=path,
                 allow_negative=allow_negative,
             )
+            return ledger.split_account(account, slots) if slots > 1 else account
     except IntegrityError:
         return Account.objects.unscoped(U).get(owner_kind=kind, owner_id=owner_id)
 
@@ -95,7 +103,13 @@ def resident_account(resident: Resident) -> Account:
 
 
 def merchant_account(merchant: Merchant) -> Account:
-    return _account(OwnerKind.MERCHANT, merchant.pk, merchant.name, merchant.area_path)
+    return _account(
+        OwnerKind.MERCHANT,
+        merchant.pk,
+        merchant.name,
+        merchant.area_path,
+        slots=settings.GRIDGOV_POINTS_HOT_SLOTS,
+    )
 
 
 def staff_account(staff) -> Account:
@@ -107,7 +121,13 @@ def grid_account(grid: Area) -> Account:
 
 
 def pool_account(area: Area) -> Account:
-    return _account(OwnerKind.POOL, area.pk, _("%(a)s积分预算") % {"a": area.name}, area.path)
+    return _account(
+        OwnerKind.POOL,
+        area.pk,
+        _("%(a)s积分预算") % {"a": area.name},
+        area.path,
+        slots=settings.GRIDGOV_POINTS_HOT_SLOTS,
+    )
 
 
 def _city_of(path: str) -> Area:
@@ -414,6 +434,14 @@ def resident_token(resident: Resident) -> str:
 
 
 def _resident_from_token(token: str) -> Resident:
+    resident = Resident.objects.unscoped(U).filter(pk=_resident_id_from_token(token), is_active=True).first()
+    if resident is None:
+        raise ServiceError(_("居民积分码无效"))
+    return resident
+
+
+def _resident_id_from_token(token: str) -> int:
+    """The resident a signed code names (its signature and age checked; nothing read from the database)."""
     try:
         raw = signing.TimestampSigner(salt=_SIGNER_SALT).unsign(
             token.strip(), max_age=settings.GRIDGOV_POINTS_TOKEN_SECONDS
@@ -422,10 +450,7 @@ def _resident_from_token(token: str) -> Resident:
         raise ServiceError(_("居民积分码已过期,请让居民刷新后重试")) from None
     except signing.BadSignature:
         raise ServiceError(_("居民积分码无效")) from None
-    resident = Resident.objects.unscoped(U).filter(pk=signing.b62_decode(raw), is_active=True).first()
-    if resident is None:
-        raise ServiceError(_("居民积分码无效"))
-    return resident
+    return signing.b62_decode(raw)
 
 
 @transaction.atomic
@@ -493,7 +518,7 @@ def link_resident(actor, user, resident: Resident) -> ResidentLink:
 
 # --- redemption --------------------------------------------------------------------------------------
 def resident_groups(resident: Resident, on: dt.date) -> set[str]:
-    groups = set(ResidentTag.objects.filter(resident=resident).values_list("tag__code", flat=True))
+    groups = set(ResidentTag.objects.filter(resident_id=resident.pk).values_list("tag__code", flat=True))
     age = (
         on.year
         - resident.birth_date.year
@@ -521,8 +546,28 @@ def redeem(
     resident: Resident | None = None,
     quantity: int = 1,
 ) -> RedeemResult:
+    """A merchant redeems a scenario for a resident identified by signed code, one-time code or (staff) id.
+
+    On PostgreSQL a redemption by signed code or id is posted in one round trip
+    (`_redeem_pg`); a one-time code (consumed in the same transaction) and SQLite take the ORM path.
+    Both check the same rules (`_validate_redemption`) and write the same rows.
+    """
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > 100:
+        raise ServiceError(_("兑换数量无效"))
+    if not key or len(key) > 120:
+        raise ServiceError(_("幂等键无效"))
+    if connection.vendor == "postgresql" and not code:
+        return _redeem_pg(
+            actor,
+            merchant=merchant,
+            scenario=scenario,
+            key=key,
+            token=token,
+            resident=resident,
+            quantity=quantity,
+        )
     try:
-        return _redeem(
+        return _redeem_orm(
             actor,
             merchant=merchant,
             scenario=scenario,
@@ -540,35 +585,12 @@ def redeem(
         return RedeemResult(Redemption.objects.unscoped(U).get(transaction=tx), True)
 
 
-@transaction.atomic
-def _redeem(actor, *, merchant, scenario, key, token, code, resident, quantity) -> RedeemResult:
-    """A merchant redeems a scenario for a resident identified by signed code, one-time code or (staff) id."""
-    merchant = Merchant.objects.unscoped(U).get(pk=merchant.pk)
+def _validate_redemption(actor, merchant, scenario, resident, today: dt.date, *, by_id: bool) -> None:
+    """Every rule of a redemption that only reads; the posting paths add stock, limit and balance."""
     if actor is not None and merchant.user_id != getattr(actor, "pk", None):
         _check(actor, merchant.area_path)
-    scenario = Scenario.objects.unscoped(U).get(pk=scenario.pk)
-    if not isinstance(quantity, int) or quantity < 1 or quantity > 100:
-        raise ServiceError(_("兑换数量无效"))
-    existing = Transaction.objects.unscoped(U).filter(idempotency_key=key).first() if key else None
-    if existing is not None:
-        redemption = Redemption.objects.unscoped(U).filter(transaction=existing).first()
-        if (
-            redemption is None
-            or redemption.merchant_id != merchant.pk
-            or redemption.scenario_id != scenario.pk
-            or redemption.quantity != quantity
-        ):
-            raise ledger.IdempotencyConflict(_("该幂等键已用于另一笔不同的请求,未做任何改动"))
-        return RedeemResult(redemption, True)
-    if token:
-        resident = _resident_from_token(token)
-    elif code:
-        resident = _resident_from_code(code)
-    elif resident is not None:
-        resident = Resident.objects.unscoped(U).get(pk=resident.pk)
+    if by_id:
         _check(actor, resident.area_path)
-    else:
-        raise ServiceError(_("请扫描居民积分码或输入核销码"))
     if not merchant.is_active:
         raise ServiceError(_("商户已停用"))
     if not scenario.is_active:
@@ -579,9 +601,47 @@ def _redeem(actor, *, merchant, scenario, key, token, code, resident, quantity) 
         raise ServiceError(_("该商户不能核销此兑换场景"))
     if not resident.area_path.startswith(merchant.area_path):
         raise ServiceError(_("商户不在该居民所在区域,不能核销"))
-    today = timezone.localdate()
     if scenario.eligible_groups and not set(scenario.eligible_groups) & resident_groups(resident, today):
         raise ServiceError(_("该居民不在此兑换场景的适用人群内"))
+
+
+def _check_replay(redemption, merchant_id: int, scenario_id: int, quantity: int) -> None:
+    if (
+        redemption is None
+        or redemption.merchant_id != merchant_id
+        or redemption.scenario_id != scenario_id
+        or redemption.quantity != quantity
+    ):
+        raise ledger.IdempotencyConflict(_("该幂等键已用于另一笔不同的请求,未做任何改动"))
+
+
+def _memo(scenario, merchant, quantity: int) -> str:
+    return _("%(s)s × %(q)d @ %(m)s") % {"s": scenario.name, "q": quantity, "m": merchant.name}
+
+
+def _monthly_limit_error(used: int, limit: int) -> ServiceError:
+    return ServiceError(_("本月该场景已兑换 %(u)d 次,每月限 %(n)d 次") % {"u": used, "n": limit})
+
+
+@transaction.atomic
+def _redeem_orm(actor, *, merchant, scenario, key, token, code, resident, quantity) -> RedeemResult:
+    merchant = Merchant.objects.unscoped(U).get(pk=merchant.pk)
+    scenario = Scenario.objects.unscoped(U).get(pk=scenario.pk)
+    existing = Transaction.objects.unscoped(U).filter(idempotency_key=key).first()
+    if existing is not None:
+        redemption = Redemption.objects.unscoped(U).filter(transaction=existing).first()
+        _check_replay(redemption, merchant.pk, scenario.pk, quantity)
+        return RedeemResult(redemption, True)
+    if token:
+        resident = _resident_from_token(token)
+    elif code:
+        resident = _resident_from_code(code)
+    elif resident is not None:
+        resident = Resident.objects.unscoped(U).get(pk=resident.pk)
+    else:
+        raise ServiceError(_("请扫描居民积分码或输入核销码"))
+    today = timezone.localdate()
+    _validate_redemption(actor, merchant, scenario, resident, today, by_id=not (token or code))
     account = resident_account(resident)
     month = month_of(today)
     if scenario.monthly_limit is not None:
@@ -594,9 +654,7 @@ def _redeem(actor, *, merchant, scenario, key, token, code, resident, quantity) 
             or 0
         )
         if used + quantity > scenario.monthly_limit:
-            raise ServiceError(
-                _("本月该场景已兑换 %(u)d 次,每月限 %(n)d 次") % {"u": used, "n": scenario.monthly_limit}
-            )
+            raise _monthly_limit_error(used, scenario.monthly_limit)
     if scenario.stock is not None and (
         Scenario.objects.unscoped(U)
         .filter(pk=scenario.pk, stock__gte=quantity)
@@ -611,7 +669,7 @@ def _redeem(actor, *, merchant, scenario, key, token, code, resident, quantity) 
         kind=TxKind.REDEEM,
         legs=legs,
         area_path=resident.area_path,
-        memo=_("%(s)s × %(q)d @ %(m)s") % {"s": scenario.name, "q": quantity, "m": merchant.name},
+        memo=_memo(scenario, merchant, quantity),
         actor=actor,
         extra={"scenario": scenario.pk, "merchant": merchant.pk},
         apply=False,
@@ -631,6 +689,230 @@ def _redeem(actor, *, merchant, scenario, key, token, code, resident, quantity) 
     audit.record(actor, "points.redeem", redemption, after=audit.snapshot(redemption))
     ledger.apply_balances(legs)  # last: the hot row is locked only from here to COMMIT
     return RedeemResult(redemption, False)
+
+
+@dataclass(frozen=True)
+class _RedeemRequest:
+    """What a redemption request carries to the thread that serves its batch (posting.Batcher)."""
+
+    actor: Any
+    merchant_id: int
+    scenario_id: int
+    resident_id: int
+    by_token: bool
+    key: str
+    quantity: int
+    today: dt.date
+    actor_id: int | None
+    actor_label: str
+    source: str
+    request_id: str
+
+
+def _redeem_pg(actor, *, merchant, scenario, key, token, resident, quantity) -> RedeemResult:
+    """A redemption served with others that arrive together (posting.Batcher → _serve_redemptions)."""
+    if token:
+        resident_id = _resident_id_from_token(token)
+    elif resident is not None:
+        resident_id = resident.pk
+    else:
+        raise ServiceError(_("请扫描居民积分码或输入核销码"))
+    who = audit.actor_fields(actor)
+    ctx = context.current()
+    request = _RedeemRequest(
+        actor=actor,
+        merchant_id=merchant.pk,
+        scenario_id=scenario.pk,
+        resident_id=resident_id,
+        by_token=bool(token),
+        key=key,
+        quantity=quantity,
+        today=timezone.localdate(),
+        actor_id=who["actor"].pk if who["actor"] is not None else None,
+        actor_label=who["actor_label"],
+        source=ctx.source,
+        request_id=ctx.request_id,
+    )
+    return _batcher.submit(request)
+
+
+_REDEEM_READ = (
+    "SELECT * FROM gridgov_points_redeem_context(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[])"
+)
+_REDEEM_POST = "SELECT * FROM gridgov_points_redeem_batch(%s::jsonb)"
+
+
+@dataclass
+class _Prepared:
+    request: _RedeemRequest
+    merchant: SimpleNamespace
+    scenario: SimpleNamespace
+    resident: SimpleNamespace
+    points: int
+    month: dt.date
+
+
+def _serve_redemptions(requests) -> list:
+    """Serve a batch: one read, the shared validation per request, one posting call."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REDEEM_READ,
+            [
+                [q.scenario_id for q in requests],
+                [q.resident_id for q in requests],
+                [q.key for q in requests],
+                [q.merchant_id for q in requests],
+            ],
+        )
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    results: list = [None] * len(requests)
+    items: list[dict] = []
+    prepared: list[tuple[int, _Prepared]] = []
+    for i, q in enumerate(requests):
+        try:
+            outcome = _prepare_redemption(q, rows.get(i + 1))
+        except (ServiceError, OutOfScope, Merchant.DoesNotExist, Resident.DoesNotExist) as exc:
+            results[i] = exc
+            continue
+        if isinstance(outcome, RedeemResult):
+            results[i] = outcome
+            continue
+        item, ready = outcome
+        items.append(item)
+        prepared.append((i, ready))
+    if items:
+        with connection.cursor() as cursor:
+            cursor.execute(_REDEEM_POST, [json.dumps(items, ensure_ascii=False)])
+            posted = sorted(cursor.fetchall())
+        for (i, ready), row in zip(prepared, posted, strict=True):
+            results[i] = _posted_result(ready, *row[1:])
+    return results
+
+
+@functools.lru_cache(maxsize=256)
+def _json_list(text: str) -> tuple:
+    return tuple(json.loads(text))
+
+
+def _prepare_redemption(q: _RedeemRequest, row) -> RedeemResult | tuple[dict, _Prepared]:
+    if row is None:
+        raise Merchant.DoesNotExist("merchant or scenario not found")
+    # Plain records, not model instances: what validation reads, at a fraction of the cost.
+    m = SimpleNamespace(
+        pk=row[0], name=row[1], kind=row[2], area_path=row[3], user_id=row[4], is_active=row[5]
+    )
+    s = SimpleNamespace(
+        pk=row[7],
+        name=row[8],
+        price=row[9],
+        monthly_limit=row[11],
+        eligible_groups=_json_list(row[12]),
+        merchant_kinds=_json_list(row[13]),
+        area_path=row[14],
+        is_active=row[15],
+    )
+    if row[25] is not None:  # the key is taken: a replay of this redemption, or a conflict
+        taken = (
+            SimpleNamespace(merchant_id=row[22], scenario_id=row[23], quantity=row[24])
+            if row[21] is not None
+            else None
+        )
+        _check_replay(taken, m.pk, s.pk, q.quantity)
+        return RedeemResult(Redemption.objects.unscoped(U).get(pk=row[21]), True)
+    if row[16] is None or (q.by_token and not row[26]):
+        if q.by_token:
+            raise ServiceError(_("居民积分码无效"))
+        raise Resident.DoesNotExist("resident not found")
+    r = SimpleNamespace(pk=row[16], name=row[17], area_path=row[18], birth_date=row[19], is_active=row[26])
+    _validate_redemption(q.actor, m, s, r, q.today, by_id=not q.by_token)
+    resident_account_id = row[20] or _account(OwnerKind.RESIDENT, r.pk, r.name, r.area_path).pk
+    merchant_account_id = row[6] or merchant_account(m).pk  # type: ignore[arg-type]
+    points = s.price * q.quantity
+    month = month_of(q.today)
+    digest = ledger.digest_of(
+        TxKind.REDEEM,
+        [(resident_account_id, -points), (merchant_account_id, points)],
+        {"scenario": s.pk, "merchant": m.pk},
+    )
+    item = {
+        "key": q.key,
+        "hash": digest,
+        "memo": _memo(s, m, q.quantity),
+        "created_by": q.actor_id,
+        "resident": r.pk,
+        "resident_path": r.area_path,
+        "resident_account": resident_account_id,
+        "merchant": m.pk,
+        "merchant_path": m.area_path,
+        "merchant_account": merchant_account_id,
+        "scenario": s.pk,
+        "quantity": q.quantity,
+        "points": points,
+        "month": month.isoformat(),
+        "monthly_limit": s.monthly_limit,
+        "has_stock": row[10],
+        "actor_label": q.actor_label,
+        "source": q.source,
+        "request_id": q.request_id,
+        "object_type": ContentType.objects.get_for_model(Redemption).pk,
+    }
+    return item, _Prepared(q, m, s, r, points, month)
+
+
+def _posted_result(ready: _Prepared, outcome, redemption_id, tx_id, created_at, detail):
+    """What the posting call answered for one request, as the result or the exception it raises."""
+    if outcome == "GP001":
+        return ledger.InsufficientPoints(
+            _("“%(a)s”积分不足(需要 %(n)d 分)") % {"a": ready.resident.name, "n": ready.points}
+        )
+    if outcome == "GP002":
+        return ServiceError(_("该兑换场景库存不足"))
+    if outcome == "GP003":
+        return _monthly_limit_error(int(detail or 0), int(ready.scenario.monthly_limit or 0))
+    if outcome == "GP004":
+        return ledger.IdempotencyConflict(_("该幂等键已用于另一笔不同的请求,未做任何改动"))
+    if outcome == "replay":  # the same key twice in one batch: the first one's redemption
+        return RedeemResult(Redemption.objects.unscoped(U).get(pk=redemption_id), True)
+    # The row as the database holds it, built the way a query builds it (positional: the fast path).
+    return RedeemResult(
+        Redemption.from_db(
+            "default",
+            _REDEMPTION_FIELDS,
+            (
+                redemption_id,
+                tx_id,
+                ready.resident.pk,
+                ready.scenario.pk,
+                ready.merchant.pk,
+                ready.request.quantity,
+                ready.points,
+                ready.month,
+                ready.resident.area_path,
+                ready.merchant.area_path,
+                False,
+                created_at,
+            ),
+        ),
+        False,
+    )
+
+
+_REDEMPTION_FIELDS = [f.attname for f in Redemption._meta.concrete_fields]
+assert _REDEMPTION_FIELDS == [
+    "id",
+    "transaction_id",
+    "resident_id",
+    "scenario_id",
+    "merchant_id",
+    "quantity",
+    "points",
+    "month",
+    "area_path",
+    "merchant_path",
+    "reversed",
+    "created_at",
+], "keep _posted_result in step with Redemption's fields"
+_batcher = posting.Batcher(_serve_redemptions)
 
 
 def settlement_rows(merchant: Merchant, month: dt.date) -> list[dict]:
@@ -916,7 +1198,11 @@ def save_rule(
     points_per_event: int = 0,
     daily_cap: int | None = None,
     monthly_cap: int | None = None,
+    rule: EarningRule | None = None,
 ) -> EarningRule:
+    """Create or change the rule of (area, role, activity kind). Without `rule` an existing rule of that
+    triple is updated (upsert); with `rule` (edit pages, API update) that rule is changed, and moving it
+    onto the triple of another rule is refused."""
     area = Area.objects.unscoped(U).get(pk=area.pk)
     _check(actor, area.path)
     if area.level > Level.DISTRICT:
@@ -926,15 +1212,25 @@ def save_rule(
     for value in (points_per_hour, points_per_event, daily_cap or 0, monthly_cap or 0):
         if not isinstance(value, int) or value < 0:
             raise ServiceError(_("积分和上限必须是非负整数"))
-    rule = (
+    if daily_cap is not None and monthly_cap is not None and daily_cap > monthly_cap:
+        raise ServiceError(_("每日上限不能大于每月上限"))
+    same = (
         EarningRule.objects.unscoped(U)
         .select_for_update()
         .filter(area=area, role=role, activity_kind=activity_kind)
         .first()
     )
+    if rule is not None:
+        rule = EarningRule.objects.unscoped(U).select_for_update().get(pk=rule.pk)
+        _check(actor, rule.area_path)
+        if same is not None and same.pk != rule.pk:
+            raise ServiceError(_("该区域已有相同积分身份和活动类型的规则"))
+    else:
+        rule = same
     before = audit.snapshot(rule) if rule else None
     if rule is None:
         rule = EarningRule(area=area, area_path=area.path, role=role, activity_kind=activity_kind)
+    rule.area, rule.area_path, rule.role, rule.activity_kind = area, area.path, role, activity_kind
     rule.points_per_hour, rule.points_per_event = points_per_hour, points_per_event
     rule.daily_cap, rule.monthly_cap = daily_cap, monthly_cap
     rule.save()
@@ -1105,3 +1401,25 @@ def apply_performance_pay(actor, payroll) -> list[PerformancePay]:
 
 
 __all__ = ["OutOfScope", "Q", "award_staff_points", "redeem"]
+
+
+# --- hot accounts ----------------------------------------------------------------------------------------
+@transaction.atomic
+def split_account(actor, account: Account, slots: int) -> Account:
+    """Split a hot account into `slots` slots (热点账户拆分), or join it back with slots=1.
+
+    The points stay where they are (no entries are written); only how the cached balance is stored
+    changes, so concurrent postings to the account stop queueing on one row.
+    """
+    account = Account.objects.unscoped(U).get(pk=account.pk)
+    _check(actor, account.area_path)
+    before = {"slots": account.slots, "balance": account.balance}
+    account = ledger.split_account(account, slots)
+    audit.record(
+        actor,
+        "points.split_account",
+        account,
+        before=before,
+        after={"slots": account.slots, "balance": account.balance},
+    )
+    return account

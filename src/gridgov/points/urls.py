@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 app_name = "points"
 urlpatterns = [
@@ -8,11 +8,17 @@ urlpatterns = [
     path("me/code/", views.my_code, name="code"),
     path("me/hours/", views.my_hours, name="hours"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("catalogue/new/", views.scenario_create, name="scenario_create"),
+    path("catalogue/<int:pk>/edit/", views.scenario_edit, name="scenario_edit"),
     path("merchant/", views.merchant_home, name="merchant"),
     path("merchants/<int:pk>/statement.xlsx", views.statement, name="statement"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/", views.decide, name="decide"),
     path("rules/", views.rules, name="rules"),
+    path("rules/new/", views.rule_create, name="rule_create"),
+    path("rules/<int:pk>/edit/", views.rule_edit, name="rule_edit"),
     path("reports/", views.reports, name="reports"),
     path("reports/data.json", views.report_data, name="report_data"),
+    path("accounts/", account_views.accounts, name="accounts"),
+    path("accounts/<int:pk>/split/", account_views.split, name="account_split"),
 ]

@@ -20,7 +20,9 @@ from gridgov.core.services import ServiceError
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
 from . import services
+from .forms import RuleForm, ScenarioForm
 from .models import (
+    EarningRule,
     Entry,
     Merchant,
     Participation,
@@ -30,6 +32,14 @@ from .models import (
     Transaction,
     TxKind,
 )
+
+RULE_FIELDS = (
+    "area", "activity_kind", "role", "points_per_hour", "points_per_event", "daily_cap", "monthly_cap",
+)  # fmt: skip
+SCENARIO_FIELDS = (
+    "area", "code", "name", "category", "price", "stock", "monthly_limit", "eligible_groups",
+    "merchant_kinds", "is_active",
+)  # fmt: skip
 
 
 def _resident_or_403(request):
@@ -228,9 +238,67 @@ def decide(request, pk: int):
 @login_required
 @permission_required("points.view_earningrule", raise_exception=True)
 def rules(request):
-    from .models import EarningRule
-
     return render(request, "points/rules.html", {"rules": EarningRule.objects.visible_to(request.user)[:200]})
+
+
+def _rule_form(request, rule: EarningRule | None):
+    initial = {}
+    if rule is not None:
+        initial = {f: getattr(rule, f) for f in RULE_FIELDS}
+    form = RuleForm(
+        request.POST or None, user=request.user, current=rule.area if rule else None, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_rule(request.user, rule=rule, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("积分规则已保存"))
+            return redirect("points:rules")
+    return render(request, "points/rule_form.html", {"form": form, "rule": rule})
+
+
+@login_required
+@permission_required("points.add_earningrule", raise_exception=True)
+def rule_create(request):
+    return _rule_form(request, None)
+
+
+@login_required
+@permission_required("points.change_earningrule", raise_exception=True)
+def rule_edit(request, pk: int):
+    return _rule_form(request, get_object_or_404(EarningRule.objects.visible_to(request.user), pk=pk))
+
+
+def _scenario_form(request, scenario: Scenario | None):
+    initial: dict = {"is_active": True}
+    if scenario is not None:
+        initial = {f: getattr(scenario, f) for f in SCENARIO_FIELDS}
+    form = ScenarioForm(
+        request.POST or None, user=request.user, current=scenario.area if scenario else None, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_scenario(request.user, scenario=scenario, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("兑换场景“%(n)s”已保存") % {"n": saved.name})
+            return redirect("points:catalogue")
+    return render(request, "points/scenario_form.html", {"form": form, "scenario": scenario})
+
+
+@login_required
+@permission_required("points.add_scenario", raise_exception=True)
+def scenario_create(request):
+    return _scenario_form(request, None)
+
+
+@login_required
+@permission_required("points.change_scenario", raise_exception=True)
+def scenario_edit(request, pk: int):
+    return _scenario_form(request, get_object_or_404(Scenario.objects.visible_to(request.user), pk=pk))
 
 
 @login_required

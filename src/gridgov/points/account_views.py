@@ -1,0 +1,65 @@
+"""Staff page of points accounts: balances by owner kind, and splitting a hot account (热点账户拆分)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gridgov.core.services import ServiceError
+
+from . import services
+from .models import Account, OwnerKind
+
+PAGE_SIZE = 50
+
+
+@login_required
+@permission_required("points.view_account", raise_exception=True)
+def accounts(request):
+    kind = request.GET.get("kind", "")
+    q = request.GET.get("q", "").strip()
+    qs = Account.objects.visible_to(request.user).order_by("area_path", "owner_kind", "id")
+    if kind in OwnerKind.values:
+        qs = qs.filter(owner_kind=kind)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    if request.GET.get("split"):
+        qs = qs.filter(slots__gt=1)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "points/accounts.html",
+        {
+            "page": page,
+            "kinds": OwnerKind.choices,
+            "kind": kind,
+            "q": q,
+            "querystring": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+            "max_slots": settings.GRIDGOV_POINTS_MAX_SLOTS,
+        },
+    )
+
+
+@login_required
+@permission_required("points.split_account", raise_exception=True)
+@require_POST
+def split(request, pk: int):
+    account = get_object_or_404(Account.objects.visible_to(request.user), pk=pk)
+    raw = request.POST.get("slots", "").strip()
+    try:
+        if not raw.isdigit():
+            raise ServiceError(_("请填写子账户数(整数)"))
+        account = services.split_account(request.user, account, int(raw))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("“%(a)s”现分为 %(n)d 个子账户,余额不变") % {"a": account.name, "n": account.slots}
+        )
+    return redirect(request.POST.get("next") or "points:accounts")
