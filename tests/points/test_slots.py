@@ -219,3 +219,31 @@ def test_server_side_redemption_writes_what_the_orm_path_writes(funded):
     entries = lambda tx: sorted((e.account_id, e.amount, e.area_path) for e in tx.entries.all())  # noqa: E731
     assert entries(ta) == entries(tb)
     assert ledger.check_invariants() == []
+
+
+def test_listing_split_accounts_costs_no_query_per_account(funded, api_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = api_for("city_admin").get(reverse("points-account-list"), {"owner_kind": "merchant"})
+            assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    for n in range(2):
+        shop = services.create_merchant(
+            None, name=f"甲{n}", kind=MerchantKind.SHOP, area=funded.communities[0]
+        )
+        services.merchant_account(shop)
+    list_queries()  # the first request also loads what is cached afterwards
+    few = list_queries()
+    for n in range(4):
+        shop = services.create_merchant(
+            None, name=f"乙{n}", kind=MerchantKind.SHOP, area=funded.communities[0]
+        )
+        services.merchant_account(shop)
+    assert list_queries() == few
+    listed = api_for("city_admin").get(reverse("points-account-list"), {"owner_kind": "merchant"}).json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert len(rows) >= 6 and all(r["slots"] > 1 for r in rows)

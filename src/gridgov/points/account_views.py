@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from gridgov.core.services import ServiceError
 
 from . import services
-from .models import Account, OwnerKind
+from .models import Account, OwnerKind, with_balances
 
 PAGE_SIZE = 50
 
@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 def accounts(request):
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "").strip()
-    qs = Account.objects.visible_to(request.user).order_by("area_path", "owner_kind", "id")
+    qs = with_balances(Account.objects.visible_to(request.user)).order_by("area_path", "owner_kind", "id")
     if kind in OwnerKind.values:
         qs = qs.filter(owner_kind=kind)
     if q:

@@ -31,6 +31,7 @@ from .models import (
     Scenario,
     StaffAward,
     Transaction,
+    with_balances,
 )
 
 
@@ -216,6 +217,9 @@ class AccountViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = AccountSerializer
     filterset_fields = ["owner_kind"]
     action_permissions = {"split": ["points.split_account"]}
+
+    def get_queryset(self):
+        return with_balances(super().get_queryset())
 
     @action(detail=True, methods=["get"])
     def entries(self, request, pk=None):
