@@ -11,6 +11,8 @@ stock, monthly limit, key conflict) with nothing of it written.
 
 The leader serves waiting threads until the queue is empty, but hands the lead to the oldest waiting
 thread as soon as its own request is done, so no request waits behind an endless stream of others.
+Up to GRIDGOV_POINTS_BATCH_LEADERS leaders per process work at once, so one batch fills while another
+commits.
 
 Only for callers outside a transaction: a request made inside the caller's `atomic()` must commit or
 roll back with it, so it is served alone on the caller's connection, in a savepoint.
