@@ -21,7 +21,7 @@ from . import services
 from .filters import HouseholdFilter, ResidentFilter
 from .models import Household, Relation, Resident, Tag
 from .queries import member_counts
-from .tasks import filtered_residents
+from .tasks import resident_filter
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -221,19 +221,21 @@ class ResidentViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("unmasked", bool, description=gettext_lazy("完整证件号(需相应权限)"))],
-        responses={200: OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         """xlsx of the filtered list; large lists become a background job (202 with its URL)."""
         params = {
-            k: v
-            for k, v in request.query_params.items()
+            k: request.query_params.getlist(k)
+            for k in request.query_params
             if k not in {"unmasked", "page", "page_size", "format"}
         }
         unmasked = request.query_params.get("unmasked") in {"1", "true"}
-        count = filtered_residents(request.user, params).count()
-        if count > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
+        filterset = resident_filter(request.user, params)
+        if not filterset.is_valid():
+            return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
+        if filterset.qs.count() > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
             job = services.start_export_job(request.user, params, unmasked=unmasked)
             return Response({"job": job.pk, "url": f"/api/jobs/{job.pk}/"}, status=status.HTTP_202_ACCEPTED)
         content, _rows = services.export_residents_now(request.user, params, unmasked=unmasked)

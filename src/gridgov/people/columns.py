@@ -19,3 +19,12 @@ EXPORT_EXTRA_COLUMNS = [
     Column("area_name", "所在区域"),
 ]
 EXPORT_TITLE = _("居民名单")
+
+# The household list's export: one row per household, with its unit's unique code and full path of names.
+HOUSEHOLD_EXPORT_COLUMNS = [
+    Column("household_number", "户号"),
+    Column("unit_code", "单元编码"),
+    Column("area_name", "所在区域"),
+    Column("members", "在册人数"),
+]
+HOUSEHOLD_EXPORT_TITLE = _("户名单")

@@ -1,26 +1,40 @@
-"""One FilterSet serves the resident list page and the API."""
+"""One FilterSet serves the resident list page, its export and the API."""
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.core.filters import AreaSubtreeFilterSet
+from gridgov.core.filters import AreaSubtreeFilterSet, IdFilter
 
 from . import queries
 from .models import Household, Relation, Resident, Sex, Tag
 
+MAX_AGE = 150
+
 
 class ResidentFilter(AreaSubtreeFilterSet):
     q = django_filters.CharFilter(
-        label=_("搜索"), method="filter_q", help_text=_("姓名、拼音、首字母、身份证号后几位")
+        label=_("搜索"),
+        method="filter_q",
+        max_length=50,
+        help_text=_("姓名、拼音、首字母、身份证号后几位"),
     )
+    # By tag code (`?tag=veteran`); several tags mean "has all of them".
     tag = django_filters.ModelMultipleChoiceFilter(
-        label=_("标签"), field_name="tags", to_field_name="code", queryset=Tag.objects.all(), conjoined=True
+        label=_("标签"),
+        field_name="tags__code",
+        to_field_name="code",
+        queryset=Tag.objects.all(),
+        conjoined=True,
     )
     sex = django_filters.ChoiceFilter(label=_("性别"), choices=Sex.choices)
     relation = django_filters.ChoiceFilter(label=_("与户主关系"), choices=Relation.choices)
-    min_age = django_filters.NumberFilter(label=_("最小年龄"), method="filter_min_age")
-    max_age = django_filters.NumberFilter(label=_("最大年龄"), method="filter_max_age")
-    household = django_filters.NumberFilter(label=_("户"), field_name="household_id")
+    min_age = django_filters.NumberFilter(
+        label=_("最小年龄"), method="filter_min_age", min_value=0, max_value=MAX_AGE, decimal_places=0
+    )
+    max_age = django_filters.NumberFilter(
+        label=_("最大年龄"), method="filter_max_age", min_value=0, max_value=MAX_AGE, decimal_places=0
+    )
+    household = IdFilter(label=_("户"), field_name="household_id")
 
     class Meta:
         model = Resident
@@ -37,8 +51,8 @@ class ResidentFilter(AreaSubtreeFilterSet):
 
 
 class HouseholdFilter(AreaSubtreeFilterSet):
-    number = django_filters.CharFilter(label=_("户号"), lookup_expr="startswith")
-    unit = django_filters.NumberFilter(label=_("单元"), field_name="unit_id")
+    number = django_filters.CharFilter(label=_("户号"), lookup_expr="startswith", max_length=20)
+    unit = IdFilter(label=_("单元"), field_name="unit_id")
 
     class Meta:
         model = Household

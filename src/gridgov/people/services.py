@@ -360,3 +360,37 @@ def start_export_job(actor, params: dict, *, unmasked: bool):
     audit.record(actor, "people.export_requested", job, after=job.params)
     transaction.on_commit(lambda: export_residents.delay(job.pk))
     return job
+
+
+@transaction.atomic
+def export_households_now(actor, params: dict) -> bytes:
+    """A small household export, built in the request, of the list as filtered in the actor's scope."""
+    from gridgov.core.xlsx import write_sheet
+
+    from .columns import HOUSEHOLD_EXPORT_COLUMNS, HOUSEHOLD_EXPORT_TITLE
+    from .queries import household_export_rows
+    from .tasks import filtered_households
+
+    rows = list(household_export_rows(filtered_households(actor, params)))
+    content = write_sheet(str(HOUSEHOLD_EXPORT_TITLE), HOUSEHOLD_EXPORT_COLUMNS, rows)
+    audit.record(
+        actor,
+        "people.export_households",
+        None,
+        object_repr=str(HOUSEHOLD_EXPORT_TITLE),
+        after={"rows": len(rows), "filters": params},
+    )
+    return content
+
+
+@transaction.atomic
+def start_household_export_job(actor, params: dict):
+    """A large household export runs as a Celery task, like the resident export."""
+    from gridgov.core.models import Job
+
+    from .tasks import export_households
+
+    job = Job.objects.create(kind="people.export_households", owner=actor, params={"filters": params})
+    audit.record(actor, "people.export_households_requested", job, after=job.params)
+    transaction.on_commit(lambda: export_households.delay(job.pk))
+    return job

@@ -9,6 +9,7 @@ urlpatterns = [
     path("residents/<int:pk>/unmask/", views.resident_unmask, name="resident_unmask"),
     path("residents/export/", views.export_residents, name="export"),
     path("households/", views.household_list, name="household_list"),
+    path("households/export/", views.export_households, name="household_export"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("units/<int:unit_pk>/households/", views.household_create, name="household_create"),
     path("import/", views.import_residents, name="import"),

@@ -18,8 +18,8 @@ from .columns import RESIDENT_COLUMNS
 from .filters import HouseholdFilter, ResidentFilter
 from .forms import HouseholdForm, ImportForm, ResidentEditForm, ResidentForm
 from .models import Household, Resident, Tag
-from .queries import member_counts
-from .tasks import filtered_residents
+from .queries import area_options, member_counts
+from .tasks import resident_filter
 
 PAGE_SIZE = 30
 
@@ -34,23 +34,32 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
+def _selected_area(filterset) -> int | None:
+    """The area the list is narrowed to, if the filter's value is a valid id."""
+    if filterset.is_bound and filterset.is_valid():
+        return filterset.form.cleaned_data.get("area")
+    return None
+
+
 @login_required
 @permission_required("people.view_resident", raise_exception=True)
 def resident_list(request):
+    """Search and filters come from the form; an invalid value shows its error and no rows, never all rows."""
     base = Resident.objects.visible_to(request.user).filter(is_active=True)
     filterset = ResidentFilter(request.GET or None, queryset=base, request=request)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related(
-        "household__unit"
-    )
+    qs = filterset.qs.select_related("household__unit__parent__parent")  # unit, building, grid
+    partial = bool(request.headers.get("HX-Request"))
     context = {
         "filter": filterset,
         "page": _page(request, qs.prefetch_related("tags").order_by("area_path", "id")),
         "querystring": _query_without_page(request),
         "tags": Tag.objects.all(),
+        "selected_tags": request.GET.getlist("tag"),
+        "area_options": area_options(request.user, _selected_area(filterset)),
+        "selected_area": request.GET.get("area", ""),
+        "partial": partial,
     }
-    template = (
-        "people/_resident_rows.html" if request.headers.get("HX-Request") else "people/resident_list.html"
-    )
+    template = "people/_resident_rows.html" if partial else "people/resident_list.html"
     return render(request, template, context)
 
 
@@ -106,17 +115,20 @@ def resident_unmask(request, pk: int):
 def household_list(request):
     base = Household.objects.visible_to(request.user).filter(is_active=True)
     filterset = HouseholdFilter(request.GET or None, queryset=base, request=request)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related(
-        "unit__parent"
-    )
-    page = _page(request, qs.order_by("area_path", "number"))
+    page = _page(request, filterset.qs.select_related("unit__parent").order_by("area_path", "number"))
     counts = member_counts(h.pk for h in page)
     for household in page:
         household.member_count = counts.get(household.pk, 0)
     return render(
         request,
         "people/household_list.html",
-        {"filter": filterset, "page": page, "querystring": _query_without_page(request)},
+        {
+            "filter": filterset,
+            "page": page,
+            "querystring": _query_without_page(request),
+            "area_options": area_options(request.user, _selected_area(filterset)),
+            "selected_area": request.GET.get("area", ""),
+        },
     )
 
 
@@ -197,14 +209,43 @@ def import_template(request):
     return xlsx_response(content, "resident-import-template.xlsx")
 
 
+def _filter_errors_response(filterset) -> HttpResponse:
+    """An export of an invalid filter is refused: exporting everything instead would widen the list."""
+    lines = [
+        f"{filterset.form.fields[name].label}: {' '.join(errors)}"
+        for name, errors in filterset.errors.items()
+    ]
+    return HttpResponse(
+        _("筛选条件有误,未导出:") + ";".join(lines), status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
 @login_required
 @permission_required("people.export_resident", raise_exception=True)
 def export_residents(request):
-    params = {k: v for k, v in request.GET.items() if k not in {"page", "unmasked"}}
+    """The list as filtered on the page (same parameters), in scope; large lists become a background job."""
+    params = {k: request.GET.getlist(k) for k in request.GET if k not in {"page", "unmasked"}}
     unmasked = request.GET.get("unmasked") == "1"
-    count = filtered_residents(request.user, params).count()
-    if count > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
+    filterset = resident_filter(request.user, params)
+    if not filterset.is_valid():
+        return _filter_errors_response(filterset)
+    if filterset.qs.count() > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
         job = services.start_export_job(request.user, params, unmasked=unmasked)
         return redirect("web:job", pk=job.pk)
     content, _rows = services.export_residents_now(request.user, params, unmasked=unmasked)
     return xlsx_response(content, "residents.xlsx")
+
+
+@login_required
+@permission_required("people.export_resident", raise_exception=True)
+def export_households(request):
+    """The household list as filtered on the page, in scope, with each household's full area path."""
+    params = {k: request.GET.getlist(k) for k in request.GET if k != "page"}
+    base = Household.objects.visible_to(request.user).filter(is_active=True)
+    filterset = HouseholdFilter(request.GET or None, queryset=base, request=request)
+    if filterset.is_bound and not filterset.is_valid():
+        return _filter_errors_response(filterset)
+    if filterset.qs.count() > settings.GRIDGOV_SYNC_EXPORT_LIMIT:
+        job = services.start_household_export_job(request.user, params)
+        return redirect("web:job", pk=job.pk)
+    return xlsx_response(services.export_households_now(request.user, params), "households.xlsx")
