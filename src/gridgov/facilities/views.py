@@ -75,7 +75,7 @@ def _fields(data: dict) -> dict:
 def facility_list(request):
     base = Facility.objects.visible_to(request.user)
     filterset = FacilityFilter(request.GET or None, queryset=base, request=request)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related("area")
+    qs = filterset.qs.select_related("area")
     return render(
         request,
         "facilities/facility_list.html",
@@ -197,7 +197,7 @@ def facility_create(request):
 def facility_export(request):
     base = Facility.objects.visible_to(request.user)
     filterset = FacilityFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    qs = filterset.qs
     content = write_sheet(str(EXPORT_TITLE), FACILITY_COLUMNS + EXPORT_EXTRA_COLUMNS, queries.export_rows(qs))
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="facilities.xlsx"'
@@ -237,7 +237,7 @@ def import_template(request):
 def candidate_list(request):
     base = CandidateSite.objects.visible_to(request.user)
     filterset = CandidateSiteFilter(request.GET or None, queryset=base, request=request)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).select_related("area")
+    qs = filterset.qs.select_related("area")
     return render(
         request,
         "facilities/candidate_list.html",
