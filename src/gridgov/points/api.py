@@ -19,7 +19,7 @@ from gridgov.core.api import ScopedViewSetMixin
 from gridgov.core.services import ServiceError
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
-from . import services
+from . import queries, services
 from .models import (
     Account,
     Activity,
@@ -37,6 +37,35 @@ from .models import (
 
 def _visible_area(request, pk) -> Area:
     return get_object_or_404(Area.objects.visible_to(request.user), pk=pk)
+
+
+class OwnerFields(serializers.Serializer):
+    """`defined_above`: who defined an item that applies here from above (上级（市级）), '' when it lies in
+    the user's area; `editable`: whether this user's level owns (and may change) it."""
+
+    defined_above = serializers.SerializerMethodField()
+    editable = serializers.SerializerMethodField()
+
+    def get_defined_above(self, obj) -> str:
+        return queries.owner_label(obj.area_path, self.context["request"].user)
+
+    def get_editable(self, obj) -> bool:
+        return not self.get_defined_above(obj)
+
+
+READ_ONLY = ("id", "area_path", "defined_above", "editable")
+
+
+class InheritedViewSetMixin:
+    """Lists and reads include the items defined at the user's ancestors (they apply here); every write
+    finds only the user's own subtree, so an item defined above is 404 to change."""
+
+    READ_ACTIONS = ("list", "retrieve")
+
+    def base_queryset(self):
+        if getattr(self, "action", None) in self.READ_ACTIONS:
+            return queries.applicable(self.queryset_model, self.request.user)
+        return super().base_queryset()
 
 
 def _key(request) -> str:
@@ -86,7 +115,7 @@ class MerchantSerializer(serializers.ModelSerializer):
         return fields
 
 
-class ScenarioSerializer(serializers.ModelSerializer):
+class ScenarioSerializer(OwnerFields, serializers.ModelSerializer):
     area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
 
     class Meta:
@@ -104,6 +133,8 @@ class ScenarioSerializer(serializers.ModelSerializer):
             "area",
             "area_path",
             "is_active",
+            "defined_above",
+            "editable",
         ]
         read_only_fields = ["area_path"]
 
@@ -136,12 +167,24 @@ class RedemptionSerializer(serializers.ModelSerializer):
         ]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(OwnerFields, serializers.ModelSerializer):
     area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
 
     class Meta:
         model = Activity
-        fields = ["id", "title", "kind", "area", "area_path", "starts_at", "ends_at", "capacity", "signed_up"]
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "area",
+            "area_path",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "signed_up",
+            "defined_above",
+            "editable",
+        ]
         read_only_fields = ["area_path", "signed_up"]
 
     def get_fields(self):
@@ -169,7 +212,7 @@ class ParticipationSerializer(serializers.ModelSerializer):
         ]
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(OwnerFields, serializers.ModelSerializer):
     area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
 
     class Meta:
@@ -184,6 +227,8 @@ class RuleSerializer(serializers.ModelSerializer):
             "points_per_event",
             "daily_cap",
             "monthly_cap",
+            "defined_above",
+            "editable",
         ]
         read_only_fields = ["area_path"]
 
@@ -293,7 +338,11 @@ def _month_param(request) -> dt.date:
 
 
 class ScenarioViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    InheritedViewSetMixin,
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
     queryset_model = Scenario
     serializer_class = ScenarioSerializer
@@ -308,9 +357,7 @@ class ScenarioViewSet(
         scenario = self.get_object()
         s = self.get_serializer(scenario, data=request.data, partial=kwargs.get("partial", False))
         s.is_valid(raise_exception=True)
-        data = {
-            f: getattr(scenario, f) for f in ScenarioSerializer.Meta.fields if f not in ("id", "area_path")
-        }
+        data = {f: getattr(scenario, f) for f in ScenarioSerializer.Meta.fields if f not in READ_ONLY}
         data.update(s.validated_data)
         scenario = services.save_scenario(request.user, scenario=scenario, **data)
         return Response(self.get_serializer(scenario).data)
@@ -364,7 +411,9 @@ class RedemptionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
         return Response(RedemptionSerializer(result.redemption).data, status=200 if result.replayed else 201)
 
 
-class ActivityViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ActivityViewSet(
+    InheritedViewSetMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     queryset_model = Activity
     serializer_class = ActivitySerializer
 
@@ -402,7 +451,11 @@ class ParticipationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RuleViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    InheritedViewSetMixin,
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
     queryset_model = EarningRule
     serializer_class = RuleSerializer
@@ -417,7 +470,7 @@ class RuleViewSet(
         rule = self.get_object()
         s = self.get_serializer(rule, data=request.data, partial=kwargs.get("partial", False))
         s.is_valid(raise_exception=True)
-        data = {f: getattr(rule, f) for f in RuleSerializer.Meta.fields if f not in ("id", "area_path")}
+        data = {f: getattr(rule, f) for f in RuleSerializer.Meta.fields if f not in READ_ONLY}
         data.update(s.validated_data)
         rule = services.save_rule(request.user, rule=rule, **data)
         return Response(self.get_serializer(rule).data)

@@ -168,3 +168,75 @@ def link_demo_accounts(ctx: CityContext) -> str:
             Merchant.objects.unscoped("demo").filter(pk=shop.pk).update(user=merchant_user)
             linked.append("merchant")
     return "、".join(linked) or "-"
+
+
+# The points loop as a demo visitor walks it: the demo resident has earned points, can sign up for
+# upcoming activities, can report hours for ones that took place, and the community's approvers have
+# reports from neighbours waiting. Dates are relative to the day the city is generated.
+HISTORY_DAYS = (45, 30, 16, 9)  # past services of the demo resident, approved (each on its own day)
+RECENT = (  # (days ago, title, at grid level): taken place, open for self-reports
+    (3, "社区环境整治志愿服务", False),
+    (2, "敬老院陪伴志愿服务", False),
+    (1, "网格楼道清洁志愿服务", True),
+)
+UPCOMING = (  # (days ahead, title): open for sign-up
+    (2, "周末楼道清洁志愿服务"),
+    (5, "关爱独居老人上门探访"),
+    (9, "垃圾分类宣传引导"),
+)
+
+
+def _at(day_offset: int, hour: int) -> dt.datetime:
+    local = timezone.localtime(timezone.now()) + dt.timedelta(days=day_offset)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+@step(order=98, name="积分演示闭环")
+def demo_points_loop(ctx: CityContext) -> str:
+    resident_user = User._default_manager.filter(username="resident").first()
+    resident = services.resident_of_user(resident_user) if resident_user is not None else None
+    if resident is None:
+        return "-"
+    rng = ctx.fork("points-loop")
+    community = Area.objects.unscoped("demo").get(path=resident.area_path[:12])
+    grid = Area.objects.unscoped("demo").get(path=resident.area_path[:15])
+    neighbours = list(
+        Resident.objects.unscoped("demo")
+        .in_area(community.path)
+        .filter(is_active=True)
+        .exclude(pk=resident.pk)
+        .order_by("id")[:200]
+    )
+    rng.shuffle(neighbours)
+
+    def activity(title: str, area: Area, start: dt.datetime, capacity: int = 20):
+        return services.create_activity(
+            None,
+            title=title,
+            kind=ActivityKind.VOLUNTEER,
+            area=area,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=2),
+            capacity=capacity,
+        )
+
+    with transaction.atomic():
+        earned = 0
+        for n, days in enumerate(HISTORY_DAYS):
+            past = activity(TITLES[n % len(TITLES)], community, _at(-days, 9))
+            part = services.sign_up(None, past, resident)
+            services.check_in(None, part)
+            earned += services.approve(None, part).points
+        pending = 0
+        for days, title, at_grid in RECENT:
+            recent = activity(title, grid if at_grid else community, _at(-days, 9))
+            for neighbour in neighbours[pending : pending + 2]:
+                services.report_participation(
+                    None, recent, neighbour, minutes=rng.choice((60, 90, 120)), note="参加了本次活动"
+                )
+                pending += 1
+        for days, title in UPCOMING:
+            upcoming = activity(title, community, _at(days, 9))
+            for neighbour in neighbours[pending : pending + 2]:
+                services.sign_up(None, upcoming, neighbour)
+    return f"演示居民获得 {earned} 积分;{len(UPCOMING)} 个可报名活动,{pending} 条待审核申报"

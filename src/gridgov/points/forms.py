@@ -3,14 +3,17 @@ parse). Area choices are the user's visible areas at the levels the service acce
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.people.models import Tag
 
-from .models import ActivityKind, EarnRole, MerchantKind
+from .models import Activity, ActivityKind, EarnRole, MerchantKind
 
 UNLIMITED = _("留空表示不限")
 
@@ -81,3 +84,63 @@ class ScenarioForm(_AreaForm):
             ("elderly", _("60岁以上老年人")),
             *Tag.objects.order_by("sort", "code").values_list("code", "name"),
         ]
+
+
+class ActivityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        start = timezone.localtime(obj.starts_at)
+        return f"{obj.title} · {start:%m-%d %H:%M}"
+
+
+class SelfReportForm(forms.Form):
+    """A resident reports the hours they served at an activity that has taken place."""
+
+    activity = ActivityChoiceField(label=_("活动"), queryset=Activity.objects.none(), empty_label=None)
+    hours = forms.DecimalField(
+        label=_("服务时长(小时)"),
+        min_value=Decimal("0.5"),
+        max_value=Decimal("24"),
+        max_digits=4,
+        decimal_places=1,
+        initial=Decimal("1"),
+        widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, activities, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["activity"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = activities
+
+    @property
+    def minutes(self) -> int:
+        return int(self.cleaned_data["hours"] * 60)
+
+
+class ReportRangeForm(forms.Form):
+    """The days a points report covers (both ends included); this month so far when not given."""
+
+    MAX_DAYS = 3 * 366
+
+    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, **kwargs) -> None:
+        today = timezone.localdate()
+        given = {k: data.get(k) for k in ("start", "end")} if data is not None else {}
+        merged = {
+            "start": given.get("start") or today.replace(day=1).isoformat(),
+            "end": given.get("end") or today.isoformat(),
+        }
+        super().__init__(merged, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("开始日期不能晚于结束日期"))
+            if (end - start).days > self.MAX_DAYS:
+                raise forms.ValidationError(_("日期范围不能超过三年"))
+        return cleaned

@@ -184,8 +184,19 @@ def apply_balances(legs: list[Leg]) -> None:
             _refuse(accounts[account_id], -net[account_id])
 
 
+def mask_name(name: str) -> str:
+    """A person's name as a merchant or a message may show it: the surname and stars (顾俊磊 → 顾**)."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def account_label(account: Account) -> str:
+    """An account's name for messages: a resident's name is masked (merchants read these)."""
+    return mask_name(account.name) if account.owner_kind == OwnerKind.RESIDENT else account.name
+
+
 def _refuse(account: Account, points: int) -> None:
-    raise InsufficientPoints(_("“%(a)s”积分不足(需要 %(n)d 分)") % {"a": account.name, "n": points})
+    raise InsufficientPoints(_("“%(a)s”积分不足(需要 %(n)d 分)") % {"a": account_label(account), "n": points})
 
 
 def _apply_portable(account: Account, amount: int) -> bool:

@@ -8,29 +8,28 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gridgov.core.scope import subtree_q
 from gridgov.core.services import ServiceError
-from gridgov.core.xlsx import XLSX_CONTENT_TYPE
+from gridgov.core.views import xlsx_response
+from gridgov.core.xlsx import XLSX_CONTENT_TYPE, Column
 
-from . import services
-from .forms import RuleForm, ScenarioForm
+from . import queries, services
+from .forms import ReportRangeForm, RuleForm, ScenarioForm, SelfReportForm
 from .models import (
     EarningRule,
-    Entry,
     Merchant,
+    MerchantKind,
     Participation,
     PartStatus,
     Redemption,
     Scenario,
-    Transaction,
-    TxKind,
 )
 
 RULE_FIELDS = (
@@ -57,6 +56,14 @@ def _catalogue_for(path: str):
 
 
 # --- resident (phone-first) ----------------------------------------------------------------------
+def qr_svg(text: str) -> str:
+    """A QR code of `text` as inline SVG, made on the server (segno; no external service)."""
+    import segno
+
+    code = segno.make(text, error="m")
+    return code.svg_inline(scale=6, dark="#000", light="#fff", title=_("居民积分码"))
+
+
 @login_required
 def me(request):
     resident = _resident_or_403(request)
@@ -76,24 +83,27 @@ def me(request):
             "entries": entries,
             "hours": round((minutes["m"] or 0) / 60, 1),
             "services": minutes["n"],
-            "token": services.resident_token(resident),
+            "open_count": queries.open_activities(resident).count(),
         },
     )
 
 
 @login_required
 def my_code(request):
-    """The code a merchant scans or types: a fresh signed token, and on request a 6-digit one-time code."""
+    """The code a merchant scans or types: a fresh signed token as a QR code, and on request a 6-digit
+    one-time code."""
     resident = _resident_or_403(request)
     otc = None
     if request.method == "POST":
         otc = services.issue_one_time_code(request.user, resident)
+    token = services.resident_token(resident)
     return render(
         request,
         "points/code.html",
         {
             "resident": resident,
-            "token": services.resident_token(resident),
+            "token": token,
+            "qr": mark_safe(qr_svg(token)),  # noqa: S308 - segno's own SVG of a signed token
             "otc": otc,
             "balance": services.resident_account(resident).balance,
         },
@@ -104,28 +114,84 @@ def my_code(request):
 def catalogue(request):
     resident = services.resident_of_user(request.user)
     if resident is not None:
-        scenarios = _catalogue_for(resident.area_path)
+        scenarios = list(_catalogue_for(resident.area_path).order_by("category", "price")[:200])
     elif request.user.has_perm("points.view_scenario"):
-        scenarios = Scenario.objects.visible_to(request.user)
+        scenarios = queries.mark_owners(_staff_catalogue(request.user)[:200], request.user)
     else:
         raise PermissionDenied
-    return render(
-        request,
-        "points/catalogue.html",
-        {"scenarios": scenarios.order_by("category", "price")[:200], "resident": resident},
-    )
+    return render(request, "points/catalogue.html", {"scenarios": scenarios, "resident": resident})
+
+
+def _staff_catalogue(user):
+    return queries.applicable(Scenario, user).order_by("category", "price", "area_path", "id")
 
 
 @login_required
 def my_hours(request):
     resident = _resident_or_403(request)
-    parts = (
-        Participation.objects.unscoped("a resident's own participations")
-        .filter(resident=resident)
-        .select_related("activity")
-        .order_by("-service_date")[:100]
+    return render(request, "points/hours.html", {"parts": queries.my_participations(resident, limit=100)})
+
+
+def _activities_page(request, resident, form=None, status: int = 200):
+    reportable = queries.reportable_activities(resident)
+    return render(
+        request,
+        "points/activities.html",
+        {
+            "resident": resident,
+            "open": queries.open_activities(resident)[:30],
+            "mine": [
+                p
+                for p in queries.my_participations(resident, limit=30)
+                if p.status in (PartStatus.SIGNED_UP, PartStatus.CHECKED_IN, PartStatus.REPORTED)
+            ],
+            "form": form or SelfReportForm(activities=reportable),
+            "can_report": reportable.exists(),
+        },
+        status=status,
     )
-    return render(request, "points/hours.html", {"parts": parts})
+
+
+@login_required
+def activities(request):
+    """Activities to sign up for, the resident's sign-ups and the form to report hours served."""
+    return _activities_page(request, _resident_or_403(request))
+
+
+@require_POST
+@login_required
+def sign_up(request, pk: int):
+    resident = _resident_or_403(request)
+    activity = get_object_or_404(queries.open_activities(resident), pk=pk)
+    try:
+        services.sign_up(request.user, activity, resident)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已报名“%(t)s”") % {"t": activity.title})
+    return redirect("points:activities")
+
+
+@require_POST
+@login_required
+def self_report(request):
+    resident = _resident_or_403(request)
+    form = SelfReportForm(request.POST, activities=queries.reportable_activities(resident))
+    if form.is_valid():
+        try:
+            services.report_participation(
+                request.user,
+                form.cleaned_data["activity"],
+                resident,
+                minutes=form.minutes,
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("服务时长已申报,等待社区审核"))
+            return redirect("points:activities")
+    return _activities_page(request, resident, form, status=400)
 
 
 # --- merchant -------------------------------------------------------------------------------------
@@ -136,36 +202,66 @@ def _merchant_of(request) -> Merchant:
     return merchant
 
 
-@login_required
-@permission_required("points.add_redemption", raise_exception=True)
-def merchant_home(request):
-    merchant = _merchant_of(request)
-    scenarios = [
+def merchant_scenarios(merchant: Merchant) -> list[Scenario]:
+    """The scenarios a merchant may redeem, those open to every resident first (the default choice must
+    not refuse most residents), then by price."""
+    offered = [
         s
         for s in _catalogue_for(merchant.area_path)
         if not s.merchant_kinds or merchant.kind in s.merchant_kinds
     ]
+    return sorted(offered, key=lambda s: (bool(s.eligible_groups), s.price, s.category, s.pk))
+
+
+def _redeem_posted(request, merchant: Merchant, scenarios: list[Scenario]) -> str | None:
+    """Redeem what the merchant's form says; None on success, else the refusal to show."""
+    raw = (request.POST.get("code") or "").strip()
+    if not raw:
+        return _("请输入居民积分码或6位核销码")
+    scenario = next((s for s in scenarios if str(s.pk) == request.POST.get("scenario", "")), None)
+    if scenario is None:
+        return _("请选择本商户可核销的兑换场景")
+    quantity_raw = (request.POST.get("quantity") or "1").strip()
+    if not quantity_raw.isdigit() or not 1 <= int(quantity_raw) <= 100:
+        return _("数量应为1到100之间的整数")
+    try:
+        result = services.redeem(
+            request.user,
+            merchant=merchant,
+            scenario=scenario,
+            key=f"page:{merchant.pk}:{request.POST.get('nonce', '')}"[:120],
+            token="" if raw.isdigit() else raw,
+            code=raw if raw.isdigit() else "",
+            quantity=int(quantity_raw),
+        )
+    except ServiceError as exc:
+        return str(exc)
+    messages.success(
+        request,
+        _("核销成功:%(s)s,扣除 %(p)d 积分") % {"s": scenario.name, "p": result.redemption.points},
+    )
+    return None
+
+
+@login_required
+@permission_required("points.add_redemption", raise_exception=True)
+def merchant_home(request):
+    merchant = _merchant_of(request)
+    scenarios = merchant_scenarios(merchant)
+    typed = {}
+    status = 200
     if request.method == "POST":
-        scenario = get_object_or_404(_catalogue_for(merchant.area_path), pk=request.POST.get("scenario") or 0)
-        raw = (request.POST.get("code") or "").strip()
-        try:
-            result = services.redeem(
-                request.user,
-                merchant=merchant,
-                scenario=scenario,
-                key=f"page:{merchant.pk}:{request.POST.get('nonce', '')}",
-                token="" if raw.isdigit() else raw,
-                code=raw if raw.isdigit() else "",
-                quantity=int(request.POST.get("quantity") or 1),
-            )
-        except (ServiceError, ValueError) as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                _("核销成功:%(s)s,扣除 %(p)d 积分") % {"s": scenario.name, "p": result.redemption.points},
-            )
-        return redirect("points:merchant")
+        refusal = _redeem_posted(request, merchant, scenarios)
+        if refusal is None:
+            return redirect("points:merchant")
+        # Refused: show why and keep what was typed, so the merchant corrects instead of retyping.
+        messages.error(request, refusal)
+        typed = {
+            "code": (request.POST.get("code") or "").strip()[:200],
+            "scenario": request.POST.get("scenario", ""),
+            "quantity": (request.POST.get("quantity") or "1").strip()[:3],
+        }
+        status = 400
     month = timezone.localdate().replace(day=1)
     recent = (
         Redemption.objects.unscoped("a merchant's own")
@@ -182,7 +278,9 @@ def merchant_home(request):
             "nonce": uuid.uuid4().hex,
             "balance": services.merchant_account(merchant).balance,
             "month": month,
+            "typed": typed,
         },
+        status=status,
     )
 
 
@@ -206,16 +304,50 @@ def statement(request, pk: int):
 
 
 # --- staff ----------------------------------------------------------------------------------------
+def _pending(user):
+    return (
+        Participation.objects.visible_to(user)
+        .filter(status__in=[PartStatus.REPORTED, PartStatus.CHECKED_IN])
+        .select_related("activity", "resident")
+        .order_by("service_date", "id")
+    )
+
+
 @login_required
 @permission_required("points.view_participation", raise_exception=True)
 def approvals(request):
-    parts = (
-        Participation.objects.visible_to(request.user)
-        .filter(status__in=[PartStatus.REPORTED, PartStatus.CHECKED_IN])
-        .select_related("activity", "resident")
-        .order_by("service_date", "id")[:100]
-    )
-    return render(request, "points/approvals.html", {"parts": parts})
+    return render(request, "points/approvals.html", {"parts": _pending(request.user)[:100]})
+
+
+def approval_columns() -> list[Column]:
+    return [
+        Column("date", _("服务日期")),
+        Column("activity", _("活动")),
+        Column("resident", _("居民")),
+        Column("minutes", _("服务时长(分钟)")),
+        Column("self_reported", _("自主申报")),
+        Column("status", _("状态")),
+        Column("area_path", _("区域路径")),
+    ]
+
+
+@login_required
+@permission_required("points.view_participation", raise_exception=True)
+def approvals_export(request):
+    rows = [
+        {
+            "date": p.service_date.isoformat(),
+            "activity": p.activity.title,
+            "resident": p.resident.name,
+            "minutes": p.minutes,
+            "self_reported": _("是") if p.self_reported else _("否"),
+            "status": p.get_status_display(),
+            "area_path": p.area_path,
+        }
+        for p in _pending(request.user)[:10_000]
+    ]
+    content = services.export_sheet(request.user, "approvals", _("待审核积分"), approval_columns(), rows)
+    return xlsx_response(content, "points-approvals.xlsx")
 
 
 @require_POST
@@ -235,10 +367,91 @@ def decide(request, pk: int):
     return redirect("points:approvals")
 
 
+def _rules_of(user):
+    return queries.applicable(EarningRule, user).order_by("area_path", "activity_kind", "role")
+
+
 @login_required
 @permission_required("points.view_earningrule", raise_exception=True)
 def rules(request):
-    return render(request, "points/rules.html", {"rules": EarningRule.objects.visible_to(request.user)[:200]})
+    return render(
+        request,
+        "points/rules.html",
+        {"rules": queries.mark_owners(_rules_of(request.user)[:200], request.user)},
+    )
+
+
+def rule_columns() -> list[Column]:
+    return [
+        Column("owner", _("制定层级")),
+        Column("area_path", _("区域路径")),
+        Column("activity_kind", _("活动类型")),
+        Column("role", _("积分身份")),
+        Column("points_per_hour", _("每小时积分")),
+        Column("points_per_event", _("每次积分")),
+        Column("daily_cap", _("每日上限")),
+        Column("monthly_cap", _("每月上限")),
+    ]
+
+
+@login_required
+@permission_required("points.view_earningrule", raise_exception=True)
+def rules_export(request):
+    rows = [
+        {
+            "owner": r.owner_label or _("本级"),
+            "area_path": r.area_path,
+            "activity_kind": r.get_activity_kind_display(),
+            "role": r.get_role_display(),
+            "points_per_hour": r.points_per_hour,
+            "points_per_event": r.points_per_event,
+            "daily_cap": r.daily_cap,
+            "monthly_cap": r.monthly_cap,
+        }
+        for r in queries.mark_owners(_rules_of(request.user)[:10_000], request.user)
+    ]
+    content = services.export_sheet(request.user, "rules", _("积分规则"), rule_columns(), rows)
+    return xlsx_response(content, "points-rules.xlsx")
+
+
+def scenario_columns() -> list[Column]:
+    return [
+        Column("owner", _("制定层级")),
+        Column("area_path", _("区域路径")),
+        Column("code", _("编码")),
+        Column("category", _("类别")),
+        Column("name", _("名称")),
+        Column("price", _("所需积分")),
+        Column("stock", _("库存")),
+        Column("monthly_limit", _("每人每月限兑次数")),
+        Column("eligible_groups", _("适用人群")),
+        Column("merchant_kinds", _("可核销商户类型")),
+        Column("status", _("状态")),
+    ]
+
+
+@login_required
+@permission_required("points.view_scenario", raise_exception=True)
+def catalogue_export(request):
+    kinds = dict(MerchantKind.choices)
+    rows = [
+        {
+            "owner": s.owner_label or _("本级"),
+            "area_path": s.area_path,
+            "code": s.code,
+            "category": s.category,
+            "name": s.name,
+            "price": s.price,
+            "stock": s.stock,
+            "monthly_limit": s.monthly_limit,
+            "eligible_groups": "、".join(s.eligible_groups),
+            "merchant_kinds": "、".join(str(kinds.get(k, k)) for k in s.merchant_kinds),
+            "status": _("上架") if s.is_active else _("已下架"),
+        }
+        for s in queries.mark_owners(_staff_catalogue(request.user)[:10_000], request.user)
+    ]
+    content = services.export_sheet(request.user, "catalogue", _("兑换目录"), scenario_columns(), rows)
+    return xlsx_response(content, "points-catalogue.xlsx")
 
 
 def _rule_form(request, rule: EarningRule | None):
@@ -268,6 +481,7 @@ def rule_create(request):
 @login_required
 @permission_required("points.change_earningrule", raise_exception=True)
 def rule_edit(request, pk: int):
+    # Only the level that owns a rule changes it: a rule defined above is not found here (404).
     return _rule_form(request, get_object_or_404(EarningRule.objects.visible_to(request.user), pk=pk))
 
 
@@ -298,68 +512,80 @@ def scenario_create(request):
 @login_required
 @permission_required("points.change_scenario", raise_exception=True)
 def scenario_edit(request, pk: int):
+    # As for rules: a scenario defined above the user's area is read-only here (404).
     return _scenario_form(request, get_object_or_404(Scenario.objects.visible_to(request.user), pk=pk))
 
 
 @login_required
 @permission_required("points.view_transaction", raise_exception=True)
 def reports(request):
-    return render(request, "points/reports.html", {})
+    form = ReportRangeForm(request.GET)
+    form.is_valid()
+    return render(
+        request,
+        "points/reports.html",
+        {
+            "form": form,
+            "query": None if form.errors else {k: str(form.cleaned_data[k]) for k in ("start", "end")},
+            "chart_labels": {
+                "issued": _("发放"),
+                "redeemed": _("兑换"),
+                "hours": _("小时"),
+                "count": _("次数"),
+                "empty": _("所选日期内暂无数据"),
+            },
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _range_or_errors(request):
+    form = ReportRangeForm(request.GET)
+    if not form.is_valid():
+        errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        return None, JsonResponse({"errors": errors}, status=400)
+    return (form.cleaned_data["start"], form.cleaned_data["end"]), None
 
 
 @login_required
 @permission_required("points.view_transaction", raise_exception=True)
 def report_data(request):
-    """Issued and redeemed points by child area, top volunteers and redemptions by scenario (ECharts)."""
-    from gridgov.areas.models import Area
+    """Issued and redeemed points by child area, top volunteers and redemptions by scenario (ECharts),
+    for the chosen days (this month so far by default)."""
+    span, error = _range_or_errors(request)
+    if error is not None:
+        return error
+    return JsonResponse(queries.report_figures(request.user, *span))
 
-    root = request.user.area
-    children = (
-        list(Area.objects.visible_to(request.user).filter(parent=root).order_by("path")) if root else []
-    )
-    issued_q = Q(kind__in=[TxKind.EARN, TxKind.STAFF])
-    width = len(children[0].path) if children else 0
-    by_area = []
-    txs = Transaction.objects.visible_to(request.user)
-    for child in children[:40]:
-        sub = txs.filter(subtree_q("area_path", child.path))
-        issued = (
-            Entry.objects.unscoped("report")
-            .filter(transaction__in=sub.filter(issued_q), amount__gt=0)
-            .aggregate(s=Sum("amount"))["s"]
-            or 0
-        )
-        redeemed = (
-            Redemption.objects.visible_to(request.user)
-            .in_area(child.path)
-            .filter(reversed=False)
-            .aggregate(s=Sum("points"))["s"]
-            or 0
-        )
-        by_area.append({"name": child.name, "issued": issued, "redeemed": redeemed})
-    top = list(
-        Participation.objects.visible_to(request.user)
-        .filter(status=PartStatus.APPROVED)
-        .values("resident__name")
-        .annotate(m=Sum("minutes"))
-        .order_by("-m")[:10]
-    )
-    scenarios = list(
-        Redemption.objects.visible_to(request.user)
-        .filter(reversed=False)
-        .values("scenario__name")
-        .annotate(n=Sum("quantity"), p=Sum("points"))
-        .order_by("-n")[:15]
-    )
-    return JsonResponse(
-        {
-            "width": width,
-            "by_area": by_area,
-            "top_volunteers": [
-                {"name": t["resident__name"], "hours": round((t["m"] or 0) / 60, 1)} for t in top
+
+@login_required
+@permission_required("points.view_transaction", raise_exception=True)
+def report_export(request):
+    span, error = _range_or_errors(request)
+    if error is not None:
+        return error
+    start, end = span
+    data = queries.report_figures(request.user, start, end)
+    sheets = [
+        (
+            str(_("各区域发放与兑换")),
+            [Column("name", _("区域")), Column("issued", _("发放积分")), Column("redeemed", _("兑换积分"))],
+            data["by_area"],
+        ),
+        (
+            str(_("志愿时长排行")),
+            [
+                Column("name", _("居民")),
+                Column("hours", _("志愿时长(小时)")),
+                Column("points", _("获得积分")),
             ],
-            "by_scenario": [
-                {"name": s["scenario__name"], "count": s["n"], "points": s["p"]} for s in scenarios
-            ],
-        }
-    )
+            data["top_volunteers"],
+        ),
+        (
+            str(_("各兑换场景兑换量")),
+            [Column("name", _("兑换场景")), Column("count", _("兑换次数")), Column("points", _("兑换积分"))],
+            data["by_scenario"],
+        ),
+    ]
+    content = services.export_book(request.user, "report", f"{start}~{end}", sheets)
+    return xlsx_response(content, f"points-report-{start}-{end}.xlsx")
