@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,7 +53,7 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     yield pg
@@ -78,3 +86,121 @@ def login(page, base_url: str, username: str, password: str = "gridgov-demo") ->
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The shared demo site: one generated city and one real server for every browser test of the session.
+# ---------------------------------------------------------------------------------------------------
+
+E2E_SCALE = "0.008"
+E2E_SEED = "3"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class DemoSite:
+    url: str
+    env: dict[str, str]
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against the site's database (for commands a person would run)."""
+        done = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, str(REPO / "manage.py"), *args],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    def read(self, code: str):
+        """What the database holds, for a test's expectations: `code` is Python run by `manage.py shell`
+        (Django set up) that assigns a JSON-serialisable value to `result`. Never used to change data."""
+        script = f"import json\n{code}\nprint('@@' + json.dumps(result, ensure_ascii=False, default=str))"
+        out = self.manage("shell", "-c", script)
+        return json.loads(out.rsplit("@@", 1)[1])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _site_database(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
+    """A database of the site's own, of the same kind as the suite's: a SQLite file or a PostgreSQL database."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{tmp_dir / 'e2e.sqlite3'}", lambda: None
+    import psycopg
+
+    name = f"gridgov_e2e_{os.getpid()}"
+    admin = psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True)
+
+    def drop() -> None:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    drop()
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = url.rsplit("/", 1)[0]
+
+    def cleanup() -> None:
+        drop()
+        admin.close()
+
+    return f"{base}/{name}", cleanup
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> Iterator[DemoSite]:
+    """The demo city (`generate_city`, as `make demo` makes it, smaller) served by a real server process.
+
+    Generated once per session in a database of its own, so pytest-django's per-test flushes never touch
+    it; tests share it and must not depend on each other's changes. Celery runs eagerly in the server.
+    """
+    tmp_dir = tmp_path_factory.mktemp("demo-site")
+    database_url, cleanup = _site_database(tmp_dir)
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env.update(
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(REPO / "src"),
+        DJANGO_SETTINGS_MODULE="gridgov.settings",
+        GRIDGOV_MEDIA_ROOT=str(tmp_dir / "media"),
+    )
+    port = _free_port()
+    site = DemoSite(url=f"http://127.0.0.1:{port}", env=env)
+    site.manage("migrate", "--no-input", "-v", "0")
+    site.manage("generate_city", "--scale", E2E_SCALE, "--seed", E2E_SEED, "--quiet", "-v", "0")
+    log = (tmp_dir / "server.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, str(REPO / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{site.url}/accounts/login/", timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"demo server did not start; see {tmp_dir / 'server.log'}") from None
+                time.sleep(0.2)
+        yield site
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        cleanup()

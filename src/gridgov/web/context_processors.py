@@ -1,40 +1,80 @@
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from gridgov.accounts.roles import Role
+
+
+def _linked_resident(user) -> bool:
+    from gridgov.points.models import ResidentLink
+
+    return ResidentLink.objects.filter(user=user).exists()
+
+
+def _items(user) -> list[tuple[str, object]]:
+    """The navigation of one user: only pages the role may open (the crawl test holds this)."""
+    role = getattr(user, "role", "")
+    perm = user.has_perm
+    items: list[tuple[str, object]] = []
+    if role == Role.RESIDENT:
+        items.append(("web:resident_home", _("首页")))
+        if perm("events.add_event"):
+            items.append(("events:report", _("我要上报")))
+        if perm("events.view_event"):
+            items.append(("events:mine", _("我的上报")))
+        if _linked_resident(user):
+            items.append(("points:me", _("我的积分")))
+        if perm("facilities.view_nearby"):
+            items.append(("facilities:nearby", _("附近的阵地")))
+        return items
+    if role == Role.MERCHANT:
+        if perm("points.add_redemption"):
+            items.append(("points:merchant", _("积分核销")))
+        if perm("facilities.view_nearby"):
+            items.append(("facilities:nearby", _("附近的阵地")))
+        return items
+    if role == Role.PROPERTY:
+        items.append(("web:property_home", _("工作台")))
+        if perm("events.handle_event"):
+            items.append(("events:queue", _("事件工单")))
+        if perm("property.view_monthlyscore"):
+            items.append(("property:ranking", _("红色物业")))
+        return items
+    if role == Role.GRID_WORKER:
+        items.append(("web:grid_home", _("工作台")))
+    if perm("areas.view_area"):
+        items.append(("web:area_home", _("区域网格")))
+    if perm("people.view_resident"):
+        items.append(("people:resident_list", _("居民")))
+        items.append(("people:household_list", _("户")))
+    if perm("people.import_resident"):
+        items.append(("people:import", _("导入")))
+    if perm("facilities.view_facility"):
+        items.append(("facilities:coverage", _("红色阵地")))
+    elif perm("facilities.view_nearby"):
+        items.append(("facilities:nearby", _("附近的阵地")))
+    if perm("party.view_partyorg"):
+        items.append(("party:dashboard", _("党组织")))
+    if perm("workforce.view_staff"):
+        items.append(("workforce:dashboard", _("队伍")))
+    if perm("events.dispatch_event") or perm("events.handle_event"):
+        items.append(("events:queue", _("事件工单")))
+    elif perm("events.add_event"):
+        items.append(("events:report", _("我要上报")))
+    if perm("events.add_patrollog") and not perm("events.dispatch_event"):
+        items.append(("events:patrol", _("巡查走访")))
+    if perm("property.view_monthlyscore"):
+        items.append(("property:ranking", _("红色物业")))
+    if perm("points.view_participation"):
+        items.append(("points:approvals", _("积分")))
+    if perm("core.view_auditevent"):
+        items.append(("web:audit", _("审计")))
+    return items
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     items = []
     if user is not None and user.is_authenticated:
-        if user.has_perm("areas.view_area"):
-            items.append(("web:home", _("区域网格")))
-        if user.has_perm("people.view_resident"):
-            items.append(("people:resident_list", _("居民")))
-            items.append(("people:household_list", _("户")))
-        if user.has_perm("people.import_resident"):
-            items.append(("people:import", _("导入")))
-        if user.has_perm("facilities.view_facility"):
-            items.append(("facilities:coverage", _("红色阵地")))
-        elif user.has_perm("facilities.view_nearby"):
-            items.append(("facilities:nearby", _("附近的阵地")))
-        if user.has_perm("party.view_partyorg"):
-            items.append(("party:dashboard", _("党组织")))
-        if user.has_perm("workforce.view_staff"):
-            items.append(("workforce:dashboard", _("队伍")))
-        if user.has_perm("events.dispatch_event") or user.has_perm("events.handle_event"):
-            items.append(("events:queue", _("事件工单")))
-        elif user.has_perm("events.add_event"):
-            items.append(("events:mine", _("我要上报")))
-        if user.has_perm("events.add_patrollog") and not user.has_perm("events.dispatch_event"):
-            items.append(("events:patrol", _("巡查走访")))
-        if user.has_perm("property.view_monthlyscore"):
-            items.append(("property:ranking", _("红色物业")))
-        if user.has_perm("points.view_participation"):
-            items.append(("points:approvals", _("积分")))
-        elif user.has_perm("points.add_redemption") and getattr(user, "role", "") == "merchant":
-            items.append(("points:merchant", _("积分核销")))
-        elif getattr(user, "role", "") == "resident":
-            items.append(("points:me", _("我的积分")))
-        if user.has_perm("core.view_auditevent"):
-            items.append(("web:audit", _("审计")))
+        items = [(reverse(name), label) for name, label in _items(user)]
     return {"nav_items": items, "city_name": settings.GRIDGOV_CITY_NAME}

@@ -2,20 +2,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 
-from gridgov.areas.models import Area
 from gridgov.core.models import AuditEvent, Job
 from gridgov.core.scope import subtree_q
-
-
-@login_required
-def home(request):
-    if request.user.area_id:
-        return redirect("areas:detail", pk=request.user.area_id)
-    root = Area.objects.visible_to(request.user).filter(parent__isnull=True).order_by("path").first()
-    if root is None:
-        return render(request, "web/empty.html")
-    return redirect("areas:detail", pk=root.pk)
 
 
 @login_required
@@ -47,3 +37,8 @@ def job_download(request, pk: int):
     return FileResponse(
         job.result_file.open("rb"), as_attachment=True, filename=str(job.result_file.name).rsplit("/", 1)[-1]
     )
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; answer with the project's icon."""
+    return redirect(static("favicon.svg"), permanent=True)
