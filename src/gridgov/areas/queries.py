@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from gridgov.core import indicators
 from gridgov.core.text import looks_like_pinyin
@@ -62,6 +63,95 @@ def area_figures(area: Area) -> dict[str, int]:
         if _meaningful(code, area.level)
     ]
     return indicators.for_area(area.path, codes)
+
+
+def breakdown_for(area: Area, codes: list[str] | None = None, *, link=None) -> dict:
+    """A node's figures and its children's table, as every figures page shows and exports them.
+
+    `codes` defaults to every registered indicator shown at the node's level (the drill-down shows
+    them all). Columns are the figures that break down to the children; non-additive ones are marked
+    and their counting rule is listed in `notes` — the page prints it under the table.
+    """
+    from django.urls import reverse
+
+    codes = indicators.for_level(area.level) if codes is None else codes
+    children = (
+        list(
+            Area.objects.unscoped("children of a visible area")
+            .filter(parent=area, is_active=True)
+            .order_by("path")
+        )
+        if area.level < Level.UNIT
+        else []
+    )
+    bd = indicators.breakdown(area.path, area.level, children, codes)
+    child_level = area.level + 1
+    link = link or (lambda a: reverse("areas:detail", args=[a.pk]))
+
+    def info(code: str) -> dict:
+        ind = indicators.get(code)
+        additive = ind.additive_at(child_level)
+        return {
+            "code": code,
+            "label": ind.label,
+            "unit": ind.unit,
+            "description": ind.description,
+            "additive": additive,
+            "counts_by": "" if additive else ind.counts_by,
+        }
+
+    columns = [info(c) for c in bd.columns]
+    figures = [{**info(c), "value": bd.values[c]} for c in bd.codes]
+    rows = [
+        {
+            "area": child,
+            "name": child.name,
+            "code": child.code,
+            "url": link(child),
+            "values": [{"code": c, "value": values[c]} for c in bd.columns],
+            "by_code": values,
+        }
+        for child, values in bd.rows
+    ]
+    return {
+        "area": area,
+        "codes": bd.codes,
+        "values": bd.values,
+        "figures": figures,
+        "columns": columns,
+        "column_codes": list(bd.columns),
+        "rows": rows,
+        "total": [{"value": bd.values[c["code"]], "additive": c["additive"]} for c in columns],
+        "notes": [str(note) for _code, note in bd.notes],
+        # Figures kept at this level: their records belong to the node itself (a community's secretary).
+        "kept": [f["label"] for f in figures if f["code"] not in bd.columns] if rows else [],
+        "child_level": Level(child_level).label if area.level < Level.UNIT else "",
+        "titles": {
+            c["code"]: str(c["label"]) if c["additive"] else f"{c['label']}({_('各下级分别计,合计去重')})"
+            for c in columns
+        },
+    }
+
+
+def breakdown_sheet(title: str, table: dict) -> bytes:
+    """The figures of a node and its children as an xlsx: the node's row first, then one per child,
+    then the counting rule of each non-additive column."""
+    from gridgov.core.xlsx import Column, write_sheet
+
+    area = table["area"]
+    figures = table["figures"]
+    columns = [
+        Column("name", str(_("区域"))),
+        Column("code", str(_("区划代码"))),
+        Column("row", str(_("行"))),
+    ]
+    columns += [Column(f["code"], f"{f['label']}({f['unit']})") for f in figures]
+    out = [{"name": area.name, "code": area.code, "row": str(_("合计")), **table["values"]}]
+    out += [
+        {"name": r["name"], "code": r["code"], "row": str(_("下级")), **r["by_code"]} for r in table["rows"]
+    ]
+    out += [{"row": str(_("说明")), "name": note} for note in table["notes"]]
+    return write_sheet(title, columns, out)
 
 
 def search(qs: QuerySet[Area], text: str) -> QuerySet[Area]:

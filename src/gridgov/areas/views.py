@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gridgov.core import indicators
 from gridgov.core.scope import subtree_q
 from gridgov.core.services import ServiceError
+from gridgov.core.views import xlsx_response
 
 from . import queries, services
 from .forms import ChildForm, MoveForm, RetireForm
@@ -34,20 +34,20 @@ def _move_candidates(request, area: Area):
 @permission_required("areas.view_area", raise_exception=True)
 def area_detail(request, pk: int):
     area = _visible_area(request, pk)
-    rows = queries.children_with_figures(area)
-    figures = queries.area_figures(area)
+    table = queries.breakdown_for(area)  # every registered indicator shown at this level
+    chart_code = "residents" if "residents" in table["column_codes"] else None
     context = {
         "area": area,
         "crumbs": queries.visible_ancestors(request.user, area),
-        "rows": rows,
-        "figure_labels": {code: indicators.get(code).label for code in figures},
-        "figures": figures,
-        "child_codes": list(rows[0].figures) if rows else [],
-        "child_labels": [indicators.get(code).label for code in (rows[0].figures if rows else [])],
+        "table": table,
+        "rows": [queries.ChildRow(r["area"], r["by_code"]) for r in table["rows"]],
+        "figures": table["values"],
         "chart": {
-            "names": [r.area.name for r in rows[:60]],
-            "values": [r.figures.get("residents", 0) for r in rows[:60]],
-        },
+            "names": [r["name"] for r in table["rows"][:60]],
+            "values": [r["by_code"][chart_code] for r in table["rows"][:60]],
+        }
+        if chart_code
+        else None,
         "can_rezone": request.user.has_perm("areas.rezone_area")
         and area.level in MOVABLE_LEVELS
         and area.is_active,
@@ -68,6 +68,17 @@ def area_detail(request, pk: int):
             Household.objects.visible_to(request.user).filter(unit=area).order_by("number")
         )
     return render(request, "areas/detail.html", context)
+
+
+@login_required
+@permission_required("areas.view_area", raise_exception=True)
+def area_export(request, pk: int):
+    """The drill-down's figures and children's table as an xlsx (the node first, then each child)."""
+    area = _visible_area(request, pk)
+    title = f"{area.name} {_('指标')}"
+    return xlsx_response(
+        queries.breakdown_sheet(title, queries.breakdown_for(area)), f"area-{area.code}.xlsx"
+    )
 
 
 @login_required

@@ -1,20 +1,36 @@
-"""Indicators, each defined once: code, Chinese label, unit and the query that computes it.
+"""Indicators, each defined once: code, Chinese label, unit, the query that computes it, and how it breaks down.
 
-Every indicator is a count (or sum) over rows that carry an area path, so it can be computed for
-any node — and for all children of a node in one GROUP BY over the path prefix. Pages, the API and
-exports read these definitions; nothing else computes the same figure.
+Every indicator is a count over rows that carry an area path, so it can be computed for any node —
+and for all children of a node in one GROUP BY over the path prefix. Pages, the API and exports
+read these definitions; nothing else computes the same figure.
+
+How a figure relates to its breakdown is part of the definition, so every page labels it the same way:
+
+* `breakdown_to` — the deepest level down to which the rows are placed: for a node whose children
+  are at or above that level, the children partition the rows. Below it a per-child column would
+  miss the rows kept higher up (a community's secretary is not in any grid), so pages leave the
+  column out rather than show zeros.
+* `shown_to` — the deepest level at which the figure is shown at all (a grid's "grids" is 1).
+* `distinct` — count distinct values of this field rather than rows: an object placed under several
+  children (a branch covering three grids, a leader of two buildings) has a row in each, counts in
+  each child it covers, and once in the parent. Such a breakdown is not additive below
+  `additive_to`; `counts_by` says in words how it counts, and pages print that under the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.utils.functional import Promise
 
 from .scope import subtree_q
+
+UNIT_LEVEL = 7  # areas.models.Level.UNIT (core does not import the areas app)
+LEVEL_LENGTH = {1: 4, 2: 6, 3: 9, 4: 12, 5: 15, 6: 18, 7: 20}  # areas.models.PATH_LENGTH
 
 
 @dataclass(frozen=True)
@@ -26,19 +42,54 @@ class Indicator:
     rows: Callable[[], QuerySet]
     path_field: str
     description: str | Promise = ""
+    # See the module docstring.
+    breakdown_to: int = UNIT_LEVEL
+    shown_to: int | None = None  # None: as deep as breakdown_to
+    distinct: str = ""
+    additive_to: int | None = None  # deepest child level whose values sum to the parent; None: all
+    counts_by: str | Promise = ""
 
+    def __post_init__(self) -> None:
+        if not self.additive and not self.counts_by:
+            raise ValueError(f"indicator {self.code}: a non-additive breakdown must say how it counts")
+
+    # --- how it breaks down ------------------------------------------------------------------------
+    @property
+    def deepest_shown(self) -> int:
+        return self.breakdown_to if self.shown_to is None else self.shown_to
+
+    @property
+    def additive(self) -> bool:
+        """True when, wherever it is broken down, the children sum to the parent."""
+        return self.additive_to is None or self.additive_to >= self.breakdown_to
+
+    def shown_at(self, level: int) -> bool:
+        return level <= self.deepest_shown
+
+    def breaks_down_to(self, child_level: int) -> bool:
+        """Whether a per-child column for children of this level is complete (shown on pages)."""
+        return child_level <= min(self.breakdown_to, self.deepest_shown)
+
+    def additive_at(self, child_level: int) -> bool:
+        return self.additive_to is None or child_level <= self.additive_to
+
+    # --- values ------------------------------------------------------------------------------------
     def value(self, path: str) -> int:
-        return self.rows().filter(subtree_q(self.path_field, path)).count()
+        qs = self.rows().filter(subtree_q(self.path_field, path))
+        if self.distinct:
+            return qs.order_by().values(self.distinct).distinct().count()
+        return qs.count()
 
     def by_prefix(self, path: str, prefix_length: int) -> dict[str, int]:
         """Counts under `path`, grouped by the first `prefix_length` characters of the row's path."""
+        counted = Count(self.distinct, distinct=True) if self.distinct else Count("*")
         qs = (
             self.rows()
             .filter(subtree_q(self.path_field, path))
             .annotate(prefix=Substr(self.path_field, 1, prefix_length))
             .order_by()
             .values("prefix")
-            .annotate(n=Count("*"))
+            .annotate(n=counted)
         )
         return {row["prefix"]: row["n"] for row in qs}
 
@@ -57,11 +108,19 @@ def get(code: str) -> Indicator:
     return REGISTRY[code]
 
 
+def for_level(level: int) -> list[str]:
+    """Codes of every registered indicator shown for a node of `level`, in registration order."""
+    return [code for code, indicator in REGISTRY.items() if indicator.shown_at(level)]
+
+
 def rollup(indicator: Indicator, path: str, lengths: list[int]) -> dict[int, dict[str, int]]:
     """Counts under `path` for every prefix length in `lengths` (e.g. street, community and grid).
 
     One grouped scan by the rows' own path — in index order, so no sort — then summed up by prefix.
+    (A distinct count cannot be folded from finer groups: it is grouped once per length instead.)
     """
+    if indicator.distinct:
+        return {length: indicator.by_prefix(path, length) for length in lengths}
     qs = (
         indicator.rows()
         .filter(subtree_q(indicator.path_field, path))
@@ -93,3 +152,44 @@ def for_area(path: str, codes: list[str]) -> dict[str, int]:
 def for_children(path: str, child_length: int, codes: list[str]) -> dict[str, dict[str, int]]:
     """{indicator code: {child path: value}} — one query per indicator, whatever the number of children."""
     return {code: REGISTRY[code].by_prefix(path, child_length) for code in codes}
+
+
+@dataclass
+class Breakdown:
+    """One node's figures and its children's, as every figures page shows them.
+
+    `values` holds the node's value of every code; `columns` the codes broken down per child (the
+    others stay at this level, see `breakdown_to`); `rows` each child's values for those columns;
+    `notes` the counting rule of each non-additive column, printed under the table.
+    """
+
+    codes: list[str]
+    values: dict[str, int]
+    columns: list[str]
+    rows: list[tuple[Any, dict[str, int]]]
+    notes: list[tuple[str, str | Promise]]
+
+
+def breakdown(path: str, level: int, children: list, codes: list[str]) -> Breakdown:
+    """Figures of the node at `path` (of `level`) and of `children` (objects with a `.path`).
+
+    Additive figures come with their children's values from one grouped query: the node's value is
+    the sum over every prefix, including rows kept at the node itself. Distinct counts need their own.
+    """
+    codes = [c for c in codes if REGISTRY[c].shown_at(level)]
+    child_level = level + 1
+    columns = [c for c in codes if children and REGISTRY[c].breaks_down_to(child_level)]
+    values: dict[str, int] = {}
+    grouped: dict[str, dict[str, int]] = {}
+    length = LEVEL_LENGTH.get(child_level, 0)
+    for code in codes:
+        indicator = REGISTRY[code]
+        if code in columns:
+            grouped[code] = indicator.by_prefix(path, length)
+        if code in columns and not indicator.distinct:
+            values[code] = sum(grouped[code].values())
+        else:
+            values[code] = indicator.value(path)
+    rows = [(child, {c: grouped[c].get(child.path, 0) for c in columns}) for child in children]
+    notes = [(c, REGISTRY[c].counts_by) for c in columns if not REGISTRY[c].additive_at(child_level)]
+    return Breakdown(codes=codes, values=values, columns=columns, rows=rows, notes=notes)

@@ -3,25 +3,32 @@
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.areas.models import Level
 from gridgov.core.indicators import Indicator, register
 
 from .models import BuildingAccess, Facility, FacilityKind
 
 
+# A service centre sits at a street or a community, other positions at a community or below; the
+# generator places stations in buildings, but nothing requires it, so per-grid columns are left out.
 def _kind(kind: str):
     return lambda: Facility.objects.unscoped("indicator").filter(is_active=True, kind=kind)
 
 
-register(
-    Indicator("service_centres", _("党群服务中心"), _("处"), _kind(FacilityKind.SERVICE_CENTRE), "area_path")
-)
-register(Indicator("red_stations", _("红色驿站"), _("处"), _kind(FacilityKind.RED_STATION), "area_path"))
-register(
-    Indicator(
-        "outdoor_stations", _("户外劳动者驿站"), _("处"), _kind(FacilityKind.OUTDOOR_STATION), "area_path"
+def _positions(code: str, label, kind: str, breakdown_to: int, shown_to: int = Level.BUILDING) -> None:
+    register(
+        Indicator(
+            code, label, _("处"), _kind(kind), "area_path", breakdown_to=breakdown_to, shown_to=shown_to
+        )
     )
+
+
+_positions(
+    "service_centres", _("党群服务中心"), FacilityKind.SERVICE_CENTRE, Level.STREET, shown_to=Level.COMMUNITY
 )
-register(Indicator("party_squares", _("党建广场"), _("处"), _kind(FacilityKind.SQUARE), "area_path"))
+_positions("red_stations", _("红色驿站"), FacilityKind.RED_STATION, Level.COMMUNITY)
+_positions("outdoor_stations", _("户外劳动者驿站"), FacilityKind.OUTDOOR_STATION, Level.COMMUNITY)
+_positions("party_squares", _("党建广场"), FacilityKind.SQUARE, Level.COMMUNITY)
 register(
     Indicator(
         "buildings_in_circle",
@@ -32,5 +39,7 @@ register(
         ),
         "area_path",
         description=_("步行到最近阵地不超过生活圈分钟数的楼院(取自最近一次计算)"),
+        breakdown_to=Level.BUILDING,
+        shown_to=Level.GRID,
     )
 )

@@ -28,39 +28,32 @@ def count_of(result) -> int:
     return len(result) if isinstance(result, list) else result.count()
 
 
-def dashboard_context(request, codes: list[str], chart_code: str) -> dict:
-    """Figures for the chosen area and, in one grouped query per figure, for each of its children."""
-    from gridgov.areas.models import PATH_LENGTH, Level
-    from gridgov.areas.queries import visible_ancestors
-    from gridgov.core import indicators
+def dashboard_context(request, codes: list[str], chart_codes: list[str]) -> dict:
+    """Figures for the chosen area and, in one grouped query per figure, for each of its children.
+
+    Only figures shown at the area's level appear; the children's table has a column for each figure
+    that breaks down to them (see core.indicators). The chart shows the first of `chart_codes` that does.
+    """
+    from gridgov.areas.queries import breakdown_for, visible_ancestors
 
     root = check_root(request)
-    values = indicators.for_area(root.path, codes)
-    children = []
-    if root.level < Level.GRID:
-        kids = list(
-            Area.objects.unscoped("children of a visible area")
-            .filter(parent=root, is_active=True)
-            .order_by("path")
-        )
-        grouped = indicators.for_children(root.path, PATH_LENGTH[root.level + 1], codes)
-        children = [{"area": k, "values": [grouped[c].get(k.path, 0) for c in codes]} for k in kids]
-    chart_index = codes.index(chart_code)
+    table = breakdown_for(root, codes, link=lambda a: f"?area={a.pk}")
+    chart_code = next((c for c in chart_codes if c in table["column_codes"]), None)
+    chart_rows = table["rows"][:60]
     return {
         "area": root,
         "crumbs": visible_ancestors(request.user, root),
-        "figures": [
-            {"code": c, "label": indicators.get(c).label, "unit": indicators.get(c).unit, "value": values[c]}
-            for c in codes
-        ],
-        "values": values,
-        "labels": [indicators.get(c).label for c in codes],
-        "children": children,
+        "figures": table["figures"],
+        "values": table["values"],
+        "table": table,
+        "children": table["rows"],
         "chart": {
-            "title": str(indicators.get(chart_code).label),
-            "names": [row["area"].name for row in children[:60]],
-            "values": [row["values"][chart_index] for row in children[:60]],
-        },
+            "title": table["titles"].get(chart_code, ""),
+            "names": [row["name"] for row in chart_rows],
+            "values": [row["by_code"][chart_code] for row in chart_rows] if chart_code else [],
+        }
+        if chart_code
+        else None,
     }
 
 
@@ -102,3 +95,47 @@ def check_list_context(request, checks, detail_url_name: str, title) -> dict:
         for c in checks
     ]
     return {"checks": rows, "area": root, "crumbs": visible_ancestors(request.user, root), "title": title}
+
+
+def check_list_sheet(context: dict) -> bytes:
+    """The overview of checks as on the page: each check with its number of problems for the area."""
+    from django.utils.translation import gettext as _
+
+    from gridgov.core.xlsx import Column, write_sheet
+
+    area = context["area"]
+    columns = [
+        Column("area", str(_("区域"))),
+        Column("label", str(_("检查项"))),
+        Column("description", str(_("说明"))),
+        Column("count", str(_("问题数"))),
+    ]
+    rows = [
+        {
+            "area": area.name,
+            "label": str(c["label"]),
+            "description": str(c["description"]),
+            "count": c["count"],
+        }
+        for c in context["checks"]
+    ]
+    return write_sheet(f"{context['title']} {area.name}", columns, rows)
+
+
+def check_rows_sheet(request, check) -> tuple[bytes, Area]:
+    """Every problem a check finds in the chosen area (not only the page shown), in the page's columns."""
+    from django.utils.translation import gettext as _
+
+    from gridgov.core.xlsx import Column, write_sheet
+
+    root = check_root(request)
+    result = check.run(request.user, root.path, request.GET)
+    columns = [
+        Column("name", str(_("名称"))),
+        Column("where", str(_("所在"))),
+        Column("code", str(_("代码"))),
+        Column("detail", str(_("说明"))),
+    ]
+    items = result if isinstance(result, list) else result.iterator(chunk_size=2000)
+    rows = (check.describe(item) for item in items)
+    return write_sheet(f"{check.label} {root.name}", columns, rows), root

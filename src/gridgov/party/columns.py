@@ -20,3 +20,16 @@ MEMBER_EXPORT_COLUMNS = [
     Column("area_name", "所在区域"),
 ]
 MEMBERS_TITLE = _("党员名单")
+
+ORG_EXPORT_COLUMNS = [
+    Column("name", "名称"),
+    Column("kind", "类型"),
+    Column("area", "所在区域"),
+    Column("area_code", "区划代码"),
+    Column("parent", "上级党组织"),
+    Column("covers", "覆盖网格/楼院"),
+    Column("members", "党员人数"),
+    Column("established_on", "成立日期"),
+    Column("state", "状态"),
+]
+ORGS_TITLE = _("党组织名录")

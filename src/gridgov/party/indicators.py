@@ -1,35 +1,66 @@
-"""The party network's figures, defined once (the dashboard, the area API and the checks read these)."""
+"""The party network's figures, defined once (the dashboard, the area API and the checks read these).
+
+Organisations and leaders are counted where they serve — by covered grid or building, by led
+building or unit — so a breakdown shows each grid its own branch. An organisation covering several
+grids (a joint branch) or a leader of several buildings counts in each of them and once (distinct)
+in every total above: those breakdowns are not additive and say so (`counts_by`).
+"""
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.areas.models import Area, Level
 from gridgov.core.indicators import Indicator, register
-from gridgov.people.models import Resident
 
-from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgKind, PartyMember, PartyOrg
-
-
-def _orgs(kind: str):
-    return lambda: PartyOrg.objects.unscoped("indicator").filter(kind=kind, is_active=True)
+from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgCoverage, OrgKind, PartyMember
 
 
-def _leaders(kind: str):
-    """Distinct residents holding an active leader post, counted where they live."""
+def _covering(kind: str):
+    """Active coverage rows of active organisations of `kind`: one row per covered grid or building."""
+    return lambda: OrgCoverage.objects.unscoped("indicator").filter(
+        ended_at__isnull=True, org__kind=kind, org__is_active=True
+    )
 
-    def rows():
-        posts = BuildingLeader.objects.unscoped("indicator").filter(
-            resident=OuterRef("pk"), kind=kind, is_active=True
-        )
-        return Resident.objects.unscoped("indicator").filter(Exists(posts))
 
-    return rows
+def _posts(kind: str):
+    """Active leader posts of `kind`, placed at the building or unit led."""
+    return lambda: BuildingLeader.objects.unscoped("indicator").filter(kind=kind, is_active=True)
+
+
+def _led_buildings():
+    posts = BuildingLeader.objects.unscoped("indicator").filter(
+        area=OuterRef("pk"), kind=LeaderKind.BUILDING, is_active=True
+    )
+    return (
+        Area.objects.unscoped("indicator").filter(level=Level.BUILDING, is_active=True).filter(Exists(posts))
+    )
 
 
 GRID_BRANCHES = register(
-    Indicator("party_grid_branches", _("网格党支部"), _("个"), _orgs(OrgKind.GRID_BRANCH), "area_path")
+    Indicator(
+        "party_grid_branches",
+        _("网格党支部"),
+        _("个"),
+        _covering(OrgKind.GRID_BRANCH),
+        "area_path",
+        distinct="org",
+        breakdown_to=Level.GRID,
+        additive_to=Level.COMMUNITY,  # a branch covers grids of one community only
+        counts_by=_("网格党支部按覆盖网格计:联合支部在其覆盖的每个网格各计 1 个,合计按支部去重"),
+    )
 )
 BUILDING_GROUPS = register(
-    Indicator("party_building_groups", _("楼院党小组"), _("个"), _orgs(OrgKind.BUILDING_GROUP), "area_path")
+    Indicator(
+        "party_building_groups",
+        _("楼院党小组"),
+        _("个"),
+        _covering(OrgKind.BUILDING_GROUP),
+        "area_path",
+        distinct="org",
+        breakdown_to=Level.BUILDING,
+        additive_to=Level.COMMUNITY,  # a group covers buildings under its branch, in one community
+        counts_by=_("楼院党小组按覆盖楼院计:覆盖多个楼院的党小组在每个楼院各计 1 个,合计按党小组去重"),
+    )
 )
 CENTRAL_HOUSEHOLDS = register(
     Indicator(
@@ -41,18 +72,52 @@ CENTRAL_HOUSEHOLDS = register(
     )
 )
 RED_LEADERS = register(
-    Indicator("party_red_leaders", _("红色楼长"), _("名"), _leaders(LeaderKind.BUILDING), "area_path")
+    Indicator(
+        "party_red_leaders",
+        _("红色楼长"),
+        _("名"),
+        _posts(LeaderKind.BUILDING),
+        "area_path",
+        description=_("在任红色楼长人数(一人可兼任几个楼院)"),
+        distinct="resident",
+        breakdown_to=Level.BUILDING,
+        additive_to=0,  # nothing stops one resident leading buildings anywhere
+        counts_by=_("红色楼长按所任楼院计:一人兼任多个楼院时在每处各计 1 名,合计按人去重"),
+    )
+)
+LED_BUILDINGS = register(
+    Indicator(
+        "party_led_buildings",
+        _("有红色楼长的楼院"),
+        _("个"),
+        _led_buildings,
+        "path",
+        description=_("楼院数减去有红色楼长的楼院,即“没有红色楼长的楼院”检查的问题数"),
+        breakdown_to=Level.BUILDING,
+        shown_to=Level.GRID,
+    )
 )
 UNIT_LEADERS = register(
-    Indicator("party_unit_leaders", _("单元长"), _("名"), _leaders(LeaderKind.UNIT), "area_path")
+    Indicator(
+        "party_unit_leaders",
+        _("单元长"),
+        _("名"),
+        _posts(LeaderKind.UNIT),
+        "area_path",
+        distinct="resident",
+        breakdown_to=Level.UNIT,
+        additive_to=0,
+        counts_by=_("单元长按所任单元计:一人兼任多个单元时在每处各计 1 名,合计按人去重"),
+    )
 )
 REGISTERED_MEMBERS = register(
     Indicator(
         "party_registered_members",
         _("在册党员(组织关系)"),
         _("人"),
-        lambda: PartyMember.objects.unscoped("indicator").filter(is_active=True),
-        "area_path",
+        lambda: PartyMember.objects.unscoped("indicator").filter(is_active=True, resident__is_active=True),
+        "resident__area_path",
+        description=_("有组织关系记录的党员,按居住地统计"),
     )
 )
 DUAL_REGISTERED = register(
@@ -64,15 +129,22 @@ DUAL_REGISTERED = register(
             is_active=True, in_service=True, dual_community__isnull=False
         ),
         "area_path",
+        description=_("按报到社区统计"),
+        breakdown_to=Level.COMMUNITY,
     )
 )
 
+# The dashboard's figures. 党员 is the same indicator the area pages show ("party_members", residents
+# tagged 党员 where they live), so a grid's figure is the same on both pages.
 CODES = [
     "party_grid_branches",
     "party_building_groups",
     "party_central_households",
+    "buildings",
+    "party_led_buildings",
     "party_red_leaders",
     "party_unit_leaders",
+    "party_members",
     "party_registered_members",
     "party_dual_registered",
 ]

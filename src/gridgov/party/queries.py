@@ -232,3 +232,25 @@ def member_export_rows(qs: QuerySet[PartyMember], *, unmasked: bool = False) -> 
             "org_name": m.org.name if m.org is not None else "",
             "area_name": m.resident.household.unit.name,
         }
+
+
+def org_export_rows(qs: QuerySet[PartyOrg]) -> Iterator[dict]:
+    """One row per organisation: where it sits, what it covers now and its own active members."""
+    from django.db.models import Count, Prefetch
+
+    active = OrgCoverage.objects.unscoped("coverage of listed orgs").filter(ended_at__isnull=True)
+    qs = qs.annotate(
+        n_members=Count("members", filter=Q(members__is_active=True), distinct=True)
+    ).prefetch_related(Prefetch("coverage", queryset=active.select_related("area"), to_attr="covers"))
+    for org in qs:
+        yield {
+            "name": org.name,
+            "kind": org.get_kind_display(),
+            "area": org.area.name,
+            "area_code": org.area.code,
+            "parent": org.parent.name if org.parent is not None else "",
+            "covers": "、".join(c.area.name for c in org.covers),  # type: ignore[attr-defined]
+            "members": org.n_members,  # type: ignore[attr-defined]
+            "established_on": org.established_on.isoformat() if org.established_on else "",
+            "state": str(_("有效")) if org.is_active else str(_("已撤销")),
+        }

@@ -11,13 +11,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gridgov.areas.queries import breakdown_sheet
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
 
 from . import queries, services
-from .checkkit import check_list_context, check_page_context, dashboard_context
-from .columns import MEMBER_COLUMNS
+from .checkkit import (
+    check_list_context,
+    check_list_sheet,
+    check_page_context,
+    check_rows_sheet,
+    dashboard_context,
+)
+from .columns import MEMBER_COLUMNS, ORG_EXPORT_COLUMNS, ORGS_TITLE
 from .filters import PartyMemberFilter, PartyOrgFilter
 from .forms import ImportForm, OrgTargetForm
 from .indicators import CODES
@@ -36,55 +43,108 @@ def _querystring(request) -> str:
     return params.urlencode()
 
 
+def _dashboard_context(request) -> dict:
+    context = dashboard_context(request, CODES, ["party_grid_branches"])
+    values = context["values"]
+    context["members"] = values["party_members"]
+    context["per_branch"] = (
+        round(context["members"] / values["party_grid_branches"], 1) if values["party_grid_branches"] else 0
+    )
+    return context
+
+
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def dashboard(request):
-    context = dashboard_context(request, CODES, "party_grid_branches")
+    context = _dashboard_context(request)
     root = context["area"]
     context["checks"] = [
         {"code": c.code, "label": c.label, "url": reverse("party:check", args=[c.code])}
         for c in queries.CHECKS.values()
     ]
-    context["members"] = context["values"]["party_registered_members"]
-    context["per_branch"] = (
-        round(context["members"] / context["values"]["party_grid_branches"], 1)
-        if context["values"]["party_grid_branches"]
-        else 0
-    )
     context["root"] = root
     return render(request, "party/dashboard.html", context)
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
+def dashboard_export(request):
+    """The dashboard's figures for the chosen area and each of its children, as on the page."""
+    context = _dashboard_context(request)
+    title = _("党组织网络指标")
+    return xlsx_response(
+        breakdown_sheet(f"{title} {context['area'].name}", context["table"]),
+        f"party-figures-{context['area'].code}.xlsx",
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
 def check_list(request):
     context = check_list_context(request, queries.CHECKS.values(), "party:check", _("党组织覆盖检查"))
+    context["export_url"] = reverse("party:checks_export")
     return render(request, "party/checks.html", context)
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def check_detail(request, code: str):
+def check_list_export(request):
+    context = check_list_context(request, queries.CHECKS.values(), "party:check", _("党组织覆盖检查"))
+    return xlsx_response(check_list_sheet(context), f"party-checks-{context['area'].code}.xlsx")
+
+
+def _check(code: str):
     check = queries.CHECKS.get(code)
     if check is None:
         raise Http404
+    return check
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_detail(request, code: str):
+    check = _check(code)
     context = check_page_context(request, check)
     context["low"], context["high"] = queries.branch_thresholds(request.GET)
     context["back"] = reverse("party:checks")
+    context["export_url"] = reverse("party:check_export", args=[code])
     return render(request, "party/check.html", context)
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def org_list(request):
+def check_export(request, code: str):
+    check = _check(code)
+    content, area = check_rows_sheet(request, check)
+    return xlsx_response(content, f"party-check-{code}-{area.code}.xlsx")
+
+
+def _orgs(request):
     base = PartyOrg.objects.visible_to(request.user)
     filterset = PartyOrgFilter(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
-    page = _page(request, qs.select_related("area", "parent").order_by("area_path", "kind", "id"))
+    return filterset, qs.select_related("area", "parent").order_by("area_path", "kind", "id")
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def org_list(request):
+    filterset, qs = _orgs(request)
+    page = _page(request, qs)
     return render(
         request,
         "party/org_list.html",
         {"filter": filterset, "page": page, "querystring": _querystring(request), "kinds": OrgKind.choices},
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def org_export(request):
+    """The organisations listed (same filter), with what each covers and its member count."""
+    _filterset, qs = _orgs(request)
+    return xlsx_response(
+        write_sheet(str(ORGS_TITLE), ORG_EXPORT_COLUMNS, queries.org_export_rows(qs)), "party-orgs.xlsx"
     )
 
 

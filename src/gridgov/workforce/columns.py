@@ -49,3 +49,37 @@ PAYROLL_COLUMNS = [
 STAFF_TITLE = _("社区工作人员名单")
 SCALE_TITLE = _("3岗18级薪酬标准")
 PAYROLL_TITLE = _("社区工作者工资表")
+
+# Exports of the workforce lists, in the columns the pages show.
+GRID_HISTORY_COLUMNS = [
+    Column("grid", "网格"),
+    Column("grid_code", "网格编码"),
+    Column("staff", "网格员"),
+    Column("started_on", "开始日期"),
+    Column("ended_on", "结束日期"),
+    Column("reason", "原因"),
+]
+PAYROLL_LIST_COLUMNS = [
+    Column("month", "月份"),
+    Column("community", "社区"),
+    Column("community_code", "社区编码"),
+    Column("headcount", "人数"),
+    Column("total", "合计"),
+    Column("city_amount", "市级财政承担"),
+    Column("district_amount", "区县财政承担"),
+]
+STUDIO_COLUMNS = [
+    Column("name", "名称"),
+    Column("lead", "领衔书记"),
+    Column("training_base", "实训体悟基地"),
+    Column("established_on", "创建日期"),
+    Column("members", "学员"),
+]
+SALON_COLUMNS = [Column("held_on", "举办日期"), Column("title", "主题"), Column("attendance", "参加人次")]
+COMPETITION_COLUMNS = [
+    Column("rank", "名次"),
+    Column("name", "书记"),
+    Column("community", "社区"),
+    Column("judges", "评委人数"),
+    Column("mean", "平均分"),
+]

@@ -1,8 +1,13 @@
-"""The workforce's figures, each a count over records (never a stored number)."""
+"""The workforce's figures, each a count over records (never a stored number).
+
+Staff work for a community, so their figures break down to communities; a grid worker's grid is
+their assignment, so per grid the dashboard shows "wf_grid_assigned" (one worker per grid).
+"""
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.areas.models import Level
 from gridgov.core.indicators import Indicator, register
 
 from .models import (
@@ -63,8 +68,10 @@ def _on_stage():
     return Staff.objects.unscoped("indicator").filter(Exists(presentations))
 
 
-def _reg(code, label, unit, rows, path="area_path"):
-    return register(Indicator(code, label, unit, rows, path))
+def _reg(code, label, unit, rows, path="area_path", level=Level.COMMUNITY):
+    """Staff records belong to the community they work for: no per-grid breakdown, except where a
+    record names its grid (a grid worker's assignment)."""
+    return register(Indicator(code, label, unit, rows, path, breakdown_to=level))
 
 
 _reg("wf_secretaries", _("社区书记"), _("名"), lambda: _staff().filter(post=Post.SECRETARY))
@@ -75,6 +82,7 @@ _reg(
     _("在岗网格员(已配网格)"),
     _("名"),
     lambda: GridAssignment.objects.unscoped("indicator").filter(ended_on__isnull=True),
+    level=Level.GRID,
 )
 _reg(
     "wf_successors",

@@ -12,23 +12,36 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gridgov.areas.models import Area, Level
-from gridgov.areas.queries import visible_ancestors
+from gridgov.areas.queries import breakdown_sheet, visible_ancestors
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
 from gridgov.party.checkkit import (
     check_list_context,
+    check_list_sheet,
     check_page_context,
     check_root,
+    check_rows_sheet,
     dashboard_context,
 )
 from gridgov.party.forms import ImportForm
 
 from . import queries, services
-from .columns import RATE_COLUMNS, RATE_EXPORT_COLUMNS, SCALE_TITLE, STAFF_COLUMNS
+from .columns import (
+    COMPETITION_COLUMNS,
+    GRID_HISTORY_COLUMNS,
+    PAYROLL_LIST_COLUMNS,
+    RATE_COLUMNS,
+    RATE_EXPORT_COLUMNS,
+    SALON_COLUMNS,
+    SCALE_TITLE,
+    STAFF_COLUMNS,
+    STUDIO_COLUMNS,
+)
 from .filters import PayrollFilter, StaffFilter
 from .forms import (
     CompetitionForm,
@@ -67,15 +80,21 @@ def _querystring(request) -> str:
     return params.urlencode()
 
 
+def _dashboard_context(request) -> dict:
+    # Staff belong to a community; per grid, the chart shows the workers assigned to each grid.
+    context = dashboard_context(request, CODES, ["wf_grid_workers", "wf_grid_assigned"])
+    values = context["values"]
+    corps = values.get("wf_corps", 0)
+    context["qualified_share"] = (
+        (Decimal(values.get("wf_qualified", 0)) * 100 / corps).quantize(Decimal("0.1")) if corps else 0
+    )
+    return context
+
+
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def dashboard(request):
-    context = dashboard_context(request, CODES, "wf_grid_workers")
-    values = context["values"]
-    corps = values["wf_corps"]
-    context["qualified_share"] = (
-        (Decimal(values["wf_qualified"]) * 100 / corps).quantize(Decimal("0.1")) if corps else 0
-    )
+    context = _dashboard_context(request)
     context["checks"] = [
         {"label": c.label, "url": reverse("workforce:check", args=[c.code])} for c in queries.CHECKS.values()
     ]
@@ -89,20 +108,55 @@ def dashboard(request):
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
+def dashboard_export(request):
+    """The dashboard's figures for the chosen area and each of its children, as on the page."""
+    context = _dashboard_context(request)
+    area = context["area"]
+    title = _("社区工作者队伍指标")
+    return xlsx_response(
+        breakdown_sheet(f"{title} {area.name}", context["table"]), f"workforce-figures-{area.code}.xlsx"
+    )
+
+
+CHECKS_TITLE = gettext_lazy("队伍建设检查")
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
 def check_list(request):
-    context = check_list_context(request, queries.CHECKS.values(), "workforce:check", _("队伍建设检查"))
+    context = check_list_context(request, queries.CHECKS.values(), "workforce:check", CHECKS_TITLE)
+    context["export_url"] = reverse("workforce:checks_export")
     return render(request, "party/checks.html", context)
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def check_detail(request, code: str):
+def check_list_export(request):
+    context = check_list_context(request, queries.CHECKS.values(), "workforce:check", CHECKS_TITLE)
+    return xlsx_response(check_list_sheet(context), f"workforce-checks-{context['area'].code}.xlsx")
+
+
+def _check(code: str):
     check = queries.CHECKS.get(code)
     if check is None:
         raise Http404
-    context = check_page_context(request, check)
+    return check
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_detail(request, code: str):
+    context = check_page_context(request, _check(code))
     context["back"] = reverse("workforce:checks")
+    context["export_url"] = reverse("workforce:check_export", args=[code])
     return render(request, "party/check.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def check_export(request, code: str):
+    content, area = check_rows_sheet(request, _check(code))
+    return xlsx_response(content, f"workforce-check-{code}-{area.code}.xlsx")
 
 
 @login_required
@@ -293,15 +347,18 @@ def salary_import(request):
     )
 
 
-@login_required
-@permission_required("workforce.view_payroll", raise_exception=True)
-def payroll_list(request):
+def _payrolls(request):
     base = Payroll.objects.visible_to(request.user)
     filterset = PayrollFilter(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    page = Paginator(qs.select_related("community").order_by("-month", "area_path"), 50).get_page(
-        request.GET.get("page")
-    )
+    return qs.select_related("community").order_by("-month", "area_path")
+
+
+@login_required
+@permission_required("workforce.view_payroll", raise_exception=True)
+def payroll_list(request):
+    qs = _payrolls(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     communities = (
         Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY, is_active=True).order_by("path")
     )
@@ -325,6 +382,24 @@ def payroll_list(request):
         "workforce/payroll_list.html",
         {"page": page, "form": form, "querystring": _querystring(request)},
     )
+
+
+@login_required
+@permission_required("workforce.view_payroll", raise_exception=True)
+def payroll_list_export(request):
+    rows = (
+        {
+            "month": f"{p.month:%Y-%m}",
+            "community": p.community.name,
+            "community_code": p.community.code,
+            "headcount": p.headcount,
+            "total": p.total,
+            "city_amount": p.city_amount,
+            "district_amount": p.district_amount,
+        }
+        for p in _payrolls(request)
+    )
+    return xlsx_response(write_sheet(_("社区工作者工资表"), PAYROLL_LIST_COLUMNS, rows), "payrolls.xlsx")
 
 
 @login_required
@@ -365,9 +440,7 @@ def competition_detail(request, pk: int):
     )
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
-def grid_history(request):
+def _grid_history(request):
     root = check_root(request)
     qs = (
         GridAssignment.objects.visible_to(request.user)
@@ -375,6 +448,34 @@ def grid_history(request):
         .select_related("grid", "staff__resident")
         .order_by("area_path", "-started_on")
     )
+    return root, qs
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def competition_export(request, pk: int):
+    competition = get_object_or_404(Competition.objects.visible_to(request.user), pk=pk)
+    rows = [
+        {
+            "rank": r.rank,  # type: ignore[attr-defined]
+            "name": r.staff.resident.name,
+            "community": r.staff.community.name,
+            "judges": r.judges,  # type: ignore[attr-defined]
+            "mean": r.mean if r.mean is not None else "",  # type: ignore[attr-defined]
+        }
+        for r in queries.ranking(
+            Presentation.objects.visible_to(request.user).filter(round__competition=competition)
+        )
+    ]
+    return xlsx_response(
+        write_sheet(competition.title, COMPETITION_COLUMNS, rows), f"competition-{competition.pk}.xlsx"
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def grid_history(request):
+    root, qs = _grid_history(request)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -386,6 +487,25 @@ def grid_history(request):
             "querystring": _querystring(request),
         },
     )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def grid_history_export(request):
+    root, qs = _grid_history(request)
+    rows = (
+        {
+            "grid": a.grid.name,
+            "grid_code": a.grid.code,
+            "staff": a.staff.resident.name,
+            "started_on": a.started_on,
+            "ended_on": a.ended_on or "",
+            "reason": a.reason,
+        }
+        for a in qs.iterator(chunk_size=2000)
+    )
+    title = f"{_('网格员配置与调整记录')} {root.name}"
+    return xlsx_response(write_sheet(title, GRID_HISTORY_COLUMNS, rows), f"grid-workers-{root.code}.xlsx")
 
 
 # --- staff career records: successor, training, evaluation, replacement -----------------------------
@@ -576,13 +696,32 @@ def studio_list(request):
             else:
                 messages.success(request, _("书记工作室已创建"))
                 return redirect("workforce:studios")
-    studios = (
+    return render(request, "workforce/studios.html", {"studios": _studios(request), "form": form})
+
+
+def _studios(request):
+    return (
         Studio.objects.visible_to(request.user)
         .select_related("lead__resident")
         .annotate(member_count=Count("members"))
         .order_by("name")
     )
-    return render(request, "workforce/studios.html", {"studios": studios, "form": form})
+
+
+@login_required
+@permission_required("workforce.view_studio", raise_exception=True)
+def studio_export(request):
+    rows = (
+        {
+            "name": s.name,
+            "lead": s.lead.resident.name if s.lead is not None else "",
+            "training_base": s.training_base,
+            "established_on": s.established_on or "",
+            "members": s.member_count,  # type: ignore[attr-defined]
+        }
+        for s in _studios(request)
+    )
+    return xlsx_response(write_sheet(_("书记工作室"), STUDIO_COLUMNS, rows), "studios.xlsx")
 
 
 @login_required
@@ -606,12 +745,25 @@ def salon_list(request):
             else:
                 messages.success(request, _("书记沙龙已登记"))
                 return redirect("workforce:salons")
-    page = Paginator(
-        Salon.objects.visible_to(request.user)
-        .annotate(attendance=Count("attendances"))
-        .order_by("-held_on", "id"),
-        50,
-    ).get_page(request.GET.get("page"))
+    page = Paginator(_salons(request), 50).get_page(request.GET.get("page"))
     return render(
         request, "workforce/salons.html", {"page": page, "form": form, "querystring": _querystring(request)}
     )
+
+
+def _salons(request):
+    return (
+        Salon.objects.visible_to(request.user)
+        .annotate(attendance=Count("attendances"))
+        .order_by("-held_on", "id")
+    )
+
+
+@login_required
+@permission_required("workforce.view_salon", raise_exception=True)
+def salon_export(request):
+    rows = (
+        {"held_on": s.held_on, "title": s.title, "attendance": s.attendance}  # type: ignore[attr-defined]
+        for s in _salons(request)
+    )
+    return xlsx_response(write_sheet(_("书记沙龙"), SALON_COLUMNS, rows), "salons.xlsx")
