@@ -1,4 +1,4 @@
-"""Events on the shared city: a property company (the `property` user's), an estate on grid A's community."""
+"""Events on the shared city: a property company (the `property` user's) serving an estate of building A."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def loop(city, users):
     category = Category.objects.get(code="property.repair")
     company = property_services.create_company(None, name="青山物业", area=city.streets[0])
     other_company = property_services.create_company(None, name="远方物业", area=city.streets[1])
-    property_services.create_estate(None, name="东一小区", area=city.communities[0], company=company)
+    property_services.create_estate(
+        None, name="东一小区", area=city.communities[0], company=company, buildings=[city.building_a]
+    )
     property_services.link_account(None, users["property"], company)
     return {"category": category, "company": company, "other_company": other_company}
 

@@ -37,6 +37,7 @@ from .models import (
     State,
 )
 from .reference import ensure_default_categories
+from .services import escalation_clock, event_number
 
 EVENTS_PER_YEAR = 60_000  # at scale 1.0
 PATROLS_PER_GRID = 8
@@ -200,13 +201,18 @@ def _walk(
             else:
                 break
     event.state = state
-    if event.finish_due and state in (State.DISPATCHED, State.HANDLING):
-        when = max(event.finish_due, at) + dt.timedelta(minutes=10)
-        if when < now:
-            event.overdue = True
-            event.escalation_level = 1
-            event.escalated_at = when
-            trail.append(("escalate", state, state, when, "超时自动督办(1 级)"))
+    # The periodic task's ladder (services.escalate_overdue, every 10 minutes): one escalation per level
+    # reached, so an order a year overdue stands at the top level, as the task would have left it.
+    due, hours = escalation_clock(event)
+    last = at
+    for level, reached in sla.escalation_ladder(due, hours, now) if due is not None else []:
+        when = max(reached, last) + dt.timedelta(minutes=10)
+        if when >= now:
+            break
+        event.overdue = True
+        event.escalation_level = level
+        event.escalated_at = last = when
+        trail.append(("escalate", state, state, when, f"超时自动督办({level} 级)"))
     return trail
 
 
@@ -281,7 +287,7 @@ def build_events(
         counter += 1
         local = timezone.localtime(spec.reported_at)
         event = Event(
-            number=f"SJ{local:%Y%m%d}D{counter:06d}",
+            number=f"SJ{local:%Y%m%d}T{counter:07d}",  # until the id is known (event_number below)
             category=spec.category,
             title=spec.title[:100],
             description=spec.description,
@@ -308,12 +314,35 @@ def build_events(
     ctx._event_counter = counter  # type: ignore[attr-defined]
     _name_assignees(events)
     Event.objects.bulk_create(events, batch_size=2000)
+    _number(events)
     rows = []
     for event, trail in zip(events, trails, strict=True):
         for action, a, b, at, note in trail:
+            if action == "dispatch":  # the walk knew only the kind; the trail names the assignee
+                note = event.assignee_name
             rows.append((event.pk, action, a, b, at, note, "系统" if action == "escalate" else "演示数据"))
     _insert_trail(rows)
     return events
+
+
+def _number(events: list[Event]) -> None:
+    """Give the inserted events the one number format (services.event_number: date + id), in SQL."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat, LPad, Substr
+
+    ids = [e.pk for e in events]
+    for start in range(0, len(ids), 2000):
+        Event.objects.unscoped("generator: number the rows just inserted").filter(
+            pk__in=ids[start : start + 2000]
+        ).update(
+            number=Concat(
+                Substr("number", 1, 10),
+                LPad(Cast("id", CharField()), 7, Value("0")),
+                output_field=CharField(),
+            )
+        )
+    for e in events:
+        e.number = event_number(e.reported_at, e.pk)
 
 
 def _name_assignees(events: list[Event]) -> None:

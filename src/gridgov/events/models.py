@@ -93,12 +93,13 @@ class Category(models.Model):
 
 class EventQuerySet(ScopedQuerySet):
     def visible_to(self, user):
-        """Residents see only what they reported; a property-company user sees its area subtree and
-        every event dispatched to its company, wherever the estate lies (assignment)."""
+        """Residents see only what they reported; a property-company user sees the events in its
+        company's estates (their buildings) and every event dispatched to its company, wherever it lies
+        (and what it reported itself) — not the rest of its community."""
         from gridgov.accounts.roles import Role
 
         try:
-            root = user_scope_path(user)
+            user_scope_path(user)  # no area (and not a superuser): nothing
         except OutOfScope:
             return self._resolved().none()
         role = getattr(user, "role", "")
@@ -106,9 +107,11 @@ class EventQuerySet(ScopedQuerySet):
             return self._resolved().filter(reporter=user)
         if role == Role.PROPERTY and not user.is_superuser:
             company_id = _company_id(user)
-            q = subtree_q("area_path", root) if root else Q()
+            q = Q(reporter_id=user.pk)
             if company_id is not None:
                 q |= Q(assignee_company_id=company_id)
+                for path in company_paths(company_id):
+                    q |= subtree_q("area_path", path)
             return self._resolved().filter(q)
         return super().visible_to(user)
 
@@ -122,6 +125,21 @@ def _company_id(user) -> int | None:
     account = CompanyAccount.objects.filter(user_id=user.pk).values_list("company_id", flat=True).first()
     user._property_company_id = account
     return account
+
+
+def company_paths(company_id: int) -> list[str]:
+    """The area paths a company's estates cover: their buildings, or the estate's own area when it lists
+    none (the narrowest set: a path below another one is dropped)."""
+    from gridgov.property.models import Estate
+
+    estates = Estate.objects.unscoped("the estates of one company").filter(company_id=company_id)
+    paths = set(estates.filter(buildings__isnull=False).values_list("buildings__path", flat=True))
+    paths |= set(estates.filter(buildings__isnull=True).values_list("area_path", flat=True))
+    result: list[str] = []
+    for path in sorted(paths):
+        if not result or not path.startswith(result[-1]):
+            result.append(path)
+    return result
 
 
 class EventManager(ScopedManager.from_queryset(EventQuerySet)):  # type: ignore[misc]

@@ -60,3 +60,29 @@ def working_hours_between(start: dt.datetime, stop: dt.datetime) -> float:
                 total += hi - lo
         day += dt.timedelta(days=1)
     return total.total_seconds() / 3600
+
+
+MAX_LEVEL = 3  # 督办 levels: 1 once due, +1 per further SLA period late
+
+
+def escalation_ladder(
+    due: dt.datetime, hours: float | Decimal, now: dt.datetime
+) -> list[tuple[int, dt.datetime]]:
+    """The escalation levels an event due at `due` with an SLA of `hours` working hours has reached by
+    `now`, each with the moment it was reached: level 1 once the due time has passed, level k once
+    (k − 1) further SLA periods have passed (at most MAX_LEVEL). A year late is the top level."""
+    period = max(float(hours), 0.5)
+    if now <= due:
+        return []
+    reached = [(1, due)]
+    for level in range(2, MAX_LEVEL + 1):
+        moment = add_working_hours(due, period * (level - 1))
+        if moment > now:
+            break
+        reached.append((level, moment))
+    return reached
+
+
+def escalation_level(due: dt.datetime | None, hours: float | Decimal, now: dt.datetime) -> int:
+    ladder = escalation_ladder(due, hours, now) if due is not None else []
+    return ladder[-1][0] if ladder else 0

@@ -5,6 +5,8 @@ from . import views
 app_name = "events"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export.xlsx", views.queue_export, name="queue_export"),
+    path("places/", views.place_options, name="places"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<str:action>/", views.act, name="act"),
     path("report/", views.report, name="report"),

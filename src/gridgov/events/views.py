@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,40 +16,143 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gridgov.areas.models import Area, Level
-from gridgov.core.scope import OutOfScope
+from gridgov.areas.models import PATH_LENGTH, Area, Level
+from gridgov.core.scope import OutOfScope, user_can_reach
 from gridgov.core.services import ServiceError
+from gridgov.core.views import xlsx_response
 
-from . import machine, services
-from .models import OPEN_STATES, AssigneeKind, Category, Event, GridCouncil, PatrolKind, PatrolLog, State
+from . import machine, places, services
+from .forms import PatrolForm, ReportForm
+from .models import OPEN_STATES, AssigneeKind, Event, GridCouncil, PatrolLog, State, _company_id
 
 
 def _events(request):
     return Event.objects.visible_to(request.user).select_related("category", "area")
 
 
-@login_required
-def queue(request):
-    if not (request.user.has_perm("events.dispatch_event") or request.user.has_perm("events.handle_event")):
-        raise PermissionDenied
+def _may_see_queue(user) -> bool:
+    return user.has_perm("events.dispatch_event") or user.has_perm("events.handle_event")
+
+
+def _queue_filtered(request):
+    """The queue's rows for the filters in the query string (state, overdue only, mine)."""
     qs = _events(request)
     state = request.GET.get("state", "open")
     if state == "open":
         qs = qs.filter(state__in=OPEN_STATES)
     elif state in State.values:
         qs = qs.filter(state=state)
-    if request.GET.get("overdue") == "1":
+    elif state != "all":
+        state = "open"
+        qs = qs.filter(state__in=OPEN_STATES)
+    overdue = request.GET.get("overdue") == "1"
+    if overdue:
         qs = qs.filter(overdue=True)
     if request.GET.get("mine") == "1" and not request.user.has_perm("events.dispatch_event"):
         qs = qs.exclude(assignee_kind="")
-    page = Paginator(qs.order_by("-escalation_level", "accept_due", "-reported_at"), 30).get_page(
-        request.GET.get("page")
-    )
+    return qs.order_by("-escalation_level", "accept_due", "-reported_at"), state, overdue
+
+
+def company_of(user):
+    """The property company a property-role login works for (None for everyone else)."""
+    company_id = _company_id(user) if getattr(user, "role", "") == "property" else None
+    if company_id is None:
+        return None
+    from gridgov.property.models import PropertyCompany
+
+    return PropertyCompany.objects.unscoped("the user's own company").filter(pk=company_id).first()
+
+
+@login_required
+def queue(request):
+    if not _may_see_queue(request.user):
+        raise PermissionDenied
+    qs, state, overdue = _queue_filtered(request)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    labels = places.place_labels([e.area_path for e in page.object_list])
+    for e in page.object_list:
+        e.place_label = labels.get(e.area_path, e.area.name)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "events/queue.html",
-        {"page": page, "state": state, "states": State.choices, "overdue": request.GET.get("overdue") == "1"},
+        {
+            "page": page,
+            "state": state,
+            "states": State.choices,
+            "overdue": overdue,
+            "querystring": query.urlencode(),
+            "company": company_of(request.user),
+        },
     )
+
+
+@login_required
+@permission_required("events.export_event", raise_exception=True)
+def queue_export(request):
+    """The queue as xlsx: every row the filters select in the user's scope (not only the page shown)."""
+    qs, state, _overdue = _queue_filtered(request)
+    return xlsx_response(services.export_events(request.user, qs), f"events-{state}.xlsx")
+
+
+def dispatch_defaults(user, event: Event) -> dict:
+    """What the dispatch form offers and pre-selects: the dispatch rule's target when a rule applies,
+    otherwise the category's default assignee with the estate's property company or the event's own
+    grid, community or street."""
+    from gridgov.property.models import Estate
+    from gridgov.property.queries import estate_at
+
+    rule = services.suggest_dispatch(event)
+    estate = estate_at(event.area_path)
+    kind = rule.assignee_kind if rule else event.category.default_assignee
+    company = (rule.assignee_company if rule else None) or (
+        estate.company if estate is not None and estate.company and estate.company.is_active else None
+    )
+    if kind == AssigneeKind.PROPERTY and company is None:
+        kind = AssigneeKind.COMMUNITY
+    path = event.area_path
+    own: dict[str, str] = {
+        AssigneeKind.GRID: path[: PATH_LENGTH[Level.GRID]],
+        AssigneeKind.COMMUNITY: path[: PATH_LENGTH[Level.COMMUNITY]],
+        AssigneeKind.DEPARTMENT: path[: PATH_LENGTH[Level.STREET]],
+    }
+    community = path[: PATH_LENGTH[Level.COMMUNITY]]
+    candidates = Area.objects.unscoped("dispatch targets: filtered by the user's reach below").filter(
+        Q(path__in=[own[AssigneeKind.DEPARTMENT], community])
+        | Q(path__startswith=community, level=Level.GRID)
+    )
+    areas = sorted((a for a in candidates if user_can_reach(user, a.path)), key=lambda a: a.path)
+    labels = places.place_labels([a.path for a in areas])
+    area_choices = [(a.pk, f"{a.get_level_display()} · {labels.get(a.path, a.name)}") for a in areas]
+    area_id: int | None
+    if rule and rule.assignee_area_id:
+        area_id = rule.assignee_area_id
+    else:
+        area_id = next((a.pk for a in areas if a.path == own.get(kind)), None)
+    companies = {
+        e.company
+        for e in Estate.objects.visible_to(user).select_related("company")
+        if e.company_id and e.company.is_active
+    }
+    if company is not None:
+        companies.add(company)
+    if rule:
+        reason = _("按派遣规则:%(kind)s") % {"kind": rule.get_assignee_kind_display()}
+    elif kind == AssigneeKind.PROPERTY:
+        reason = _("事发小区“%(estate)s”的物业企业") % {"estate": estate.name if estate else ""}
+    else:
+        reason = _("按分类默认派遣对象:%(kind)s") % {"kind": AssigneeKind(kind).label}
+    return {
+        "kind": kind,
+        "company_id": company.pk if company is not None and kind == AssigneeKind.PROPERTY else None,
+        "area_id": area_id if kind != AssigneeKind.PROPERTY else None,
+        "companies": sorted(companies, key=lambda c: (c.name, c.pk)),
+        "areas": area_choices,
+        "kinds": AssigneeKind.choices,
+        "reason": reason,
+        "rule": rule,
+    }
 
 
 @login_required
@@ -56,38 +160,25 @@ def queue(request):
 def detail(request, pk: int):
     event = get_object_or_404(_events(request).select_related("assignee_company"), pk=pk)
     actions = services.allowed_actions(request.user, event)
-    companies = []
-    areas = []
-    if "dispatch" in actions:
-        from gridgov.property.models import Estate
-
-        companies = sorted(
-            {
-                e.company
-                for e in Estate.objects.visible_to(request.user).select_related("company")
-                if e.company_id
-            },
-            key=lambda c: c.name,
-        )
-        areas = Area.objects.visible_to(request.user).filter(level__in=[3, 4, 5]).order_by("path")[:300]
-        suggestion = services.suggest_dispatch(event)
-    else:
-        suggestion = None
+    duplicates = []
+    if event.state in (State.REPORTED, State.ACCEPTED):
+        duplicates = [
+            d
+            for d in services.duplicate_candidates(event.category, event.area, x=event.x, y=event.y)
+            if d.pk != event.pk
+        ]
     return render(
         request,
         "events/detail.html",
         {
             "event": event,
+            "place_label": places.place_labels([event.area_path])[event.area_path],
             "actions": [(a, machine.ACTION_LABELS[a]) for a in actions],
             "trail": event.transitions.all(),
             "attachments": event.attachments.all(),
-            "companies": companies,
-            "areas": areas,
-            "kinds": AssigneeKind.choices,
-            "suggestion": suggestion,
-            "duplicates": services.duplicate_candidates(event.category, event.area, x=event.x, y=event.y)
-            if event.state in (State.REPORTED, State.ACCEPTED)
-            else [],
+            "dispatch": dispatch_defaults(request.user, event) if "dispatch" in actions else None,
+            "duplicates": duplicates,
+            "company": company_of(request.user),
         },
     )
 
@@ -150,57 +241,83 @@ def act(request, pk: int, action: str):
     return redirect("events:detail", pk=event.pk)
 
 
+def _picker(request, purpose: str):
+    """The place picker for a submitted form: (picker, place or None); OutOfScope for a place out of reach."""
+    try:
+        picker = places.build_picker(request.user, purpose, request.POST, strict=True)
+    except places.PlaceError as exc:
+        picker = places.build_picker(request.user, purpose, request.POST)
+        picker.error = str(exc)
+        return picker, None
+    place = picker.place
+    if place is None:
+        picker.error = picker.error or _("请选择地点")
+    elif place.level < places.MIN_LEVEL[purpose]:
+        picker.error = _("请至少选择到%(level)s") % {"level": Level(places.MIN_LEVEL[purpose]).label}
+        place = None
+    return picker, place
+
+
+@login_required
+def place_options(request):
+    """htmx: the place picker's selects re-rendered for the choices so far (and the search text)."""
+    purpose = request.GET.get("place_for", places.REPORT)
+    perm = "events.add_patrollog" if purpose == places.PATROL else "events.add_event"
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    trigger = request.headers.get("HX-Trigger-Name", "")
+    picker = places.build_picker(request.user, purpose, request.GET, trigger=trigger)
+    return render(request, "events/_place_selects.html", {"picker": picker})
+
+
 @login_required
 @permission_required("events.add_event", raise_exception=True)
 def report(request):
     """Phone page: report an event (category, place, description, photos)."""
     user = request.user
-    root = user.area_path[:12] if user.role == "resident" else user.area_path
-    areas = (
-        Area.objects.unscoped("a resident reports anywhere in their community")
-        .filter(path__startswith=root, level__gte=4)
-        .order_by("path")[:200]
-        if root
-        else Area.objects.none()
-    )
-    categories = Category.objects.filter(parent__isnull=False).select_related("parent").order_by("code")
     if request.method == "POST":
-        category = Category.objects.filter(pk=request.POST.get("category") or 0).first()
-        area = (
-            Area.objects.unscoped("checked by the service").filter(pk=request.POST.get("area") or 0).first()
-        )
-        if category is None or area is None:
-            messages.error(request, _("请选择分类和地点"))
-        else:
+        form = ReportForm(request.POST)
+        try:
+            picker, place = _picker(request, places.REPORT)
+        except OutOfScope:
+            raise Http404 from None
+        if form.is_valid() and place is not None:
             try:
                 event = services.report_event(
                     user,
-                    category=category,
-                    title=request.POST.get("title", ""),
-                    description=request.POST.get("description", ""),
-                    area=area,
-                    address=request.POST.get("address", ""),
+                    category=form.cleaned_data["category"],
+                    title=form.cleaned_data["title"],
+                    description=form.cleaned_data["description"],
+                    area=place,
+                    address=form.cleaned_data["address"],
                     attachments=request.FILES.getlist("photos"),
                 )
             except OutOfScope:
                 raise Http404 from None
             except ServiceError as exc:
-                messages.error(request, str(exc))
+                form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已上报,工单号 %(n)s") % {"n": event.number})
                 return redirect("events:follow", pk=event.pk)
-    return render(
-        request,
-        "events/report.html",
-        {"areas": areas, "categories": categories, "default_area": user.area_id},
-    )
+    else:
+        form = ReportForm()
+        picker = places.build_picker(user, places.REPORT)
+    return render(request, "events/report.html", {"form": form, "picker": picker})
+
+
+def _with_places(events):
+    events = list(events)
+    labels = places.place_labels([e.area_path for e in events])
+    for e in events:
+        e.place_label = labels.get(e.area_path, "")
+    return events
 
 
 @login_required
 @permission_required("events.view_event", raise_exception=True)
 def mine(request):
     qs = _events(request).filter(reporter=request.user)
-    return render(request, "events/mine.html", {"events": qs[:100]})
+    return render(request, "events/mine.html", {"events": _with_places(qs[:100])})
 
 
 @login_required
@@ -213,6 +330,7 @@ def follow(request, pk: int):
         "events/follow.html",
         {
             "event": event,
+            "place_label": places.place_labels([event.area_path])[event.area_path],
             "trail": event.transitions.all(),
             "can_rate": "rate" in services.allowed_actions(request.user, event),
         },
@@ -229,53 +347,41 @@ def _area_choice(request, levels: list[int]):
 def patrol(request):
     """Phone page: log a patrol, visit or joint patrol; a finding can become a work order at once."""
     user = request.user
-    data = request.POST if request.method == "POST" else None
-    if data is not None:
-        area = Area.objects.unscoped("checked by the service").filter(pk=data.get("area") or 0).first()
-        category = (
-            Category.objects.filter(pk=data.get("category") or 0).first()
-            if data.get("report") == "1"
-            else None
-        )
-        if area is None or (data.get("report") == "1" and category is None):
-            messages.error(request, _("请选择地点(和工单分类)"))
-        else:
+    if request.method == "POST":
+        form = PatrolForm(request.POST)
+        try:
+            picker, place = _picker(request, places.PATROL)
+        except OutOfScope:
+            raise Http404 from None
+        if form.is_valid() and place is not None:
+            data = form.cleaned_data
             try:
                 log = services.log_patrol(
                     user,
-                    area=area,
-                    kind=data.get("kind", ""),
-                    place=data.get("place", ""),
-                    findings=data.get("findings", ""),
-                    visited=data.get("visited", ""),
-                    report_category=category,
+                    area=place,
+                    kind=data["kind"],
+                    place=data["place"],
+                    findings=data["findings"],
+                    visited=data["visited"],
+                    report_category=data["category"] if data["report"] else None,
                 )
             except OutOfScope:
                 raise Http404 from None
             except ServiceError as exc:
-                messages.error(request, str(exc))
+                form.add_error(None, str(exc))
             else:
                 if log.event_id:
                     messages.success(request, _("已记录,并生成工单 %(n)s") % {"n": log.event.number})
                 else:
                     messages.success(request, _("已记录"))
                 return redirect("events:patrol")
-    return render(
-        request,
-        "events/patrol.html",
-        {
-            "areas": _area_choice(request, [Level.GRID, Level.BUILDING]),
-            "default_area": user.area_id,
-            "kinds": PatrolKind.choices,
-            "categories": Category.objects.filter(parent__isnull=False)
-            .select_related("parent")
-            .order_by("code"),
-            "logs": PatrolLog.objects.visible_to(user)
-            .filter(worker=user)
-            .select_related("area", "event")[:20],
-            "data": data or {},
-        },
+    else:
+        form = PatrolForm()
+        picker = places.build_picker(user, places.PATROL)
+    logs = _with_places(
+        PatrolLog.objects.visible_to(user).filter(worker=user).select_related("area", "event")[:20]
     )
+    return render(request, "events/patrol.html", {"form": form, "picker": picker, "logs": logs})
 
 
 @login_required

@@ -168,3 +168,50 @@ def coverage_summary(estates: QuerySet) -> dict[str, int]:
     counts["total"] = sum(counts.values())
     counts["no_service"] = estates.filter(Q(company__isnull=True)).count()
     return counts
+
+
+def estate_at(path: str):
+    """The estate an area path lies in: the estate listing the building (deepest match), else an estate
+    without listed buildings whose own area covers the path; None outside every estate."""
+    from .models import Estate
+
+    if len(path) < 18:
+        return None
+    building = path[:18]
+    estates = Estate.objects.unscoped("the estate of one place (read for a scoped event)").select_related(
+        "company"
+    )
+    found = estates.filter(buildings__path=building).order_by("-id").first()
+    if found is not None:
+        return found
+    candidates = list(estates.filter(buildings__isnull=True, area_path__in=[path[:12], path[:15]]))
+    return max(candidates, key=lambda e: len(e.area_path)) if candidates else None
+
+
+def ranking_peers(company: PropertyCompany) -> QuerySet:
+    """The companies a company is ranked against: those registered in its street (as the street's
+    ranking page lists them), or in its district when it is registered there."""
+    from gridgov.core.scope import subtree_q
+
+    return PropertyCompany.objects.unscoped("ranking peers of one company").filter(
+        subtree_q("area_path", company.area_path[:9])
+    )
+
+
+def company_standing(company: PropertyCompany, months: int = 12) -> list[dict]:
+    """The company's scores and rank for each of its last `months` scored months, newest first:
+    {"month", "row" (its RankRow, None when its scores are incomplete), "of" (companies ranked)}."""
+    scored = (
+        MonthlyScore.objects.unscoped("one company's own scores")
+        .filter(company=company)
+        .order_by()
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    peers = ranking_peers(company)
+    rows = []
+    for month in sorted(set(scored), reverse=True)[:months]:
+        ranking = monthly_ranking(peers, month)
+        own = next((r for r in ranking if r.company.pk == company.pk), None)
+        rows.append({"month": month, "row": own, "of": len(ranking)})
+    return rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -18,11 +19,12 @@ from rest_framework.exceptions import ValidationError
 from gridgov.areas.models import Area, Level
 from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ServiceError
+from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
 from . import queries, services
 from .api import parse_month
-from .columns import ranking_sheet
+from .columns import companies_sheet, estates_sheet, my_company_sheet, ranking_sheet
 from .models import (
     STANDARDS,
     CoverageModel,
@@ -100,21 +102,47 @@ def _with_complaints(estates: list[Estate]) -> list[Estate]:
     return estates
 
 
+def _company_rows(request):
+    qs = _companies(request).select_related("area").annotate(estate_count=Count("estates"))
+    public = request.GET.get("public") == "1"
+    if public:
+        qs = qs.filter(is_public_interest=True)
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        qs = qs.filter(name__contains=q)
+    return qs.order_by("area_path", "name"), q, public
+
+
+def _querystring(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @login_required
 @permission_required("property.view_propertycompany", raise_exception=True)
 def company_list(request):
-    qs = _companies(request).select_related("area").annotate(estate_count=Count("estates"))
-    if request.GET.get("public") == "1":
-        qs = qs.filter(is_public_interest=True)
-    q = (request.GET.get("q") or "").strip()
-    if q:
-        qs = qs.filter(name__contains=q)
-    page = Paginator(qs.order_by("area_path", "name"), 30).get_page(request.GET.get("page"))
+    qs, q, public = _company_rows(request)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
         request,
         "property/company_list.html",
-        {"page": page, "q": q, "public": request.GET.get("public") == "1", "standards_total": len(STANDARDS)},
+        {
+            "page": page,
+            "q": q,
+            "public": public,
+            "standards_total": len(STANDARDS),
+            "querystring": _querystring(request),
+        },
     )
+
+
+@login_required
+@permission_required("property.view_propertycompany", raise_exception=True)
+def company_export(request):
+    """The company list as xlsx: every company the filters select in the user's scope."""
+    qs, _q, _public = _company_rows(request)
+    return xlsx_response(companies_sheet(list(qs)), "property-companies.xlsx")
 
 
 @login_required
@@ -149,9 +177,7 @@ def company_detail(request, pk: int):
     )
 
 
-@login_required
-@permission_required("property.view_estate", raise_exception=True)
-def estate_list(request):
+def _estate_rows(request):
     qs = _estates(request)
     no_service = request.GET.get("no_service") == "1"
     if no_service:
@@ -159,7 +185,16 @@ def estate_list(request):
     model = request.GET.get("coverage_model", "")
     if model in CoverageModel.values:
         qs = qs.filter(coverage_model=model)
-    page = Paginator(qs.order_by("area_path", "name"), 30).get_page(request.GET.get("page"))
+    else:
+        model = ""
+    return qs.order_by("area_path", "name"), model, no_service
+
+
+@login_required
+@permission_required("property.view_estate", raise_exception=True)
+def estate_list(request):
+    qs, model, no_service = _estate_rows(request)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
     page.object_list = _with_complaints(list(page.object_list))
     return render(
         request,
@@ -170,8 +205,17 @@ def estate_list(request):
             "models": CoverageModel.choices,
             "model": model,
             "no_service": no_service,
+            "querystring": _querystring(request),
         },
     )
+
+
+@login_required
+@permission_required("property.view_estate", raise_exception=True)
+def estate_export(request):
+    """The estate list as xlsx (filters applied, complaint counts and full place included)."""
+    qs, _model, _no_service = _estate_rows(request)
+    return xlsx_response(estates_sheet(_with_complaints(list(qs))), "estates.xlsx")
 
 
 @login_required
@@ -224,11 +268,12 @@ def _lines(text: str) -> list[str]:
 @login_required
 @permission_required("property.add_roundtable", raise_exception=True)
 def meeting_create(request):
+    from gridgov.events.forms import leaf_categories
     from gridgov.events.models import Category
 
     communities = Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY).order_by("path")[:300]
     estates = _estates(request).order_by("area_path", "name")[:500]
-    categories = Category.objects.filter(parent__isnull=False).select_related("parent").order_by("code")
+    categories = leaf_categories().select_related("parent").order_by("code")
     data = request.POST if request.method == "POST" else None
     if data is not None:
         community = (
@@ -280,4 +325,47 @@ def meeting_create(request):
             "data": data or {},
             "today": timezone.localdate(),
         },
+    )
+
+
+# --- the property company's own page: its scores and rank -------------------------------------------
+def _own_company(request) -> PropertyCompany:
+    from gridgov.events.views import company_of
+
+    company = company_of(request.user)
+    if company is None:
+        raise PermissionDenied
+    return company
+
+
+@login_required
+def my_company(request):
+    """A property company's own page: who it is, its scores and rank month by month, its work orders."""
+    from gridgov.events.models import OPEN_STATES, Event
+
+    company = _own_company(request)
+    standing = queries.company_standing(company)
+    latest = next((s for s in standing if s["row"] is not None), None)
+    events = Event.objects.visible_to(request.user)
+    return render(
+        request,
+        "property/my_company.html",
+        {
+            "company": company,
+            "standing": standing,
+            "latest": latest,
+            "open_count": events.filter(state__in=OPEN_STATES).count(),
+            "assigned_open": events.filter(state__in=OPEN_STATES, assignee_company=company).count(),
+            "standards": [
+                (code, label, code in set(company.standards_met or [])) for code, label in STANDARDS
+            ],
+        },
+    )
+
+
+@login_required
+def my_company_export(request):
+    company = _own_company(request)
+    return xlsx_response(
+        my_company_sheet(company, queries.company_standing(company)), "my-company-ranking.xlsx"
     )
