@@ -101,6 +101,7 @@ def breakdown_for(area: Area, codes: list[str] | None = None, *, link=None) -> d
         }
 
     columns = [info(c) for c in bd.columns]
+    additive = {c["code"]: c["additive"] for c in columns}
     figures = [{**info(c), "value": bd.values[c]} for c in bd.codes]
     rows = [
         {
@@ -108,7 +109,7 @@ def breakdown_for(area: Area, codes: list[str] | None = None, *, link=None) -> d
             "name": child.name,
             "code": child.code,
             "url": link(child),
-            "values": [{"code": c, "value": values[c]} for c in bd.columns],
+            "values": [{"code": c, "value": values[c], "additive": additive[c]} for c in bd.columns],
             "by_code": values,
         }
         for child, values in bd.rows

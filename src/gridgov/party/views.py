@@ -122,7 +122,7 @@ def check_export(request, code: str):
 def _orgs(request):
     base = PartyOrg.objects.visible_to(request.user)
     filterset = PartyOrgFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
+    qs = filterset.qs if filterset.is_bound else base.filter(is_active=True)
     return filterset, qs.select_related("area", "parent").order_by("area_path", "kind", "id")
 
 
@@ -237,7 +237,7 @@ def org_merge(request, pk: int):
 def member_list(request):
     base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
     filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    qs = filterset.qs
     page = _page(request, qs.select_related("resident", "org", "dual_community").order_by("area_path", "id"))
     return render(
         request,
@@ -263,7 +263,7 @@ def member_detail(request, pk: int):
 def member_export(request):
     base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
     filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    qs = filterset.qs
     content = services.export_members(request.user, qs, unmasked=request.GET.get("unmasked") == "1")
     return xlsx_response(content, "party-members.xlsx")
 

@@ -164,7 +164,7 @@ def check_export(request, code: str):
 def staff_list(request):
     base = Staff.objects.visible_to(request.user)
     filterset = StaffFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
+    qs = filterset.qs if filterset.is_bound else base.filter(is_active=True)
     page = Paginator(
         qs.select_related("resident", "community").order_by("area_path", "post", "id"), 30
     ).get_page(request.GET.get("page"))
@@ -271,7 +271,7 @@ def staff_assign_grid(request, pk: int):
 def staff_export(request):
     base = Staff.objects.visible_to(request.user)
     filterset = StaffFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base.filter(is_active=True)
+    qs = filterset.qs if filterset.is_bound else base.filter(is_active=True)
     return xlsx_response(services.export_staff(request.user, qs), "staff.xlsx")
 
 
@@ -350,7 +350,7 @@ def salary_import(request):
 def _payrolls(request):
     base = Payroll.objects.visible_to(request.user)
     filterset = PayrollFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    qs = filterset.qs
     return qs.select_related("community").order_by("-month", "area_path")
 
 
