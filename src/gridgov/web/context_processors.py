@@ -67,6 +67,8 @@ def _items(user) -> list[tuple[str, object]]:
         items.append(("property:ranking", _("红色物业")))
     if perm("points.view_participation"):
         items.append(("points:approvals", _("积分")))
+    if perm("accounts.manage_user"):
+        items.append(("accounts:user_list", _("账号")))
     if perm("core.view_auditevent"):
         items.append(("web:audit", _("审计")))
     return items

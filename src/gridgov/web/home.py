@@ -104,27 +104,16 @@ def resident_home(request):
 def property_home(request):
     """A property company's page: its open work orders and its place in the latest monthly ranking."""
     _require(request, Role.PROPERTY)
-    from gridgov.property.models import CompanyAccount, PropertyCompany
-    from gridgov.property.queries import monthly_ranking
+    from gridgov.property.models import CompanyAccount
+    from gridgov.property.queries import company_standing
 
     account = CompanyAccount.objects.filter(user=request.user).select_related("company").first()
     company = account.company if account is not None else None
     events = Event.objects.visible_to(request.user).filter(state__in=OPEN_STATES)
     queue = list(events.select_related("category", "area").order_by("-escalation_level", "finish_due")[:20])
-    rank = None
-    if company is not None:
-        # Companies are ranked against those registered in the same street (the street scores them).
-        peers = PropertyCompany.objects.unscoped("the peers a company is ranked against").filter(
-            area_path__startswith=company.area_path[:9], is_active=True
-        )
-        month = timezone.localdate().replace(day=1)
-        for _back in range(3):  # the latest month with all three scores, at most a quarter back
-            month = (month - timezone.timedelta(days=1)).replace(day=1)
-            rows = monthly_ranking(peers, month)
-            if rows:
-                mine = next((r for r in rows if r.company.pk == company.pk), None)
-                rank = {"month": month, "row": mine, "of": len(rows)}
-                break
+    # The same rank as the company's own page and the street's ranking: its latest scored month.
+    standing = company_standing(company, months=1) if company is not None else []
+    rank = standing[0] if standing else None
     return render(
         request,
         "web/property_home.html",
