@@ -84,7 +84,7 @@ FIGURES = """() => {
   for (const tile of document.querySelectorAll('[data-total]')) {
     const key = tile.getAttribute('data-total');
     const parts = [...document.querySelectorAll(`[data-part-of="${key}"]`)].map(num);
-    if (parts.length) out.push({key, total: num(tile), sum: parts.reduce((a, b) => a + b, 0), n: parts.length});
+    if (parts.length) out.push({key, total: num(tile.querySelector('.value') || tile), sum: parts.reduce((a, b) => a + b, 0), n: parts.length});
   }
   return out;
 }"""
