@@ -56,8 +56,8 @@ def main() -> None:
 
     from gridgov.areas.models import Area
     from gridgov.core import context
+    from gridgov.facilities import coverage
     from gridgov.facilities import network as nw
-    from gridgov.facilities import services
     from gridgov.facilities.demo import context_from_db, generate_facilities
     from gridgov.facilities.models import Facility, FacilityKind, NetworkSegment
 
@@ -73,17 +73,17 @@ def main() -> None:
     city_path = (
         Area.objects.unscoped("benchmark").filter(level=1).order_by("path").values_list("path", flat=True)[0]
     )
-    network = services.active_network(city_path)
+    network = coverage.active_network(city_path)
     assert network is not None
     segments = np.asarray(
         list(NetworkSegment.objects.filter(network=network).values_list("x1", "y1", "x2", "y2")), dtype=float
     )
-    inputs = services.circle_inputs(city_path)
+    inputs = coverage.circle_inputs(city_path)
     kinds = [*FacilityKind.values, "any"]
     groups = {k: np.flatnonzero(inputs.facility_kinds == k) for k in FacilityKind.values}
     groups["any"] = np.arange(len(inputs.facility_ids))
     tolerance, max_edge = settings.GRIDGOV_NETWORK_TOLERANCE_M, settings.GRIDGOV_NETWORK_MAX_EDGE_M
-    cutoff = services.walk_metres()
+    cutoff = coverage.walk_metres()
 
     def ours() -> dict[str, np.ndarray]:
         graph = nw.build_graph(segments, tolerance, max_edge)
@@ -135,8 +135,8 @@ def main() -> None:
     cover_agreement = same_cover.mean()
 
     t = time.perf_counter()
-    services._GRAPHS.clear()
-    run = services.compute_coverage(city_path)
+    coverage._GRAPHS.clear()
+    run = coverage.compute_coverage(city_path)
     service_t = time.perf_counter() - t
 
     ours_median = statistics.median(ours_t)

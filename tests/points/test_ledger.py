@@ -115,7 +115,7 @@ class ledger_time:
     def __enter__(self):
         from unittest import mock
 
-        self.patch = mock.patch("gridgov.points.services.timezone.localdate", return_value=self.day)
+        self.patch = mock.patch("django.utils.timezone.localdate", return_value=self.day)
         self.patch.start()
 
     def __exit__(self, *exc):

@@ -10,6 +10,7 @@ from gridgov.core.models import AuditEvent
 from gridgov.core.services import ServiceError
 from gridgov.points import ledger, services
 from gridgov.points.models import Account, AccountSlot, MerchantKind
+from gridgov.points.services import redemption
 
 from .conftest import give, key
 
@@ -175,11 +176,11 @@ def test_server_side_redemption_matches_the_orm_path(funded, catalogue):
     ]
     for case in cases:
         kwargs = {"key": key("parity"), "quantity": 1, "token": "", "resident": None, **case}
-        orm = _outcome(services._redeem_orm, code="", **kwargs)
-        pg = _outcome(services._redeem_pg, **kwargs)
+        orm = _outcome(redemption._redeem_orm, code="", **kwargs)
+        pg = _outcome(redemption._redeem_pg, **kwargs)
         assert orm == pg, case
     assert [
-        o[0] for o in (_outcome(services._redeem_pg, key=key("x"), quantity=1, token="", **cases[0]),)
+        o[0] for o in (_outcome(redemption._redeem_pg, key=key("x"), quantity=1, token="", **cases[0]),)
     ] == ["ok"]
 
 
@@ -188,7 +189,7 @@ def test_server_side_redemption_writes_what_the_orm_path_writes(funded):
     shop = services.create_merchant(None, name="对照商户", kind=MerchantKind.SHOP, area=funded.communities[0])
     scenario = services.save_scenario(None, area=funded.city, code="w", name="对照", category="测试", price=2)
     give(funded.resident_a, 10)
-    a = services._redeem_orm(
+    a = redemption._redeem_orm(
         None,
         merchant=shop,
         scenario=scenario,
@@ -198,7 +199,7 @@ def test_server_side_redemption_writes_what_the_orm_path_writes(funded):
         resident=funded.resident_a,
         quantity=1,
     ).redemption
-    b = services._redeem_pg(
+    b = redemption._redeem_pg(
         None, merchant=shop, scenario=scenario, key="pg", token="", resident=funded.resident_a, quantity=1
     ).redemption
     skip = {"id", "transaction_id", "created_at"}

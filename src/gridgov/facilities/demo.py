@@ -335,7 +335,7 @@ def generate_facilities(ctx: CityContext) -> str:
         Facility.objects.bulk_create(facilities, batch_size=2000)
         CandidateSite.objects.bulk_create(candidates, batch_size=2000)
 
-    from .services import compute_coverage
+    from .coverage import compute_coverage
 
     run = compute_coverage(city.path)
     counts = {k: sum(1 for f in facilities if f.kind == k) for k in FacilityKind.values}

@@ -239,7 +239,7 @@ class CoverageRun(ScopedModel):
 class BuildingAccess(ScopedModel):
     """Cache: walking minutes from a building (楼院) to the nearest position of each kind.
 
-    Derived state, rebuilt as a whole per city by services.compute_coverage (see CoverageRun); the
+    Derived state, rebuilt as a whole per city by coverage.compute_coverage (see CoverageRun); the
     household and resident counts are those at computed_at. None = no position of that kind reachable.
     """
 

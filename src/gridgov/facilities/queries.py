@@ -19,6 +19,7 @@ from gridgov.core.scope import subtree_q
 from gridgov.core.services import ServiceError
 
 from . import network as nw
+from .coverage import CITY_LENGTH, active_network, load_graph, walk_metres
 from .models import (
     ANY,
     ANY_FIELD,
@@ -31,7 +32,6 @@ from .models import (
     HostType,
     Service,
 )
-from .services import CITY_LENGTH, active_network, load_graph, walk_metres
 
 COMMUNITY_LENGTH = PATH_LENGTH[Level.COMMUNITY]
 BUILDING_LENGTH = PATH_LENGTH[Level.BUILDING]

@@ -9,19 +9,17 @@ from django.utils import timezone
 from gridgov.core import context
 from gridgov.core.models import Job, JobStatus
 
+from .coverage import compute_coverage
+
 
 @shared_task(name="facilities.recompute_coverage", acks_late=True)
 def recompute_coverage(city_path: str) -> int:
-    from .services import compute_coverage
-
     with context.acting("task", label="facilities.recompute_coverage"):
         return compute_coverage(city_path).buildings
 
 
 @shared_task(name="facilities.recompute_job", acks_late=True)
 def recompute_job(job_id: int) -> int:
-    from .services import compute_coverage
-
     job = Job.objects.get(pk=job_id)
     with context.acting("task", label="facilities.recompute_job"):
         try:

@@ -29,8 +29,8 @@ it. Its plan is known — for each request row, one unique-key index lookup per 
 large.
 
 Validation that only reads (merchant, scenario, resident, eligibility, scope) stays in Python and is
-shared with the SQLite path (`services._validate_redemption`). Changing the SQL below needs a new
-migration that calls `install()` again.
+shared with the SQLite path (`services.redemption._validate_redemption`). Changing the SQL below
+needs a new migration that calls `install()` again.
 """
 
 from __future__ import annotations

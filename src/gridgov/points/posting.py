@@ -4,10 +4,11 @@ A redemption's cost on the database is dominated by what every request pays once
 commit's WAL flush, the balance update of the hot accounts — not by its few rows. So the threads of
 a web process that redeem at the same moment hand their requests to one of them (the leader), which
 serves up to GRIDGOV_POINTS_BATCH_MAX of them with two statements: one read of everything the
-requests need, then, after each request is validated in Python (`services._validate_redemption`, the
-same rules as on SQLite), one call of `gridgov_points_redeem_batch` (pgsql.py) — one commit, each
-account's balance changed once, and each request still refused on its own (not enough points,
-stock, monthly limit, key conflict) with nothing of it written.
+requests need, then, after each request is validated in Python
+(`services.redemption._validate_redemption`, the same rules as on SQLite), one call of
+`gridgov_points_redeem_batch` (pgsql.py) — one commit, each account's balance changed once, and each
+request still refused on its own (not enough points, stock, monthly limit, key conflict) with nothing
+of it written.
 
 The leader serves waiting threads until the queue is empty, but hands the lead to the oldest waiting
 thread as soon as its own request is done, so no request waits behind an endless stream of others.
