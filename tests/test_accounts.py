@@ -59,8 +59,8 @@ def test_login_works_and_is_audited(worker, client):
     event = AuditEvent.objects.get(action="accounts.login")
     assert event.actor == worker
     assert event.after == {"ip": "127.0.0.1"}
-    # The home page sends a grid worker to the grid's drill-down.
-    assert client.get(reverse("web:home"))["Location"] == reverse("areas:detail", args=[worker.area_id])
+    # The home page sends a grid worker to the grid's workbench.
+    assert client.get(reverse("web:home"))["Location"] == reverse("web:grid_home")
 
 
 def test_wrong_password_is_refused_in_chinese_and_audited(worker, client):
@@ -199,11 +199,11 @@ def test_create_user_refusals(city, users):
         account_services.create_user(None, username="x", password=PASSWORD, role=Role.PROPERTY, area=None)
     with pytest.raises(OutOfScope):
         account_services.create_user(
-            users["community_secretary"],
+            users["street"],
             username="x",
             password=PASSWORD,
             role=Role.GRID_WORKER,
-            area=city.grids[2],
+            area=city.grids[4],  # another district's street
         )
     with pytest.raises(ServiceError, match="用户名已存在"):
         account_services.create_user(

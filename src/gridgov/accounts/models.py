@@ -24,6 +24,7 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+        permissions = [("manage_user", _("管理账号(创建、调整角色与区域、停用、重置密码)"))]
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -29,6 +29,30 @@ ROLE_LEVEL = {
     Role.GRID_WORKER: 5,
 }
 
+# Who may grant or manage whom (accounts.services): an actor grants roles up to its own rank, never above,
+# and acts only on users whose role is not above its own.
+ROLE_RANK: dict[str, int] = {
+    Role.CITY_ADMIN: 6,
+    Role.DISTRICT: 5,
+    Role.STREET: 4,
+    Role.COMMUNITY_SECRETARY: 3,
+    Role.COMMUNITY_WORKER: 2,
+    Role.GRID_WORKER: 1,
+}
+# Property, merchant and resident accounts stand outside the hierarchy: the street and above manage them.
+RANK_TO_MANAGE: dict[str, int] = {
+    **ROLE_RANK,
+    Role.PROPERTY: ROLE_RANK[Role.STREET],
+    Role.MERCHANT: ROLE_RANK[Role.STREET],
+    Role.RESIDENT: ROLE_RANK[Role.STREET],
+}
+
+
+def may_manage(actor_role: str, role: str) -> bool:
+    """Whether a holder of actor_role may grant `role` or act on an account that has it."""
+    return ROLE_RANK.get(actor_role, 0) >= RANK_TO_MANAGE.get(role, len(ROLE_RANK) + 1)
+
+
 _VIEW_AREAS = {"areas.view_area", "areas.view_areachange"}
 _VIEW_PEOPLE = {"people.view_household", "people.view_resident", "people.view_tag"}
 _EDIT_PEOPLE = {
@@ -41,16 +65,38 @@ _MANAGE_PEOPLE = {"people.import_resident", "people.export_resident"}
 _UNMASK = {"people.unmask_resident"}
 _REZONE = {"areas.add_area", "areas.change_area", "areas.rezone_area"}
 _AUDIT = {"core.view_auditevent"}
+_MANAGE_USERS = {"accounts.manage_user"}  # the account pages; the services check rank and scope
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(
-        _VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT
+        _VIEW_AREAS
+        | _VIEW_PEOPLE
+        | _EDIT_PEOPLE
+        | _MANAGE_PEOPLE
+        | _UNMASK
+        | _REZONE
+        | _AUDIT
+        | _MANAGE_USERS
     ),
     Role.DISTRICT: frozenset(
-        _VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT
+        _VIEW_AREAS
+        | _VIEW_PEOPLE
+        | _EDIT_PEOPLE
+        | _MANAGE_PEOPLE
+        | _UNMASK
+        | _REZONE
+        | _AUDIT
+        | _MANAGE_USERS
     ),
     Role.STREET: frozenset(
-        _VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK | _REZONE | _AUDIT
+        _VIEW_AREAS
+        | _VIEW_PEOPLE
+        | _EDIT_PEOPLE
+        | _MANAGE_PEOPLE
+        | _UNMASK
+        | _REZONE
+        | _AUDIT
+        | _MANAGE_USERS
     ),
     Role.COMMUNITY_SECRETARY: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE | _UNMASK),
     Role.COMMUNITY_WORKER: frozenset(_VIEW_AREAS | _VIEW_PEOPLE | _EDIT_PEOPLE | _MANAGE_PEOPLE),

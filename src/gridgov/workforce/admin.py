@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from gridgov.core.admin import ReadOnlyAdminMixin
 from gridgov.party.admin import ReadOnlyScopedAdmin
 
 from .models import QuotaRule, SalaryRate, SalaryScale, Staff
@@ -20,17 +21,11 @@ class SalaryRateInline(admin.TabularInline):
 
 
 @admin.register(SalaryScale)
-class SalaryScaleAdmin(admin.ModelAdmin):
+class SalaryScaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Versions are created by the xlsx import (audited); the admin only shows them."""
 
     list_display = ("name", "effective_from", "city_share", "years_per_grade")
     inlines = [SalaryRateInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(QuotaRule)
