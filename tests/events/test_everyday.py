@@ -217,10 +217,10 @@ def _accepted(users, city, loop, category=None, area=None):
 def test_dispatch_form_is_labelled_and_preselects_the_estates_company(city, users, client_for, loop):
     event = _accepted(users, city, loop)  # 公共设施报修 in building A: the estate of 青山物业
     html = client_for("community_worker").get(reverse("events:detail", args=[event.pk])).content.decode()
-    for select_id in ("dispatch-kind", "dispatch-company", "dispatch-area"):
+    for select_id in ("dispatch-kind", "dispatch-unit", "dispatch-area"):
         assert f'<label for="{select_id}">' in html, select_id
     assert _selected(html, "dispatch-kind") == AssigneeKind.PROPERTY
-    assert _selected(html, "dispatch-company") == str(loop["company"].pk)
+    assert _selected(html, "dispatch-unit") == str(loop["company"].pk)
     assert "东一小区" in html  # the suggestion says why
 
 
@@ -344,7 +344,7 @@ def test_generated_overdue_orders_stand_at_the_level_their_delay_calls_for(city,
     category = loop["category"]
     event = Event(category=category, reported_at=now - dt.timedelta(days=365), area_path=city.unit_a.path)
     event.accept_due = sla.add_working_hours(event.reported_at, category.accept_hours)
-    assign = {"kind": "community", "area_id": city.communities[0].pk, "company_id": None, "name": "社区"}
+    assign = {"kind": "community", "area_id": city.communities[0].pk, "unit_id": None, "name": "社区"}
     assign["finish_hours"] = category.finish_hours
     trail = demo._walk(random.Random(1), event, "handling", now, assign)
     assert event.state == State.HANDLING
@@ -378,4 +378,7 @@ def test_queue_export_respects_filters_and_scope(city, users, client_for, loop):
     assert AuditEvent.objects.filter(action="events.export").exists()
     html = client.get(reverse("events:queue"), {"state": "closed"}).content.decode()
     assert reverse("events:queue_export") + "?state=closed" in html
-    assert client_for("grid_worker").get(reverse("events:queue_export")).status_code == 403
+    # A grid worker exports its own grid's queue only.
+    rows = _rows(client_for("grid_worker").get(reverse("events:queue_export"), {"state": "all"}))
+    assert [r[3] for r in rows[1:]] and all(r[4].startswith(city.grid_a.path) for r in rows[1:]), rows
+    assert client_for("resident").get(reverse("events:queue_export")).status_code == 403

@@ -282,8 +282,9 @@ _EVENT_PROPERTY_GRANTS: dict[str, set[str]] = {
     | _EDIT_PROPERTY
     | {"property.score_satisfaction"},
     Role.COMMUNITY_WORKER: _VIEW_EVENTS | _DISPATCH_EVENTS | _HANDLE_EVENTS | _PATROL | _VIEW_PROPERTY,
-    Role.GRID_WORKER: _VIEW_EVENTS | _HANDLE_EVENTS | _PATROL,
-    Role.PROPERTY: _VIEW_EVENTS | _HANDLE_EVENTS,
+    # A grid worker and a property company export their own queue (what they may see).
+    Role.GRID_WORKER: _VIEW_EVENTS | _HANDLE_EVENTS | _PATROL | {"events.export_event"},
+    Role.PROPERTY: _VIEW_EVENTS | _HANDLE_EVENTS | {"events.export_event"},
     Role.RESIDENT: {"events.view_event", "events.view_category", "events.add_event", "events.rate_event"},
 }
 ROLE_PERMISSIONS = {
