@@ -191,6 +191,12 @@ GRIDGOV_PROPERTY_BOTTOM_N = int(os.environ.get("GRIDGOV_PROPERTY_BOTTOM_N", "3")
 GRIDGOV_PROPERTY_ELIMINATION_STANDARD = float(os.environ.get("GRIDGOV_PROPERTY_ELIMINATION_STANDARD", "60"))
 CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE["events.escalate_overdue"] = {"task": "events.escalate_overdue", "schedule": 600.0}
+# Nightly at 02:10: post what event hooks still owe for the last N days (their retries gave up).
+CELERY_BEAT_SCHEDULE["events.reconcile_hooks"] = {
+    "task": "events.reconcile_hooks",
+    "schedule": crontab(hour=2, minute=10),
+    "kwargs": {"days": int(os.environ.get("GRIDGOV_EVENT_HOOK_RECONCILE_DAYS", "7"))},
+}
 
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -219,7 +225,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["gridgov.core.permissions.RolePermission"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Filter choices over scoped models resolve in the requester's scope; numbers are bounded (core/api_fields).
+    "DEFAULT_FILTER_BACKENDS": ["gridgov.core.api_fields.ScopedFilterBackend"],
+    # A JSON body must be an object: `0` or `[]` is a 400 before any view reads it.
+    "DEFAULT_PARSER_CLASSES": [
+        "gridgov.core.api_fields.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "gridgov.core.permissions.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gridgov.core.api.exception_handler",
@@ -234,6 +247,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several fields use (host_type, room_type).
+    "ENUM_NAME_OVERRIDES": {"HostTypeEnum": "gridgov.facilities.models.HostType"},
 }
 
 LOGGING = {

@@ -5,21 +5,23 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridgov.core.api import ScopedViewSetMixin
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin
+from gridgov.core.api_fields import MAX_ID, ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 
 from . import queries, services
 from .filters import AreaFilter
 from .models import Area, AreaChange
 
 
-class AreaSerializer(serializers.ModelSerializer):
+class AreaSerializer(ScopedModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
-    parent: Any = serializers.PrimaryKeyRelatedField(
-        queryset=Area.objects.none(), required=True, allow_null=False
+    # Required when creating; the city at the top has none, so the response documents it nullable.
+    parent: Any = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.all(), required=True, allow_null=False, output_nullable=True
     )
 
     class Meta:
@@ -48,12 +50,6 @@ class AreaSerializer(serializers.ModelSerializer):
             "is_active",
             "retired_at",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["parent"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
 
 
 class AreaDetailSerializer(AreaSerializer):
@@ -89,7 +85,7 @@ class AreaChangeSerializer(serializers.ModelSerializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    new_parent = serializers.IntegerField(label=gettext_lazy("新上级区域"))
+    new_parent = serializers.IntegerField(label=gettext_lazy("新上级区域"), min_value=1, max_value=MAX_ID)
     reason = serializers.CharField(label=gettext_lazy("原因"), max_length=300)
 
 
@@ -101,10 +97,10 @@ class RenameSerializer(serializers.Serializer):
     name = serializers.CharField(label=gettext_lazy("名称"), max_length=100)
 
 
-class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AreaViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """The area tree, limited to the caller's subtree. Re-zoning actions keep history."""
 
-    queryset_model = Area
+    queryset = Area.objects.order_by("path")
     filterset_class = AreaFilter
     action_permissions = {
         "move": ["areas.rezone_area"],
@@ -117,21 +113,14 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     def get_serializer_class(self):
         return AreaDetailSerializer if self.action == "retrieve" else AreaSerializer
 
-    def get_queryset(self):
-        return self.base_queryset().order_by("path")
-
-    def perform_create(self, serializer):
-        data = serializer.validated_data
-        serializer.instance = services.create_area(
-            self.request.user, parent=data["parent"], name=data["name"], x=data.get("x"), y=data.get("y")
-        )
+    create_service = staticmethod(services.create_area)
 
     @extend_schema(
         responses=inline_serializer(
             "AreaChild", {"area": AreaSerializer(), "figures": serializers.DictField()}, many=True
         )
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def children(self, request, pk=None):
         """Direct children with their figures (grids, buildings, households, residents)."""
         area = self.get_object()
@@ -139,7 +128,7 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         return Response([{"area": AreaSerializer(r.area).data, "figures": r.figures} for r in rows])
 
     @extend_schema(responses=AreaChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         area = self.get_object()
         changes = (
@@ -151,30 +140,23 @@ class AreaViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         area = self.get_object()
-        body = MoveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        new_parent = (
-            Area.objects.visible_to(request.user).filter(pk=body.validated_data["new_parent"]).first()
-        )
+        body = self.body(MoveSerializer)
+        new_parent = Area.objects.visible_to(request.user).filter(pk=body["new_parent"]).first()
         if new_parent is None:
             return Response({"detail": _("新上级区域不存在或不在您的管辖范围内")}, status=404)
-        area = services.move_area(request.user, area, new_parent, reason=body.validated_data["reason"])
+        area = services.move_area(request.user, area, new_parent, reason=body["reason"])
         return Response(AreaSerializer(area).data)
 
     @extend_schema(request=ReasonSerializer, responses=AreaSerializer)
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
-        area = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        area = services.retire_area(request.user, area, reason=body.validated_data["reason"])
+        area = services.retire_area(
+            request.user, self.get_object(), reason=self.body(ReasonSerializer)["reason"]
+        )
         return Response(AreaSerializer(area).data)
 
     @extend_schema(request=RenameSerializer, responses=AreaSerializer)
     @action(detail=True, methods=["post"])
     def rename(self, request, pk=None):
-        area = self.get_object()
-        body = RenameSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        area = services.rename_area(request.user, area, name=body.validated_data["name"])
+        area = services.rename_area(request.user, self.get_object(), name=self.body(RenameSerializer)["name"])
         return Response(AreaSerializer(area).data)

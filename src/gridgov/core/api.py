@@ -1,38 +1,175 @@
-"""API conventions shared by every app: permissions by role, scope, paging, errors."""
+"""The generic API layer shared by every app (NetBox style): scoped viewsets whose writes go through services.
+
+An endpoint is a class-level queryset, a serializer, a FilterSet and the services that write::
+
+    class HouseholdViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+        queryset = Household.objects.select_related("unit").order_by("area_path", "number")
+        serializer_class = HouseholdSerializer
+        filterset_class = HouseholdFilter
+        create_service = staticmethod(services.create_household)   # (actor, **validated_data)
+
+- The class-level queryset is safe: a scoped queryset raises ScopeError until narrowed, and
+  `get_queryset` narrows it with `visible_to(request.user)` (out of scope → 404 like a missing id).
+- Writes call the service hooks with the acting user (`create_service(actor, **data)`,
+  `update_service(actor, instance, **data)`, `destroy_service(actor, instance)`); a viewset offers only
+  the writes whose mixin it includes, and never calls `serializer.save()`.
+- Related fields (`core.api_fields.ScopedPrimaryKeyRelatedField`) and filter choices
+  (`ScopedFilterBackend`) are resolved in the requester's scope by the layer, never by each viewset.
+- Custom actions read their body with `self.body(Serializer)` and query parameters with
+  `self.query_value(name, field)`: a wrong type is a 400 with a Chinese message.
+- `ImportRejected` raised anywhere becomes the one import-rejection response (every bad row listed).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, viewsets
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .api_fields import NOT_AN_OBJECT, ScopedPrimaryKeyRelatedField, in_scope_of
 from .idcard import IDCardError
 from .scope import OutOfScope
-from .services import ServiceError
+from .services import ImportRejected, ServiceError
+
+
+# --- request helpers (also usable from plain APIViews) ---------------------------------------------------
+def request_object(request) -> Mapping:
+    """The request body as a mapping; a JSON body that is not an object is a 400."""
+    data = request.data
+    if not isinstance(data, Mapping):
+        raise exceptions.ValidationError({"detail": NOT_AN_OBJECT})
+    return data
+
+
+def validated_body(request, serializer_class: type[serializers.Serializer], **context: Any) -> dict:
+    """The body checked by `serializer_class` (400 listing each bad field); the request is in its context."""
+    serializer = serializer_class(data=request_object(request), context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def query_value(request, name: str, field: serializers.Field, default: Any = None) -> Any:
+    """`?name=` parsed by a serializer field (`IntegerField(min_value=1, max_value=50)`); absent or blank
+    gives `default`, a bad value a 400 naming the parameter."""
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return field.run_validation(raw)
+    except exceptions.ValidationError as exc:
+        raise exceptions.ValidationError({name: exc.detail}) from None
+
+
+def uploaded_file(request, message: str | None = None):
+    """The upload in the form field `file`, or the import-rejection response (no rows, one reason)."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ImportRejected([], message or _("请上传 xlsx 文件(字段名 file)"))
+    return upload
+
+
+def import_rejected_response(exc: ImportRejected) -> Response:
+    """The one answer to a rejected import: nothing was imported, and every bad row is listed."""
+    count = len(exc.errors)
+    detail = _("导入失败,共 %(n)d 处错误,未导入任何数据") % {"n": count} if count else str(exc)
+    return Response({"detail": detail, "errors": [e.as_dict() for e in exc.errors]}, status=400)
+
+
+# --- viewsets --------------------------------------------------------------------------------------------
+class ScopedGenericViewSet(viewsets.GenericViewSet):
+    """A class-level `queryset` narrowed per request to `visible_to(request.user)`.
+
+    Subclasses set `queryset` (with its select_related/order_by) exactly as in plain DRF; a queryset of an
+    unscoped model is used as it is.
+    """
+
+    def get_queryset(self):
+        return in_scope_of(super().get_queryset(), self.request.user)
+
+    def body(self, serializer_class: type[serializers.Serializer], **context: Any) -> dict:
+        return validated_body(self.request, serializer_class, view=self, **context)
+
+    def query_value(self, name: str, field: serializers.Field, default: Any = None) -> Any:
+        return query_value(self.request, name, field, default)
+
+
+class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    pass
+
+
+class ServiceCreateMixin(mixins.CreateModelMixin):
+    """POST calls `create_service(actor, **validated_data)`, which returns the new object."""
+
+    request: Any
+    create_service: Callable[..., Any]  # a method, or staticmethod(services.create_x)
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_service(self.request.user, **serializer.validated_data)
+
+
+class ServiceUpdateMixin(mixins.UpdateModelMixin):
+    """PUT/PATCH call `update_service(actor, instance, **validated_data)` (PATCH passes only what was sent)."""
+
+    request: Any
+    update_service: Callable[..., Any]
+
+    def perform_update(self, serializer):
+        serializer.instance = self.update_service(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
+
+
+class ServiceDestroyMixin(mixins.DestroyModelMixin):
+    """DELETE calls `destroy_service(actor, instance)`."""
+
+    request: Any
+    destroy_service: Callable[..., Any]
+
+    def perform_destroy(self, instance):
+        self.destroy_service(self.request.user, instance)
+
+
+class ScopedModelViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyMixin, ScopedReadOnlyViewSet):
+    """List, retrieve, create, update and destroy, every write through its service hook."""
 
 
 class ScopedViewSetMixin:
-    """get_queryset always starts from visible_to(request.user): out-of-scope objects are 404."""
+    """Older form (`queryset_model`; get_queryset starts from visible_to). New code: ScopedGenericViewSet."""
 
     queryset_model: Any = None
 
     def base_queryset(self):
-        return self.queryset_model.objects.visible_to(self.request.user)  # type: ignore[union-attr]
+        return self.queryset_model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
 
     def get_queryset(self):
         return self.base_queryset()
 
 
-class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    pass
+# --- schema ----------------------------------------------------------------------------------------------
+class ScopedPrimaryKeyFieldSchema(OpenApiSerializerFieldExtension):
+    """A scoped related field is documented as its model's id; `output_nullable` makes the response nullable."""
+
+    target_class = ScopedPrimaryKeyRelatedField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response" and self.target.output_nullable:
+            schema["nullable"] = True
+        return schema
 
 
+# --- errors ----------------------------------------------------------------------------------------------
 def exception_handler(exc, context):
+    if isinstance(exc, ImportRejected):
+        return import_rejected_response(exc)
     if isinstance(exc, OutOfScope):
         exc = Http404()
     elif isinstance(exc, IDCardError | ServiceError):
@@ -47,3 +184,20 @@ def exception_handler(exc, context):
 
 def error_response(detail, status: int = 400, **extra) -> Response:
     return Response({"detail": detail, **extra}, status=status)
+
+
+__all__ = [
+    "ScopedGenericViewSet",
+    "ScopedModelViewSet",
+    "ScopedReadOnlyViewSet",
+    "ServiceCreateMixin",
+    "ServiceDestroyMixin",
+    "ServiceUpdateMixin",
+    "error_response",
+    "exception_handler",
+    "import_rejected_response",
+    "query_value",
+    "request_object",
+    "uploaded_file",
+    "validated_body",
+]

@@ -5,30 +5,20 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedViewSetMixin
-from gridgov.core.services import ImportRejected
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin, uploaded_file
+from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
 
 from . import queries, services
 from .columns import EXPORT_EXTRA_COLUMNS, EXPORT_TITLE, FACILITY_COLUMNS
 from .filters import BuildingAccessFilter, CandidateSiteFilter, FacilityFilter
 from .models import BuildingAccess, CandidateSite, Facility, FacilityKind, HostType, Service, WalkNetwork
-
-
-def _rejected(exc: ImportRejected) -> Response:
-    return Response(
-        {
-            "detail": _("导入失败,共 %(n)d 处错误,未导入任何数据") % {"n": len(exc.errors)},
-            "errors": [e.as_dict() for e in exc.errors],
-        },
-        status=400,
-    )
 
 
 def _area_param(request, required: bool = False) -> Area:
@@ -48,8 +38,8 @@ def _area_param(request, required: bool = False) -> Area:
     return root
 
 
-class FacilitySerializer(serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), required=False)
+class FacilitySerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), required=False)
     area_name = serializers.CharField(source="area.name", read_only=True)
     kind = serializers.ChoiceField(choices=FacilityKind.choices)
     host_type = serializers.ChoiceField(choices=HostType.choices, required=False)
@@ -88,45 +78,21 @@ class FacilitySerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["area"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
         if self.instance is not None:
             self.fields["kind"].read_only = True
 
     def get_photos(self, obj: Facility) -> list[str]:
         return [p.image.url for p in obj.photos.all()]
 
-    def create(self, validated_data):
-        data = dict(validated_data)
-        return services.create_facility(
-            self.context["request"].user,
-            kind=data.pop("kind"),
-            name=data.pop("name"),
-            area=data.pop("area", None),
-            x=data.pop("x", None),
-            y=data.pop("y", None),
-            **data,
-        )
 
-    def update(self, instance, validated_data):
-        data = dict(validated_data)
-        return services.update_facility(
-            self.context["request"].user,
-            instance,
-            area=data.pop("area", None),
-            x=data.pop("x", None),
-            y=data.pop("y", None),
-            **data,
-        )
+class CloseReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class FacilityViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class FacilityViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """Positions: party–mass service centres, red stations, outdoor-worker stations, squares."""
 
-    queryset_model = Facility
+    queryset = Facility.objects.select_related("area").prefetch_related("photos").order_by("area_path", "id")
     serializer_class = FacilitySerializer
     filterset_class = FacilityFilter
     action_permissions = {
@@ -136,23 +102,18 @@ class FacilityViewSet(
         "export_xlsx": ["facilities.view_facility", "facilities.export_facility"],
         "import_xlsx": ["facilities.add_facility", "facilities.import_facility"],
     }
+    create_service = staticmethod(services.create_facility)
+    update_service = staticmethod(services.update_facility)
 
-    def get_queryset(self):
-        return (
-            self.base_queryset().select_related("area").prefetch_related("photos").order_by("area_path", "id")
-        )
-
-    @extend_schema(
-        request=inline_serializer("CloseReason", {"reason": serializers.CharField(required=False)})
-    )
+    @extend_schema(request=CloseReasonSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Stop using a position (kept in the registry, left out of the circle)."""
-        facility = services.set_facility_active(
-            request.user, self.get_object(), False, request.data.get("reason", "")
-        )
+        reason = self.body(CloseReasonSerializer)["reason"]
+        facility = services.set_facility_active(request.user, self.get_object(), False, reason)
         return Response(self.get_serializer(facility).data)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         facility = services.set_facility_active(request.user, self.get_object(), True)
@@ -173,7 +134,7 @@ class FacilityViewSet(
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         """xlsx of the filtered registry, in the import template's columns."""
-        qs = self.filter_queryset(self.base_queryset())
+        qs = self.filter_queryset(self.get_queryset())
         content = write_sheet(
             str(EXPORT_TITLE), FACILITY_COLUMNS + EXPORT_EXTRA_COLUMNS, queries.export_rows(qs)
         )
@@ -190,18 +151,12 @@ class FacilityViewSet(
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_xlsx(self, request):
         """All rows or nothing; every bad row (negative area, outside every area, …) is listed."""
-        upload = request.FILES.get("file")
-        if upload is None:
-            return Response({"detail": _("请上传 xlsx 文件(字段名 file)"), "errors": []}, status=400)
-        try:
-            count = services.import_facilities(request.user, upload)
-        except ImportRejected as exc:
-            return _rejected(exc)
+        count = services.import_facilities(request.user, uploaded_file(request))
         return Response({"facilities": count}, status=201)
 
 
-class CandidateSiteSerializer(serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), required=False)
+class CandidateSiteSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), required=False)
     room_type = serializers.ChoiceField(choices=HostType.choices, required=False)
     x = serializers.FloatField(required=False)
     y = serializers.FloatField(required=False)
@@ -223,26 +178,15 @@ class CandidateSiteSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["area_path", "is_available"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["area"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
 
-    def create(self, validated_data):
-        return services.create_candidate(self.context["request"].user, **validated_data)
-
-
-class CandidateSiteViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CandidateSiteViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """Idle, property and merchant rooms that could host a new station."""
 
-    queryset_model = CandidateSite
+    queryset = CandidateSite.objects.order_by("area_path", "id")
     serializer_class = CandidateSiteSerializer
     filterset_class = CandidateSiteFilter
     action_permissions = {"withdraw": ["facilities.change_candidatesite"]}
-
-    def get_queryset(self):
-        return self.base_queryset().order_by("area_path", "id")
+    create_service = staticmethod(services.create_candidate)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
@@ -252,7 +196,7 @@ class CandidateSiteViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets
         return Response(self.get_serializer(site).data)
 
 
-class WalkNetworkSerializer(serializers.ModelSerializer):
+class WalkNetworkSerializer(ScopedModelSerializer):
     class Meta:
         model = WalkNetwork
         fields = [
@@ -272,15 +216,12 @@ class WalkNetworkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WalkNetworkViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class WalkNetworkViewSet(ScopedReadOnlyViewSet):
     """Walking networks (GeoJSON LineStrings in plane metres; docs/facilities.md)."""
 
-    queryset_model = WalkNetwork
+    queryset = WalkNetwork.objects.order_by("-created_at", "-id")
     serializer_class = WalkNetworkSerializer
     action_permissions = {"import_geojson": ["facilities.import_walknetwork"]}
-
-    def get_queryset(self):
-        return self.base_queryset().order_by("-created_at", "-id")
 
     @extend_schema(
         request={
@@ -299,24 +240,18 @@ class WalkNetworkViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, JSONParser])
     def import_geojson(self, request):
         """Replace the city's network. A bad file (not lines, fragments, wrong extent) imports nothing."""
-        upload = request.FILES.get("file")
-        if upload is None:
-            return Response({"detail": _("请上传 GeoJSON 文件(字段名 file)"), "errors": []}, status=400)
-        area = _area_param(request)
-        try:
-            network = services.import_network(
-                request.user,
-                area=area,
-                data=upload.read(),
-                name=request.data.get("name", "") or upload.name,
-                drop_fragments=str(request.data.get("drop_fragments", "")).lower() in {"1", "true", "on"},
-            )
-        except ImportRejected as exc:
-            return _rejected(exc)
+        upload = uploaded_file(request, _("请上传 GeoJSON 文件(字段名 file)"))
+        network = services.import_network(
+            request.user,
+            area=_area_param(request),
+            data=upload.read(),
+            name=request.data.get("name", "") or upload.name,
+            drop_fragments=str(request.data.get("drop_fragments", "")).lower() in {"1", "true", "on"},
+        )
         return Response(WalkNetworkSerializer(network).data, status=201)
 
 
-class BuildingAccessSerializer(serializers.ModelSerializer):
+class BuildingAccessSerializer(ScopedModelSerializer):
     building_name = serializers.CharField(source="building.name", read_only=True)
     building_code = serializers.CharField(source="building.code", read_only=True)
 
@@ -343,15 +278,12 @@ class BuildingAccessSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BuildingAccessViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class BuildingAccessViewSet(ScopedReadOnlyViewSet):
     """Walking minutes per building (楼院) to the nearest position of each kind (a recomputed cache)."""
 
-    queryset_model = BuildingAccess
+    queryset = BuildingAccess.objects.select_related("building").order_by("area_path")
     serializer_class = BuildingAccessSerializer
     filterset_class = BuildingAccessFilter
-
-    def get_queryset(self):
-        return self.base_queryset().select_related("building").order_by("area_path")
 
 
 AREA_PARAM = OpenApiParameter("area", int, description="区域编号(默认本人所属区域)")
