@@ -1,9 +1,13 @@
 """Staff points from the event loop (积分联奖惩): the grid's full-time worker earns points when a work
 order in their grid is closed, and loses points when one is escalated (督办). Registered on
-gridgov.events.hooks; runs after the event's commit."""
+gridgov.events.hooks, which runs them in a Celery task after the event's commit and retries them when
+they raise; each posting is keyed on the event and the kind, so a retry or a second run posts once.
+A closed order whose award is still missing (the task gave up, or the community's pool was empty) is
+reported by `unawarded_closed_events` to the nightly reconciler, which runs the same hook again."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
@@ -16,7 +20,7 @@ from gridgov.core.services import ServiceError
 from gridgov.events import hooks
 
 from . import services
-from .models import AwardCategory
+from .models import AwardCategory, StaffAward
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,46 @@ def _grid_assignment(event):
     )
 
 
-@hooks.on("closed")
+def _closed_source(event) -> str:
+    return f"events.event:{event.pk}:closed"
+
+
+def _acting():
+    # Keep the request id of the transition that fired the hook, so its audit rows read together.
+    return context.acting("task", label="events→points", request_id=context.current().request_id or None)
+
+
+def unawarded_closed_events(events):
+    """Of these closed events, those whose grid worker has not been paid: there is a worker on the
+    grid now who was already there on the day of the close (so a reconciled award goes to whom the
+    hook would have paid), and no award under the event's key."""
+    if settings.GRIDGOV_POINTS_PER_CLOSED_EVENT <= 0:
+        return []
+    grid_length = PATH_LENGTH[Level.GRID]
+    in_grids = [e for e in events if len(e.area_path) >= grid_length and e.closed_at is not None]
+    if not in_grids:
+        return []
+    from gridgov.workforce.models import GridAssignment
+
+    started = dict(
+        GridAssignment.objects.unscoped("which grids of recently closed events have a worker")
+        .filter(grid__path__in={e.area_path[:grid_length] for e in in_grids}, ended_on__isnull=True)
+        .values_list("grid__path", "started_on")
+    )
+    paid = set(
+        StaffAward.objects.unscoped("awards already posted under the events' keys (keys are global)")
+        .filter(source__in=[_closed_source(e) for e in in_grids])
+        .values_list("source", flat=True)
+    )
+    return [
+        e
+        for e in in_grids
+        if _closed_source(e) not in paid
+        and started.get(e.area_path[:grid_length], dt.date.max) <= timezone.localdate(e.closed_at)
+    ]
+
+
+@hooks.on("closed", pending=unawarded_closed_events)
 def award_grid_worker_for_closed_event(event, handler) -> None:
     points = settings.GRIDGOV_POINTS_PER_CLOSED_EVENT
     if points <= 0:
@@ -44,7 +87,7 @@ def award_grid_worker_for_closed_event(event, handler) -> None:
     assignment = _grid_assignment(event)
     if assignment is None:
         return
-    with context.acting("task", label="events→points"):
+    with _acting():
         try:
             services.award_staff_points(
                 None,
@@ -52,12 +95,12 @@ def award_grid_worker_for_closed_event(event, handler) -> None:
                 points=points,
                 category=AwardCategory.WORK_RESULT,
                 reason=_("网格内事件办结:%(title)s") % {"title": str(event)[:80]},
-                source=f"events.event:{event.pk}:closed",
+                source=_closed_source(event),
                 grid=Area.objects.unscoped("the event's grid").get(pk=assignment.grid_id),
             )
         except ServiceError:
-            # An empty community pool must not undo (or fail) the closing of a work order; the award
-            # can be posted again later with the same source key.
+            # An empty community pool is not worth retrying at once: log it; the nightly reconciler
+            # posts the award with the same source key once the pool is funded.
             log.warning("staff points for event %s not posted", event.pk, exc_info=True)
 
 
@@ -91,7 +134,7 @@ def penalise_grid_worker_for_escalated_event(event, handler) -> None:
     if assignment is None:
         return
     on = timezone.localdate(event.escalated_at) if event.escalated_at else None
-    with context.acting("task", label="events→points"):
+    with _acting():
         try:
             services.award_staff_points(
                 None,
