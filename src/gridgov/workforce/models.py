@@ -572,6 +572,8 @@ class Payroll(ScopedModel):
     headcount = models.PositiveIntegerField(_("人数"))
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
     computed_at = models.DateTimeField(_("核算时间"), auto_now_add=True)
+    # who set the lines' performance pay (points, from the staff's scores); blank until set, set once
+    performance_source = models.CharField(_("绩效工资核定来源"), max_length=100, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("工资表")

@@ -146,24 +146,23 @@ def performance_factor(score: int, formula: PerformanceFormula) -> Decimal:
     )
 
 
+PERFORMANCE_SOURCE = "points.performance_pay"  # the key workforce keeps on the payroll it was applied to
+
+
 @transaction.atomic
 def apply_performance_pay(actor, payroll) -> list[PerformancePay]:
     """Turn each staff member's monthly score into the performance-pay item of a computed payroll.
 
     For every line: amount = the scale's standard performance pay × clamp(score / target, min, max),
-    to the fen; the line's total and the payroll's total and city/district split are recomputed
-    (workforce.services.split). Applied once per line (PerformancePay.line is unique).
+    to the fen. Points only computes: workforce writes the lines, the totals and the city/district split
+    (`workforce.services.set_performance_pay`, which locks and scope-checks the payroll); points records
+    a `PerformancePay` row per line. Applied once per payroll (PerformancePay.line is unique).
     """
-    from gridgov.workforce.models import Payroll, PayrollLine
-    from gridgov.workforce.services import split
+    from gridgov.workforce import services as workforce
+    from gridgov.workforce.models import PayrollLine
 
-    payroll = (
-        Payroll.objects.unscoped("lock the payroll to apply; path re-checked by _check")
-        .select_for_update()
-        .select_related("scale")
-        .get(pk=payroll.pk)
-    )
-    _check(actor, payroll.area_path)
+    # locked first, so a second call for the same payroll waits here and then finds the pay applied
+    payroll = workforce.lock_payroll(actor, payroll)
     if (
         PerformancePay.objects.unscoped("has performance pay been applied to the locked payroll")
         .filter(line__payroll=payroll)
@@ -178,16 +177,16 @@ def apply_performance_pay(actor, payroll) -> list[PerformancePay]:
         .annotate(s=Sum("points"))
         .values_list("staff", "s")
     )
-    made = []
     lines = list(
-        PayrollLine.objects.unscoped("the lines of the locked, checked payroll")
+        PayrollLine.objects.unscoped("read the lines of the payroll workforce locked and checked")
         .filter(payroll=payroll)
         .order_by("id")
     )
+    made, amounts = [], {}
     for line in lines:
         score = formula.base_score + int(awards.get(line.staff_id, 0))
         factor = performance_factor(score, formula)
-        amount = (line.performance_pay * factor).quantize(CENT, rounding=ROUND_HALF_UP)
+        amounts[line.pk] = (line.performance_pay * factor).quantize(CENT, rounding=ROUND_HALF_UP)
         made.append(
             PerformancePay(
                 line=line,
@@ -196,19 +195,11 @@ def apply_performance_pay(actor, payroll) -> list[PerformancePay]:
                 score=score,
                 factor=factor,
                 standard_amount=line.performance_pay,
-                amount=amount,
+                amount=amounts[line.pk],
                 area_path=line.area_path,
             )
         )
-        line.total = line.total - line.performance_pay + amount
-        line.performance_pay = amount
-    PayrollLine.objects.unscoped(
-        "write the performance pay into the lines of the locked payroll"
-    ).bulk_update(lines, ["performance_pay", "total"])
+    workforce.set_performance_pay(actor, payroll, amounts, source=PERFORMANCE_SOURCE)
     PerformancePay.objects.bulk_create(made)
-    before = audit.snapshot(payroll)
-    payroll.total = sum((line.total for line in lines), Decimal("0.00"))
-    payroll.city_amount, payroll.district_amount = split(payroll.total, payroll.scale.city_share)
-    payroll.save(update_fields=["total", "city_amount", "district_amount"])
-    audit.record(actor, "points.apply_performance", payroll, before=before, after=audit.snapshot(payroll))
+    audit.record_many(actor, "points.apply_performance", made)
     return made
