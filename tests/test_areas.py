@@ -176,14 +176,14 @@ def test_drilldown_children_counts_equal_actual_counts(level_attr, city, client_
         assert {c: v for c, v in row.figures.items() if c in expected} == {
             code: expected[code] for code in row.figures if code in expected
         }
-        cells = "".join(f'<td class="num" data-indicator="{c}">{v}</td>' for c, v in row.figures.items())
+        cells = "".join(f'<td class="num" data-indicator="{c}"[^>]*>{v}</td>' for c, v in row.figures.items())
         assert re.search(
             rf"{re.escape(row.area.name)}</a></td><td class=\"hide-phone\"><code>{row.area.code}</code></td>{cells}</tr>",
             table,
         )
     own = direct_counts(area.path)
     assert response.context["figures"]["residents"] == own["residents"]
-    assert f'data-indicator="residents"><span class="value">{own["residents"]}</span>' in html
+    assert re.search(rf'data-indicator="residents"[^>]*><span class="value">{own["residents"]}</span>', html)
 
 
 def test_unit_page_lists_its_households(city, client_for):
@@ -191,6 +191,28 @@ def test_unit_page_lists_its_households(city, client_for):
     html = client_for("grid_worker").get(reverse("areas:detail", args=[city.unit_a.pk])).content.decode()
     assert "住户(2)" in html
     assert f'href="{reverse("people:household_detail", args=[city.household_a.pk])}"' in html
+
+
+def test_the_households_panel_is_contributed_by_people_and_only_on_a_unit(city, client_for):
+    """areas imports no people code: people registers the panel (areas.panels) in its ready()."""
+    from gridgov.areas import panels
+
+    client = client_for("grid_worker")
+    assert (
+        'data-panel="households"'
+        in client.get(reverse("areas:detail", args=[city.unit_a.pk])).content.decode()
+    )
+    assert (
+        'data-panel="households"'
+        not in client.get(reverse("areas:detail", args=[city.grid_a.pk])).content.decode()
+    )
+    registered = panels._PANELS["households"]
+    panels.unregister("households")
+    try:
+        html = client.get(reverse("areas:detail", args=[city.unit_a.pk])).content.decode()
+        assert 'data-panel="households"' not in html and "住户(" not in html
+    finally:
+        panels._PANELS["households"] = registered
 
 
 def test_breadcrumbs_are_cut_at_the_users_area(city, users, client_for):

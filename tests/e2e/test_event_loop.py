@@ -58,10 +58,14 @@ def test_report_dispatch_handle_close_rate(chromium, live_server, small_city):
         worker.goto(f"{base}/events/{event.pk}/")
         _act(worker, "accept")
         worker.select_option("form[data-action=dispatch] select[name=assignee_kind]", "property")
-        worker.select_option("form[data-action=dispatch] select[name=company]", str(company.pk))
+        worker.select_option("form[data-action=dispatch] select[name=unit]", str(company.pk))
         _act(worker, "dispatch")
         event.refresh_from_db()
-        assert event.state == "dispatched" and event.assignee_company_id == company.pk
+        assert (
+            event.state == "dispatched"
+            and event.assignee_kind == "property"
+            and event.assignee_id == company.pk
+        )
 
         # 3. the property company sees it in its queue and handles it
         ctx, prop = _as(chromium, base, "property")

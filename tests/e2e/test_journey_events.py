@@ -185,11 +185,11 @@ def test_property_company_sees_its_own_orders_handles_one_and_sees_its_rank(page
     _open_from_queue(page, title, "已上报")
     _act(page, "accept")
     form = page.locator("form[data-action=dispatch]")
-    companies = form.locator("#dispatch-company option").all_inner_texts()[1:]
+    companies = form.locator("#dispatch-unit option").all_inner_texts()[1:]
     others = set(companies) - {company}
     assert company in companies and others
     page.select_option("#dispatch-kind", label="物业企业")
-    page.select_option("#dispatch-company", label=company)
+    page.select_option("#dispatch-unit", label=company)
     _submit(page, "[data-testid=do-dispatch]")
     assert company in page.inner_text("[data-testid=assignee]")
     _logout(page)

@@ -44,7 +44,7 @@ def to_state(users, city, loop, state: str, now=NOW):
                 users["community_worker"],
                 e,
                 assignee_kind="property",
-                assignee_company=loop["company"],
+                assignee_id=loop["company"].pk,
                 now=now,
             ),
         ),

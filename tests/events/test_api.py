@@ -86,7 +86,7 @@ def test_the_loop_over_http(city, users, api_for, loop):
     assert again.status_code == 400 and "重复提交" in again.json()["detail"]
     r = worker.post(
         reverse("event-dispatch", args=[pk]),
-        {"assignee_kind": "property", "assignee_company": loop["company"].pk},
+        {"assignee_kind": "property", "assignee_id": loop["company"].pk},
         format="json",
     )
     assert r.status_code == 200, r.content

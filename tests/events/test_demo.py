@@ -73,7 +73,7 @@ def test_property_data_and_demo_login(generated):
     assert estates.filter(buildings__isnull=False).exists()
     user = User.objects.get(username="property")
     account = CompanyAccount.objects.get(user=user)
-    visible = Event.objects.visible_to(user).filter(assignee_company=account.company)
+    visible = Event.objects.visible_to(user).filter(assignee_kind="property", assignee_id=account.company_id)
     assert visible.exists()
     meeting = RoundTable.objects.unscoped("t").first()
     assert meeting is not None

@@ -22,7 +22,7 @@ ALL_ACTIONS = {
     "accept": lambda u, e, loop: services.accept(u, e, now=NOW),
     "reject": lambda u, e, loop: services.reject(u, e, note="不属实", now=NOW),
     "dispatch": lambda u, e, loop: services.dispatch(
-        u, e, assignee_kind="property", assignee_company=loop["company"], now=NOW
+        u, e, assignee_kind="property", assignee_id=loop["company"].pk, now=NOW
     ),
     "start": lambda u, e, loop: services.start(u, e, now=NOW),
     "return": lambda u, e, loop: services.return_event(u, e, note="不属于本企业", now=NOW),
@@ -123,7 +123,7 @@ def test_dispatching_out_of_scope_is_refused(city, users, loop):
         )
     with pytest.raises(ServiceError, match="管辖范围"):
         services.dispatch(
-            users["community_worker"], event, assignee_kind="property", assignee_company=loop["other_company"]
+            users["community_worker"], event, assignee_kind="property", assignee_id=loop["other_company"].pk
         )
     assert state_of(event) == before
 
@@ -160,7 +160,7 @@ def test_visibility_residents_and_companies(city, users, loop):
     assert staff not in Event.objects.visible_to(users["property"])
     services.accept(users["community_worker"], staff, now=NOW)
     services.dispatch(
-        users["community_worker"], staff, assignee_kind="property", assignee_company=loop["company"], now=NOW
+        users["community_worker"], staff, assignee_kind="property", assignee_id=loop["company"].pk, now=NOW
     )
     assert staff in Event.objects.visible_to(users["property"])
 
@@ -229,7 +229,7 @@ def test_escalation_with_a_frozen_clock(city, users, loop):
         users["community_worker"],
         event,
         assignee_kind="property",
-        assignee_company=loop["company"],
+        assignee_id=loop["company"].pk,
         now=NOW + dt.timedelta(hours=5),
     )
     assert event.overdue is False

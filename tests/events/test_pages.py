@@ -59,7 +59,7 @@ def test_resident_reports_and_rates_on_the_phone_pages(city, users, client_for, 
     worker.post(reverse("events:act", args=[event.pk, "accept"]))
     worker.post(
         reverse("events:act", args=[event.pk, "dispatch"]),
-        {"assignee_kind": "property", "company": loop["company"].pk},
+        {"assignee_kind": "property", "unit": loop["company"].pk},
     )
     prop = client_for("property")
     prop.post(reverse("events:act", args=[event.pk, "start"]))

@@ -24,7 +24,7 @@ def _tiles(html: str) -> dict[str, int]:
 def _cells(html: str, area_code: str) -> dict[str, int]:
     row = re.search(rf'<tr data-area="{area_code}">(.*?)</tr>', html, re.S)
     assert row, f"no row for {area_code}"
-    return {c: int(v) for c, v in re.findall(r'data-indicator="([a-z0-9_]+)">(\d+)</td>', row.group(1))}
+    return {c: int(v) for c, v in re.findall(r'data-indicator="([a-z0-9_]+)"[^>]*>(\d+)</td>', row.group(1))}
 
 
 def test_a_joint_branch_counts_in_each_grid_it_covers_and_once_in_the_community(

@@ -123,7 +123,7 @@ def test_professional_score_from_work_orders(city, users):
         )
         event_services.accept(users["community_worker"], event, now=start)
         event_services.dispatch(
-            users["community_worker"], event, assignee_kind="property", assignee_company=company, now=start
+            users["community_worker"], event, assignee_kind="property", assignee_id=company.pk, now=start
         )
         event_services.start(users["property"], event, now=start + dt.timedelta(hours=2))
         done = start + dt.timedelta(days=7 if late else 0, hours=4)

@@ -48,7 +48,7 @@ def company_world(city, users):
         event = events.report_event(who, category=category, title=title, area=area)
         event = events.accept(who, event)
         if company is not None:
-            return events.dispatch(who, event, assignee_kind="property", assignee_company=company)
+            return events.dispatch(who, event, assignee_kind="property", assignee_id=company.pk)
         if area_to is not None:
             return events.dispatch(who, event, assignee_kind="department", assignee_area=area_to)
         return event

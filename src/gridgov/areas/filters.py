@@ -1,10 +1,25 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.core.filters import AreaSubtreeFilterSet
+from gridgov.core.filters import IdFilter, StrictFilterSet
+from gridgov.core.scope import subtree_q
 
 from . import queries
 from .models import Area, Level
+
+
+class AreaSubtreeFilterSet(StrictFilterSet):
+    """`?area=<id>` narrows any scoped model to that area's subtree (an area the user cannot see gives
+    nothing); blank and invalid fields behave as in `core.filters.StrictFilterSet`."""
+
+    area = IdFilter(label=_("区域"), method="filter_area")
+
+    def filter_area(self, qs, name, value: int):
+        user = self.request.user if self.request else None
+        area = Area.objects.visible_to(user).filter(pk=value).first()
+        if area is None:
+            return qs.none()
+        return qs.filter(subtree_q(qs.model.scope_field, area.path))
 
 
 class AreaFilter(AreaSubtreeFilterSet):

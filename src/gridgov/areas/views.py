@@ -9,7 +9,7 @@ from gridgov.core.scope import subtree_q
 from gridgov.core.services import ServiceError
 from gridgov.core.views import xlsx_response
 
-from . import queries, services
+from . import panels, queries, services
 from .forms import ChildForm, MoveForm, RetireForm
 from .models import MOVABLE_LEVELS, Area, AreaChange, Level
 
@@ -60,13 +60,8 @@ def area_detail(request, pk: int):
         "retire_form": RetireForm(),
         "child_form": ChildForm(),
         "child_level": Level(area.level + 1).label if area.level < Level.UNIT else "",
+        "panels": panels.for_area(request, area),  # contributed by other apps (people: a unit's households)
     }
-    if area.level == Level.UNIT:
-        from gridgov.people.models import Household
-
-        context["households"] = (
-            Household.objects.visible_to(request.user).filter(unit=area).order_by("number")
-        )
     return render(request, "areas/detail.html", context)
 
 

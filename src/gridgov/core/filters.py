@@ -1,8 +1,5 @@
 import django_filters
 from django import forms
-from django.utils.translation import gettext_lazy as _
-
-from .scope import subtree_q
 
 # Largest value a BigAutoField id can hold; a bigger "id" is a form error, not a database overflow (500).
 MAX_ID = 2**63 - 1
@@ -33,14 +30,11 @@ def _without_empty_values(data):
     return cleaned
 
 
-class AreaSubtreeFilterSet(django_filters.FilterSet):
-    """`?area=<id>` narrows any scoped model to that area's subtree (an area the user cannot see gives nothing).
+class StrictFilterSet(django_filters.FilterSet):
+    """Blank fields are ignored. A field that is really invalid (an unknown tag, `min_age=abc`) never widens
+    the list: `qs` is then empty and `errors` says why, so a page shows the form error and no rows.
 
-    Blank fields are ignored. A field that is really invalid (an unknown tag, `min_age=abc`) never widens the
-    list: `qs` is then empty and `errors` says why, so a page shows the form error and no rows.
-    """
-
-    area = IdFilter(label=_("区域"), method="filter_area")
+    Domain-free; the area filter every scoped list offers is `areas.filters.AreaSubtreeFilterSet`."""
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and hasattr(data, "getlist"):
@@ -57,12 +51,3 @@ class AreaSubtreeFilterSet(django_filters.FilterSet):
             else:
                 self._qs = super().qs
         return self._qs
-
-    def filter_area(self, qs, name, value: int):
-        from gridgov.areas.models import Area
-
-        user = self.request.user if self.request else None
-        area = Area.objects.visible_to(user).filter(pk=value).first()
-        if area is None:
-            return qs.none()
-        return qs.filter(subtree_q(qs.model.scope_field, area.path))

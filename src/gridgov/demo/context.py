@@ -31,6 +31,8 @@ class CityContext:
     rng: random.Random = field(init=False)
     areas: dict[int, list[AreaStub]] = field(default_factory=dict)
     summary: dict[str, int] = field(default_factory=dict)
+    # building id -> (assignee kind, id) of the unit serving it, for the events step (property fills it)
+    assignee_units: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)

@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from gridgov.areas.filters import AreaSubtreeFilterSet
 from gridgov.areas.models import Area
 from gridgov.core.api import ScopedViewSetMixin
-from gridgov.core.filters import AreaSubtreeFilterSet
 
 from . import services
 from .models import AssigneeKind, Category, Event, EventTransition, GridCouncil, PatrolKind, PatrolLog
@@ -19,7 +19,7 @@ from .models import AssigneeKind, Category, Event, EventTransition, GridCouncil,
 class EventFilter(AreaSubtreeFilterSet):
     class Meta:
         model = Event
-        fields = ["state", "category", "source", "overdue", "assignee_kind", "assignee_company"]
+        fields = ["state", "category", "source", "overdue", "assignee_kind", "assignee_id"]
 
 
 class TransitionSerializer(serializers.ModelSerializer):
@@ -60,7 +60,7 @@ class EventSerializer(serializers.ModelSerializer):
             "closed_at",
             "assignee_kind",
             "assignee_name",
-            "assignee_company",
+            "assignee_id",
             "overdue",
             "escalation_level",
             "reopen_count",
@@ -105,8 +105,13 @@ class NoteSerializer(serializers.Serializer):
 
 class DispatchSerializer(NoteSerializer):
     assignee_kind = serializers.ChoiceField(choices=AssigneeKind.choices)
-    assignee_area = serializers.IntegerField(required=False, allow_null=True, default=None)
-    assignee_company = serializers.IntegerField(required=False, allow_null=True, default=None)
+    assignee_area = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+    )
+    # the target of any kind (an area for community/grid/department, a property company's id, ...)
+    assignee_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+    )
     assignee_name = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -203,28 +208,13 @@ class EventViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         s = DispatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         v = s.validated_data
-        from gridgov.property.models import PropertyCompany
-
-        area = (
-            Area.objects.unscoped("checked by the service").filter(pk=v["assignee_area"]).first()
-            if v["assignee_area"]
-            else None
-        )
-        company = (
-            PropertyCompany.objects.unscoped("checked by the service")
-            .filter(pk=v["assignee_company"])
-            .first()
-            if v["assignee_company"]
-            else None
-        )
         return self._done(
             request,
             services.dispatch(
                 request.user,
                 event,
                 assignee_kind=v["assignee_kind"],
-                assignee_area=area,
-                assignee_company=company,
+                assignee_id=v["assignee_id"] or v["assignee_area"],  # checked by the kind's validate
                 assignee_name=v["assignee_name"],
                 note=v["note"],
             ),

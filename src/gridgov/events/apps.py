@@ -7,6 +7,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("事件工单")
 
     def ready(self) -> None:
-        from . import hooks
+        from . import assignees, hooks
 
+        assignees.register_area_kinds()  # other kinds are registered by their apps' ready()
         hooks.autodiscover()

@@ -5,8 +5,10 @@ the last 365 days in the generated buildings. Each event is walked through the s
 (`machine.TRANSITIONS`) by simulated people: older events are mostly closed and rated, recent ones
 are spread over the open states; a few are rejected, merged, returned and re-dispatched, or reopened
 after a failed verification. Every step writes its trail row, so the trail always agrees with the
-state. Property-type events in an estate with a company go to that company (so the ranking and the
-demo `property` login have work orders); others go to the community, the grid or a department.
+state. An event in a building that a unit serves (`ctx.assignee_units`, filled by an earlier step: the
+property step maps its estates' buildings to their company) goes to that unit when the category's
+default assignee is its kind (so the ranking and the demo `property` login have work orders); others
+go to the community, the grid or a department.
 Events and trails are bulk-inserted (trails as multi-row INSERTs).
 """
 
@@ -98,7 +100,7 @@ class EventSpec:
     source: str
     description: str = ""
     origin: str = ""
-    company_id: int | None = None
+    unit: tuple[str, int] | None = None  # (assignee kind, id) of the unit serving the place
     assignee_kind: str = ""
     assignee_area_id: int | None = None
     assignee_name: str = ""
@@ -160,7 +162,7 @@ def _walk(
                     break
                 event.assignee_kind = assign["kind"]
                 event.assignee_area_id = assign["area_id"]
-                event.assignee_company_id = assign["company_id"]
+                event.assignee_id = assign["area_id"] or assign["unit_id"]
                 event.assignee_name = assign["name"]
                 event.dispatched_at = at
                 event.finish_due = sla.add_working_hours(at, assign["finish_hours"])
@@ -220,13 +222,11 @@ def _assignment(
     category: Category, spec: EventSpec, grid_id: int | None, community_id: int, departments
 ) -> dict:
     hours = category.finish_hours
-    if spec.company_id is not None and (
-        category.default_assignee == AssigneeKind.PROPERTY or spec.meeting_id
-    ):
+    if spec.unit is not None and (category.default_assignee == spec.unit[0] or spec.meeting_id):
         return {
-            "kind": AssigneeKind.PROPERTY,
+            "kind": spec.unit[0],
             "area_id": None,
-            "company_id": spec.company_id,
+            "unit_id": spec.unit[1],
             "name": "",
             "finish_hours": hours,
         }
@@ -234,7 +234,7 @@ def _assignment(
         return {
             "kind": AssigneeKind.GRID,
             "area_id": grid_id,
-            "company_id": None,
+            "unit_id": None,
             "name": "",
             "finish_hours": hours,
         }
@@ -244,14 +244,14 @@ def _assignment(
             return {
                 "kind": AssigneeKind.DEPARTMENT,
                 "area_id": street[0],
-                "company_id": None,
+                "unit_id": None,
                 "name": street[1],
                 "finish_hours": hours,
             }
     return {
         "kind": AssigneeKind.COMMUNITY,
         "area_id": community_id,
-        "company_id": None,
+        "unit_id": None,
         "name": "",
         "finish_hours": hours,
     }
@@ -304,7 +304,7 @@ def build_events(
             spec.category, spec, grids.get(spec.area_path[:15]), communities[spec.area_path[:12]], departments
         )
         if not assign["name"]:
-            assign["name"] = "物业企业" if assign["kind"] == AssigneeKind.PROPERTY else assign["kind"]
+            assign["name"] = assign["kind"]  # replaced by the unit's or area's name (_name_assignees)
         age = (now - spec.reported_at).total_seconds() / 86400
         goal = "handling" if spec.meeting_id and age < 7 else _plan(rng, age)
         if spec.meeting_id and goal in ("rejected", "merged"):
@@ -347,26 +347,25 @@ def _number(events: list[Event]) -> None:
 
 def _name_assignees(events: list[Event]) -> None:
     from gridgov.areas.models import Area
-    from gridgov.property.models import PropertyCompany
 
-    companies = dict(
-        PropertyCompany.objects.unscoped("generator")
-        .filter(pk__in={e.assignee_company_id for e in events if e.assignee_company_id})
-        .values_list("pk", "name")
-    )
+    from . import assignees
+
+    units = {(e.assignee_kind, e.assignee_id) for e in events if e.assignee_id and not e.assignee_area_id}
+    names = {}
+    for kind, unit_id in units:
+        target = assignees.lookup(kind, unit_id)
+        names[(kind, unit_id)] = target.name if target is not None else ""
     area_ids = {e.assignee_area_id for e in events if e.assignee_area_id}
     areas = dict(Area.objects.unscoped("generator").filter(pk__in=area_ids).values_list("pk", "name"))
     for e in events:
-        if e.assignee_company_id:
-            e.assignee_name = companies.get(e.assignee_company_id, "")
+        if e.assignee_id and not e.assignee_area_id:
+            e.assignee_name = names.get((e.assignee_kind, e.assignee_id), "")
         elif e.assignee_area_id and e.assignee_kind != AssigneeKind.DEPARTMENT:
             e.assignee_name = areas.get(e.assignee_area_id, "")
 
 
 @step(order=80, name="事件工单")
 def generate_events(ctx: CityContext) -> str:
-    from gridgov.property.models import Estate
-
     rng = ctx.fork("events")
     buildings = ctx.areas.get(Level.BUILDING) or []
     grids = ctx.areas.get(Level.GRID) or []
@@ -377,15 +376,7 @@ def generate_events(ctx: CityContext) -> str:
     categories = {c.code: c for c in Category.objects.all()}
     codes = [c for c in CATEGORY_WEIGHTS if c in categories]
     weights = [CATEGORY_WEIGHTS[c] for c in codes]
-    # building path -> estate's company (estates list their buildings)
-    company_of: dict[int, int] = {}
-    through = Estate.buildings.through
-    estate_company = dict(
-        Estate.objects.unscoped("generator").filter(company__isnull=False).values_list("pk", "company_id")
-    )
-    for estate_id, area_id in through.objects.values_list("estate_id", "area_id"):
-        if estate_id in estate_company:
-            company_of[area_id] = estate_company[estate_id]
+    units = ctx.assignee_units  # building id -> (kind, id) of the unit serving it (property's estates)
     total = ctx.scaled(EVENTS_PER_YEAR)
     progress = ctx.progress("事件工单", total)
     made = trail_rows = 0
@@ -404,7 +395,7 @@ def generate_events(ctx: CityContext) -> str:
                     area_path=b.path,
                     reported_at=reported,
                     source=rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
-                    company_id=company_of.get(b.id),
+                    unit=units.get(b.id),
                     x=b.x + rng.uniform(-20, 20),
                     y=b.y + rng.uniform(-20, 20),
                 )

@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.models import TimeStampedModel
@@ -16,7 +15,6 @@ from gridgov.core.scope import (
     ScopedManager,
     ScopedModel,
     ScopedQuerySet,
-    subtree_q,
     user_scope_path,
 )
 
@@ -93,53 +91,25 @@ class Category(models.Model):
 
 class EventQuerySet(ScopedQuerySet):
     def visible_to(self, user):
-        """Residents see only what they reported; a property-company user sees the events in its
-        company's estates (their buildings) and every event dispatched to its company, wherever it lies
-        (and what it reported itself) — not the rest of its community."""
+        """Residents see only what they reported. A login that acts for an assignee unit (a property
+        company's account) sees what its kind's registered `visible_q` allows (events.assignees),
+        instead of its area subtree; a property company: its estates' events and those dispatched to it."""
         from gridgov.accounts.roles import Role
+
+        from . import assignees
 
         try:
             user_scope_path(user)  # no area (and not a superuser): nothing
         except OutOfScope:
             return self._resolved().none()
-        role = getattr(user, "role", "")
-        if role == Role.RESIDENT and not user.is_superuser:
+        if user.is_superuser:
+            return super().visible_to(user)
+        if getattr(user, "role", "") == Role.RESIDENT:
             return self._resolved().filter(reporter=user)
-        if role == Role.PROPERTY and not user.is_superuser:
-            company_id = _company_id(user)
-            q = Q(reporter_id=user.pk)
-            if company_id is not None:
-                q |= Q(assignee_company_id=company_id)
-                for path in company_paths(company_id):
-                    q |= subtree_q("area_path", path)
-            return self._resolved().filter(q)
+        kind = assignees.member_kind(user)
+        if kind is not None and kind.visible_q is not None:
+            return self._resolved().filter(kind.visible_q(user))
         return super().visible_to(user)
-
-
-def _company_id(user) -> int | None:
-    cached = getattr(user, "_property_company_id", "unset")
-    if cached != "unset":
-        return cached  # type: ignore[return-value]
-    from gridgov.property.models import CompanyAccount
-
-    account = CompanyAccount.objects.filter(user_id=user.pk).values_list("company_id", flat=True).first()
-    user._property_company_id = account
-    return account
-
-
-def company_paths(company_id: int) -> list[str]:
-    """The area paths a company's estates cover: their buildings, or the estate's own area when it lists
-    none (the narrowest set: a path below another one is dropped)."""
-    from gridgov.property.models import Estate
-
-    estates = Estate.objects.unscoped("the estates of one company").filter(company_id=company_id)
-    paths = set(estates.filter(buildings__isnull=False).values_list("buildings__path", flat=True))
-    paths |= set(estates.filter(buildings__isnull=True).values_list("area_path", flat=True))
-    result: list[str] = []
-    for path in sorted(paths):
-        if not result or not path.startswith(result[-1]):
-            result.append(path)
-    return result
 
 
 class EventManager(ScopedManager.from_queryset(EventQuerySet)):  # type: ignore[misc]
@@ -190,14 +160,9 @@ class Event(ScopedModel, TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    assignee_company = models.ForeignKey(
-        "property.PropertyCompany",
-        verbose_name=_("承办物业企业"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="events",
-    )
+    # the assignee of a registered kind (events.assignees): the area's id for the area kinds, the unit's
+    # id otherwise (a property company); a generic reference, so events holds no other app's foreign key
+    assignee_id = models.PositiveBigIntegerField(_("承办对象编号"), null=True, blank=True)
     assignee_name = models.CharField(_("承办单位"), max_length=100, blank=True)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -238,7 +203,7 @@ class Event(ScopedModel, TimeStampedModel):
         indexes = [
             models.Index(fields=["area_path", "state"], name="event_path_state_idx"),
             models.Index(fields=["state", "finish_due"], name="event_state_due_idx"),
-            models.Index(fields=["assignee_company", "state"], name="event_company_state_idx"),
+            models.Index(fields=["assignee_kind", "assignee_id", "state"], name="event_assignee_state_idx"),
             models.Index(fields=["category", "reported_at"], name="event_cat_reported_idx"),
         ]
 
@@ -324,14 +289,7 @@ class DispatchRule(ScopedModel, TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    assignee_company = models.ForeignKey(
-        "property.PropertyCompany",
-        verbose_name=_("承办物业企业"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
+    assignee_id = models.PositiveBigIntegerField(_("承办对象编号"), null=True, blank=True)
     assignee_name = models.CharField(_("承办单位"), max_length=100, blank=True)
 
     class Meta:

@@ -13,7 +13,9 @@ a form error on submit, and is dropped when the chain is only being re-rendered 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -57,15 +59,25 @@ def root_path(user, purpose: str) -> str:
     return path
 
 
+# Where a resident login lives, from the apps that know it (points links a login to its resident record
+# and registers in its ready()): events imports none of them.
+_HOME_PATHS: list[Callable[[Any], str | None]] = []
+
+
+def register_home_path(func: Callable[[Any], str | None]) -> None:
+    """`func(user)` -> the area path of a resident login's home, or None when it does not know."""
+    if func not in _HOME_PATHS:
+        _HOME_PATHS.append(func)
+
+
 def default_path(user, purpose: str) -> str:
     """The reporter's own address: a resident's household unit (or their bound area), a grid worker's grid."""
     path = getattr(user, "area_path", "") or ""
     if getattr(user, "role", "") == Role.RESIDENT:
-        from gridgov.points.services import resident_of_user
-
-        resident = resident_of_user(user)
-        if resident is not None and resident.area_path:
-            return resident.area_path
+        for home_path in _HOME_PATHS:
+            home = home_path(user)
+            if home:
+                return home
     return path
 
 

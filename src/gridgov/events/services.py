@@ -20,10 +20,9 @@ from gridgov.core import audit
 from gridgov.core.scope import OutOfScope, check_path, user_can_reach
 from gridgov.core.services import ServiceError
 
-from . import hooks, machine, sla
+from . import assignees, hooks, machine, sla
 from .models import (
     OPEN_STATES,
-    AssigneeKind,
     Attachment,
     Category,
     DispatchRule,
@@ -34,8 +33,6 @@ from .models import (
     PatrolLog,
     Source,
     State,
-    _company_id,
-    company_paths,
 )
 
 MAX_ESCALATION = sla.MAX_LEVEL
@@ -63,9 +60,13 @@ def is_dispatcher(user, event: Event) -> bool:
 def is_assignee(user, event: Event) -> bool:
     if not user or not user.has_perm("events.handle_event") or not event.assignee_kind:
         return False
-    if event.assignee_kind == AssigneeKind.PROPERTY:
-        return event.assignee_company_id is not None and _company_id(user) == event.assignee_company_id
-    if getattr(user, "role", "") in (Role.PROPERTY, Role.RESIDENT, Role.MERCHANT):
+    kind = assignees.find(event.assignee_kind)
+    if kind is None:
+        return False
+    if not kind.is_area:
+        # a unit of a registered kind (a property company): only the logins working for that unit
+        return assignees.is_unit_of(user, event.assignee_kind, event.assignee_id)
+    if getattr(user, "role", "") in (Role.RESIDENT, Role.MERCHANT) or assignees.member_kind(user) is not None:
         return False
     return event.assignee_area is not None and user_can_reach(user, event.assignee_area.path)
 
@@ -180,10 +181,11 @@ def _check_report_area(actor, area: Area) -> None:
         if not area.path.startswith(community):
             raise OutOfScope(area.path)
         return
-    if getattr(actor, "role", "") == Role.PROPERTY and not actor.is_superuser:
-        # a company reports in its own estates only (where it will see the event afterwards)
-        company_id = _company_id(actor)
-        if company_id is None or not any(area.path.startswith(p) for p in company_paths(company_id)):
+    kind = assignees.member_kind(actor)
+    if kind is not None and kind.may_report is not None:
+        # a login working for a unit reports where its kind allows (a company: in its own estates,
+        # where it will see the event afterwards)
+        if not kind.may_report(actor, area.path):
             raise OutOfScope(area.path)
         return
     check_path(actor, area.path)
@@ -389,67 +391,39 @@ def suggest_dispatch(event: Event) -> DispatchRule | None:
     return None
 
 
-LEVEL_OF_KIND: dict[str, tuple[int, ...]] = {
-    AssigneeKind.COMMUNITY: (Level.COMMUNITY,),
-    AssigneeKind.GRID: (Level.GRID,),
-    AssigneeKind.DEPARTMENT: (Level.CITY, Level.DISTRICT, Level.STREET),
-}
-
-
 @transaction.atomic
 def dispatch(
     actor,
     event: Event,
     *,
     assignee_kind: str,
+    assignee_id: int | None = None,
     assignee_area: Area | None = None,
-    assignee_company=None,
     assignee_name: str = "",
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Event:
-    from gridgov.property.models import Estate, PropertyCompany
-
+    """Dispatch to a target of a registered kind (events.assignees): an area (`assignee_area` or its id)
+    for community, grid and department, a unit's id for the other kinds (a property company)."""
     now = _now(now)
-    if assignee_kind not in AssigneeKind.values:
-        raise ServiceError(_("派遣对象类型无效"))
-    area = None
-    company = None
-    if assignee_kind == AssigneeKind.PROPERTY:
-        if assignee_company is None:
-            raise ServiceError(_("请选择承办的物业企业"))
-        company = PropertyCompany.objects.unscoped("lock inside a service").get(pk=assignee_company.pk)
-        if not company.is_active:
-            raise ServiceError(_("该物业企业已不在管"))
-        if actor is not None and not (
-            user_can_reach(actor, company.area_path)
-            or Estate.objects.visible_to(actor).filter(company=company).exists()
-        ):
-            raise TransitionRefused(_("该物业企业不在您的管辖范围内,不能派遣"))
-        name = company.name
-    else:
-        if assignee_area is None:
-            raise ServiceError(_("请选择承办的社区、网格或部门所在区域"))
-        area = Area.objects.unscoped("lock inside a service").get(pk=assignee_area.pk)
-        if area.level not in LEVEL_OF_KIND[assignee_kind]:
-            raise ServiceError(_("承办区域的层级与派遣对象类型不符"))
-        if actor is not None and not user_can_reach(actor, area.path):
-            raise TransitionRefused(_("承办区域不在您的管辖范围内,不能派遣"))
-        name = (assignee_name or "").strip()[:100] or area.name
+    kind = assignees.get(assignee_kind or "")
+    if kind.is_area and assignee_area is not None:
+        assignee_id = assignee_area.pk
+    target = kind.validate(actor, assignee_id, assignee_name)
     category_hours = event.category.finish_hours
 
     def change(e: Event) -> None:
-        e.assignee_kind = assignee_kind
-        e.assignee_area = area
-        e.assignee_company = company
-        e.assignee_name = name
+        e.assignee_kind = target.kind
+        e.assignee_id = target.id
+        e.assignee_area = target.area
+        e.assignee_name = target.name
         e.dispatched_at = now
         e.finish_due = sla.add_working_hours(now, category_hours)
         e.overdue = False  # a new clock: its escalation starts again (the trail keeps the earlier ones)
         e.escalation_level = 0
         e.handler = None
 
-    return _transition(actor, event, "dispatch", now=now, note=note or name, change=change)
+    return _transition(actor, event, "dispatch", now=now, note=note or target.name, change=change)
 
 
 @transaction.atomic

@@ -21,9 +21,9 @@ from gridgov.core.scope import OutOfScope, user_can_reach
 from gridgov.core.services import ServiceError
 from gridgov.core.views import xlsx_response
 
-from . import machine, places, services
+from . import assignees, machine, places, services
 from .forms import PatrolForm, ReportForm
-from .models import OPEN_STATES, AssigneeKind, Event, GridCouncil, PatrolLog, State, _company_id
+from .models import OPEN_STATES, AssigneeKind, Event, GridCouncil, PatrolLog, State
 
 
 def _events(request):
@@ -53,14 +53,17 @@ def _queue_filtered(request):
     return qs.order_by("-escalation_level", "accept_due", "-reported_at"), state, overdue
 
 
-def company_of(user):
-    """The property company a property-role login works for (None for everyone else)."""
-    company_id = _company_id(user) if getattr(user, "role", "") == "property" else None
-    if company_id is None:
+def unit_of(user) -> dict | None:
+    """The unit a login works for (a property company's account), for the pages' heading and link."""
+    found = assignees.unit(user)
+    if found is None:
         return None
-    from gridgov.property.models import PropertyCompany
-
-    return PropertyCompany.objects.unscoped("the user's own company").filter(pk=company_id).first()
+    kind, unit_id = found
+    target = assignees.lookup(kind.kind, unit_id)
+    if target is None:
+        return None
+    note = str(kind.scope_note) % {"name": target.name} if kind.scope_note else ""
+    return {"kind": kind.kind, "id": unit_id, "name": target.name, "home": kind.home, "scope_note": note}
 
 
 @login_required
@@ -83,7 +86,7 @@ def queue(request):
             "states": State.choices,
             "overdue": overdue,
             "querystring": query.urlencode(),
-            "company": company_of(request.user),
+            "unit": unit_of(request.user),
         },
     )
 
@@ -98,19 +101,17 @@ def queue_export(request):
 
 def dispatch_defaults(user, event: Event) -> dict:
     """What the dispatch form offers and pre-selects: the dispatch rule's target when a rule applies,
-    otherwise the category's default assignee with the estate's property company or the event's own
-    grid, community or street."""
-    from gridgov.property.models import Estate
-    from gridgov.property.queries import estate_at
-
+    otherwise the category's default assignee — for a unit kind the one its app suggests for the place
+    (the estate's property company), for an area kind the event's own grid, community or street."""
     rule = services.suggest_dispatch(event)
-    estate = estate_at(event.area_path)
     kind = rule.assignee_kind if rule else event.category.default_assignee
-    company = (rule.assignee_company if rule else None) or (
-        estate.company if estate is not None and estate.company and estate.company.is_active else None
-    )
-    if kind == AssigneeKind.PROPERTY and company is None:
-        kind = AssigneeKind.COMMUNITY
+    spec = assignees.find(kind)
+    suggested = assignees.suggest(kind, event.area_path)
+    unit_id = None
+    if spec is not None and not spec.is_area:
+        unit_id = rule.assignee_id if rule and rule.assignee_id else (suggested.id if suggested else None)
+    if spec is None or (not spec.is_area and unit_id is None):
+        kind, spec = AssigneeKind.COMMUNITY, assignees.get(AssigneeKind.COMMUNITY)
     path = event.area_path
     own: dict[str, str] = {
         AssigneeKind.GRID: path[: PATH_LENGTH[Level.GRID]],
@@ -130,26 +131,26 @@ def dispatch_defaults(user, event: Event) -> dict:
         area_id = rule.assignee_area_id
     else:
         area_id = next((a.pk for a in areas if a.path == own.get(kind)), None)
-    companies = {
-        e.company
-        for e in Estate.objects.visible_to(user).select_related("company")
-        if e.company_id and e.company.is_active
-    }
-    if company is not None:
-        companies.add(company)
+    units = []
+    for unit_kind, targets in assignees.choices(user).items():
+        offered = {t.id: t for t in targets}
+        if suggested is not None and suggested.kind == unit_kind:
+            offered.setdefault(suggested.id, suggested)
+        if offered:
+            units.append((assignees.label(unit_kind), sorted(offered.values(), key=lambda t: (t.name, t.id))))
     if rule:
         reason = _("按派遣规则:%(kind)s") % {"kind": rule.get_assignee_kind_display()}
-    elif kind == AssigneeKind.PROPERTY:
-        reason = _("事发小区“%(estate)s”的物业企业") % {"estate": estate.name if estate else ""}
+    elif not spec.is_area and suggested is not None and suggested.reason:
+        reason = suggested.reason
     else:
-        reason = _("按分类默认派遣对象:%(kind)s") % {"kind": AssigneeKind(kind).label}
+        reason = _("按分类默认派遣对象:%(kind)s") % {"kind": assignees.label(kind)}
     return {
         "kind": kind,
-        "company_id": company.pk if company is not None and kind == AssigneeKind.PROPERTY else None,
-        "area_id": area_id if kind != AssigneeKind.PROPERTY else None,
-        "companies": sorted(companies, key=lambda c: (c.name, c.pk)),
+        "unit_id": unit_id if not spec.is_area else None,
+        "area_id": area_id if spec.is_area else None,
+        "units": units,
         "areas": area_choices,
-        "kinds": AssigneeKind.choices,
+        "kinds": [(k.kind, k.label) for k in assignees.kinds()],
         "reason": reason,
         "rule": rule,
     }
@@ -158,7 +159,7 @@ def dispatch_defaults(user, event: Event) -> dict:
 @login_required
 @permission_required("events.view_event", raise_exception=True)
 def detail(request, pk: int):
-    event = get_object_or_404(_events(request).select_related("assignee_company"), pk=pk)
+    event = get_object_or_404(_events(request), pk=pk)
     actions = services.allowed_actions(request.user, event)
     duplicates = []
     if event.state in (State.REPORTED, State.ACCEPTED):
@@ -178,7 +179,7 @@ def detail(request, pk: int):
             "attachments": event.attachments.all(),
             "dispatch": dispatch_defaults(request.user, event) if "dispatch" in actions else None,
             "duplicates": duplicates,
-            "company": company_of(request.user),
+            "unit": unit_of(request.user),
         },
     )
 
@@ -199,18 +200,13 @@ def act(request, pk: int, action: str):
             into = get_object_or_404(_events(request), number=data.get("into", "").strip())
             services.merge(user, event, into=into)
         elif action == "dispatch":
-            from gridgov.property.models import PropertyCompany
-
             kind = data.get("assignee_kind", "")
-            company = (
-                PropertyCompany.objects.unscoped("checked by the service")
-                .filter(pk=data.get("company") or 0)
-                .first()
-            )
-            area = Area.objects.unscoped("checked by the service").filter(pk=data.get("area") or 0).first()
-            services.dispatch(
-                user, event, assignee_kind=kind, assignee_area=area, assignee_company=company, note=note
-            )
+            spec = assignees.find(kind)
+            # the area select for area kinds, the unit select (a property company) for the others;
+            # the kind's validate checks the id inside the service
+            raw = data.get("area" if spec is None or spec.is_area else "unit", "")
+            target_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+            services.dispatch(user, event, assignee_kind=kind, assignee_id=target_id, note=note)
         elif action == "start":
             services.start(user, event, note=note)
         elif action == "return":

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.core.filters import AreaSubtreeFilterSet
+from gridgov.areas.filters import AreaSubtreeFilterSet
 
 from .models import BuildingAccess, CandidateSite, Facility, FacilityKind, HostType
 from .queries import kind_field

@@ -13,15 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from gridgov.areas.checks import CheckViewSetBase, FiguresViewSetBase
 from gridgov.areas.models import Area, Level
-from gridgov.core import indicators
 from gridgov.core.api import ScopedViewSetMixin
 from gridgov.core.services import ImportRejected
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 from gridgov.people.models import Household, Resident
 
 from . import queries, services
-from .checkkit import check_root, count_of
 from .filters import BuildingLeaderFilter, CentralHouseholdFilter, PartyMemberFilter, PartyOrgFilter
 from .indicators import CODES
 from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgChange, OrgKind, PartyMember, PartyOrg
@@ -434,96 +433,9 @@ class BuildingLeaderViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewset
         return self.base_queryset().select_related("resident").order_by("area_path", "kind", "id")
 
 
-AREA_PARAM = OpenApiParameter("area", int, description="区域编号(默认本人所辖区域)")
-
-
-class CheckViewSetBase(viewsets.ViewSet):
-    """GET …/checks/ lists the checks with counts; GET …/checks/<code>/ pages the offending items."""
-
-    checks: dict = {}
-    view_permission = ""
-    lookup_value_regex = "[a-z_]+"
-
-    def get_permissions(self):
-        self.action_permissions = {"list": [self.view_permission], "retrieve": [self.view_permission]}
-        return super().get_permissions()
-
-    @extend_schema(parameters=[AREA_PARAM], responses=OpenApiTypes.OBJECT)
-    def list(self, request):
-        root = check_root(request)
-        return Response(
-            {
-                "area": {"id": root.pk, "name": root.name, "path": root.path},
-                "checks": [
-                    {
-                        "code": c.code,
-                        "label": str(c.label),
-                        "description": str(c.description),
-                        "count": count_of(c.run(request.user, root.path, request.GET)),
-                    }
-                    for c in self.checks.values()
-                ],
-            }
-        )
-
-    @extend_schema(parameters=[AREA_PARAM], responses=OpenApiTypes.OBJECT)
-    def retrieve(self, request, pk=None):
-        from django.http import Http404
-
-        check = self.checks.get(pk)
-        if check is None:
-            raise Http404
-        root = check_root(request)
-        paginator = self.pagination_class() if self.pagination_class else None  # type: ignore[misc]
-        result = check.run(request.user, root.path, request.GET)
-        assert paginator is not None
-        page = paginator.paginate_queryset(result, request, view=self)
-        response = paginator.get_paginated_response([check.describe(item) for item in page or []])
-        response.data["check"] = {"code": check.code, "label": str(check.label), "area": root.pk}
-        return response
-
-    @property
-    def pagination_class(self):
-        from gridgov.core.permissions import Pagination
-
-        return Pagination
-
-
 class PartyCheckViewSet(CheckViewSetBase):
     checks = queries.CHECKS
     view_permission = "party.view_partyorg"
-
-
-class FiguresViewSetBase(viewsets.ViewSet):
-    codes: list[str] = []
-    view_permission = ""
-
-    def get_permissions(self):
-        self.action_permissions = {"list": [self.view_permission]}
-        return super().get_permissions()
-
-    def more_figures(self, values: dict) -> dict:
-        return {}
-
-    @extend_schema(parameters=[AREA_PARAM], responses=OpenApiTypes.OBJECT)
-    def list(self, request):
-        root = check_root(request)
-        values = indicators.for_area(root.path, self.codes)
-        return Response(
-            {
-                "area": {"id": root.pk, "name": root.name, "path": root.path},
-                "figures": [
-                    {
-                        "code": c,
-                        "label": str(indicators.get(c).label),
-                        "unit": str(indicators.get(c).unit),
-                        "value": values[c],
-                    }
-                    for c in self.codes
-                ],
-                **self.more_figures(values),
-            }
-        )
 
 
 class PartyFiguresViewSet(FiguresViewSetBase):

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.core.filters import AreaSubtreeFilterSet
+from gridgov.areas.filters import AreaSubtreeFilterSet
 
 from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgKind, PartyMember, PartyOrg
 

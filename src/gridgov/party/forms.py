@@ -1,6 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.forms import ImportForm
+
+__all__ = ["ImportForm", "OrgTargetForm"]
+
 
 class OrgTargetForm(forms.Form):
     target: forms.ModelChoiceField = forms.ModelChoiceField(label=_("目标党组织"), queryset=None)
@@ -9,7 +13,3 @@ class OrgTargetForm(forms.Form):
     def __init__(self, *args, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = candidates  # type: ignore[attr-defined]
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel 文件(.xlsx)"))

@@ -7,18 +7,17 @@ from `visible_to(user)`; the area narrows it further.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.areas.checks import area_row
 from gridgov.areas.models import Area, Level
+from gridgov.core.checks import Check
 from gridgov.people.models import Household
 
 from .models import (
@@ -128,28 +127,6 @@ def branches_out_of_range(user, root: str, params: dict | None = None) -> QueryS
     )
 
 
-@dataclass(frozen=True)
-class Check:
-    code: str
-    label: str | Promise
-    description: str | Promise
-    run: Callable[..., QuerySet]
-    # One row for the page and the API: name, where, what is wrong, link.
-    describe: Callable[[Any], dict]
-
-
-def _area_row(area: Area) -> dict:
-    return {
-        "id": area.pk,
-        "name": area.name,
-        "code": area.code,
-        "path": area.path,
-        "where": area.parent.name if area.parent is not None else "",
-        "detail": "",
-        "url": reverse("areas:detail", args=[area.pk]),
-    }
-
-
 def _branch_row(org: PartyOrg) -> dict:
     return {
         "id": org.pk,
@@ -183,7 +160,7 @@ CHECKS: dict[str, Check] = {
             _("未建网格党支部的网格"),
             _("每个网格都应由一个网格党支部覆盖(无缝覆盖)。"),
             grids_without_branch,
-            _area_row,
+            area_row,
         ),
         Check(
             "branch_size",
@@ -197,14 +174,14 @@ CHECKS: dict[str, Check] = {
             _("未建楼院党小组的楼院"),
             _("每个楼院都应有楼院党小组覆盖。"),
             buildings_without_group,
-            _area_row,
+            area_row,
         ),
         Check(
             "buildings_without_leader",
             _("没有红色楼长的楼院"),
             _("每个楼院都应选聘一名红色楼长。"),
             buildings_without_leader,
-            _area_row,
+            area_row,
         ),
         Check(
             "households_not_served",

@@ -11,19 +11,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gridgov.areas.checks import check_list_context, check_page_context, check_rows_sheet, dashboard_context
 from gridgov.areas.queries import breakdown_sheet
+from gridgov.core.checks import check_list_sheet
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
 
 from . import queries, services
-from .checkkit import (
-    check_list_context,
-    check_list_sheet,
-    check_page_context,
-    check_rows_sheet,
-    dashboard_context,
-)
 from .columns import MEMBER_COLUMNS, ORG_EXPORT_COLUMNS, ORGS_TITLE
 from .filters import PartyMemberFilter, PartyOrgFilter
 from .forms import ImportForm, OrgTargetForm
@@ -83,7 +78,7 @@ def dashboard_export(request):
 def check_list(request):
     context = check_list_context(request, queries.CHECKS.values(), "party:check", _("党组织覆盖检查"))
     context["export_url"] = reverse("party:checks_export")
-    return render(request, "party/checks.html", context)
+    return render(request, "web/check_list.html", context)
 
 
 @login_required
@@ -108,7 +103,7 @@ def check_detail(request, code: str):
     context["low"], context["high"] = queries.branch_thresholds(request.GET)
     context["back"] = reverse("party:checks")
     context["export_url"] = reverse("party:check_export", args=[code])
-    return render(request, "party/check.html", context)
+    return render(request, "web/check_detail.html", context)
 
 
 @login_required
@@ -280,7 +275,7 @@ def member_import(request):
         "title": _("批量导入党员"),
         "template_url": reverse("party:member_template"),
     }
-    return import_page(request, form_class=ImportForm, run=run, template="party/import.html", context=context)
+    return import_page(request, form_class=ImportForm, run=run, template="web/import.html", context=context)
 
 
 @login_required

@@ -7,4 +7,6 @@ class PeopleConfig(AppConfig):
     verbose_name = _("居民与户")
 
     def ready(self) -> None:
-        from . import indicators  # noqa: F401
+        from . import indicators, panels  # noqa: F401
+
+        panels.register()  # a unit's households on the area page

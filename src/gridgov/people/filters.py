@@ -3,7 +3,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.core.filters import AreaSubtreeFilterSet, IdFilter
+from gridgov.areas.filters import AreaSubtreeFilterSet
+from gridgov.core.filters import IdFilter
 
 from . import queries
 from .models import Household, Relation, Resident, Sex, Tag

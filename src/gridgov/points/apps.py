@@ -2,6 +2,19 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _resident_home(user) -> str | None:
+    """A resident login's household unit, for the report form's default place (events.places)."""
+    from .services import resident_of_user
+
+    resident = resident_of_user(user)
+    return resident.area_path if resident is not None and resident.area_path else None
+
+
 class PointsConfig(AppConfig):
     name = "gridgov.points"
     verbose_name = _("积分")
+
+    def ready(self) -> None:
+        from gridgov.events import places
+
+        places.register_home_path(_resident_home)

@@ -13,9 +13,9 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from gridgov.areas.filters import AreaSubtreeFilterSet
 from gridgov.areas.models import Area
 from gridgov.core.api import ScopedViewSetMixin
-from gridgov.core.filters import AreaSubtreeFilterSet
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 from gridgov.events.models import Category
 

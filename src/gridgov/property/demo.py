@@ -28,6 +28,7 @@ from django.utils import timezone
 from gridgov.areas.models import Level
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
+from gridgov.events.models import AssigneeKind
 
 from .models import (
     STANDARD_CODES,
@@ -216,6 +217,10 @@ def generate_property(ctx: CityContext) -> str:
             ],
             batch_size=5000,
         )
+        # the events step sends property-type work orders in these buildings to the estate's company
+        for e, ids in zip(estates, estate_buildings, strict=True):
+            if e.company is not None:
+                ctx.assignee_units.update(dict.fromkeys(ids, (AssigneeKind.PROPERTY, e.company.pk)))
         contracts = []
         for e in estates:
             if e.company is None:
@@ -301,7 +306,7 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
                         reported_at=held_at,
                         source=Source.MEETING,
                         origin=f"roundtable:{m.pk}",
-                        company_id=m.company_id,
+                        unit=(AssigneeKind.PROPERTY, m.company_id) if m.company_id else None,
                         meeting_id=m.pk,
                     )
                 )
@@ -320,9 +325,9 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
         stats: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, 0, 0, 0, []])
         rows = (
             Event.objects.unscoped("generator: work order statistics")
-            .filter(assignee_company__isnull=False, dispatched_at__gte=start)
+            .filter(assignee_kind=AssigneeKind.PROPERTY, dispatched_at__gte=start)
             .values_list(
-                "assignee_company_id",
+                "assignee_id",
                 "dispatched_at",
                 "handled_at",
                 "finish_due",

@@ -325,12 +325,17 @@ def _month_range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def work_order_stats(company: PropertyCompany, month: dt.date) -> dict[str, Any]:
     """The month's work orders dispatched to the company: counts, on-time, mean response, reopens, ratings."""
     from gridgov.events import sla
-    from gridgov.events.models import Event, State
+    from gridgov.events.models import AssigneeKind, Event, State
 
     start, stop = _month_range(month)
     rows = list(
         Event.objects.unscoped("evaluation reads every work order of the company")
-        .filter(assignee_company=company, dispatched_at__gte=start, dispatched_at__lt=stop)
+        .filter(
+            assignee_kind=AssigneeKind.PROPERTY,
+            assignee_id=company.pk,
+            dispatched_at__gte=start,
+            dispatched_at__lt=stop,
+        )
         .values("dispatched_at", "started_at", "handled_at", "finish_due", "reopen_count", "state", "rating")
     )
     finished = [r for r in rows if r["handled_at"] is not None]

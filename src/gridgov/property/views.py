@@ -330,7 +330,7 @@ def meeting_create(request):
 
 # --- the property company's own page: its scores and rank -------------------------------------------
 def _own_company(request) -> PropertyCompany:
-    from gridgov.events.views import company_of
+    from .assignees import company_of
 
     company = company_of(request.user)
     if company is None:
@@ -341,7 +341,7 @@ def _own_company(request) -> PropertyCompany:
 @login_required
 def my_company(request):
     """A property company's own page: who it is, its scores and rank month by month, its work orders."""
-    from gridgov.events.models import OPEN_STATES, Event
+    from gridgov.events.models import OPEN_STATES, AssigneeKind, Event
 
     company = _own_company(request)
     standing = queries.company_standing(company)
@@ -355,7 +355,9 @@ def my_company(request):
             "standing": standing,
             "latest": latest,
             "open_count": events.filter(state__in=OPEN_STATES).count(),
-            "assigned_open": events.filter(state__in=OPEN_STATES, assignee_company=company).count(),
+            "assigned_open": events.filter(
+                state__in=OPEN_STATES, assignee_kind=AssigneeKind.PROPERTY, assignee_id=company.pk
+            ).count(),
             "standards": [
                 (code, label, code in set(company.standards_met or [])) for code, label in STANDARDS
             ],

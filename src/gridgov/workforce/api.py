@@ -14,10 +14,12 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from gridgov.areas.checks import CheckViewSetBase, FiguresViewSetBase
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedViewSetMixin
+from gridgov.core.api import ScopedViewSetMixin, import_rejected_response, uploaded_file
+from gridgov.core.services import ImportRejected
+from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import write_sheet
-from gridgov.party.api import UPLOAD, CheckViewSetBase, FiguresViewSetBase, import_response, xlsx_response
 from gridgov.people.models import Resident
 
 from . import queries, services
@@ -48,6 +50,20 @@ from .models import (
 
 def _visible(request, model):
     return model.objects.visible_to(request.user)
+
+
+UPLOAD = {
+    "multipart/form-data": inline_serializer("WorkforceImportUpload", {"file": serializers.FileField()})
+}
+
+
+def import_response(func, request, ok):
+    """Run an import on the uploaded file: 201 with `ok(result)`, or the one import-rejection answer."""
+    try:
+        result = func(request.user, uploaded_file(request))
+    except ImportRejected as exc:
+        return import_rejected_response(exc)
+    return Response(ok(result), status=201)
 
 
 class PositionSerializer(serializers.ModelSerializer):

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Avg, Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.areas.checks import area_row
 from gridgov.areas.models import PATH_LENGTH, Area, Level
+from gridgov.core.checks import Check
 from gridgov.core.scope import subtree_q
 from gridgov.people.models import Household
 
@@ -145,27 +145,6 @@ def overstaffed(user, root: str, params: dict | None = None) -> list[Staffing]:
     return [s for s in staffing(user, root) if s.gap > 0]
 
 
-@dataclass(frozen=True)
-class Check:
-    code: str
-    label: str | Promise
-    description: str | Promise
-    run: Callable[..., Any]
-    describe: Callable[[Any], dict]
-
-
-def _area_row(area: Area) -> dict:
-    return {
-        "id": area.pk,
-        "name": area.name,
-        "code": area.code,
-        "path": area.path,
-        "where": area.parent.name if area.parent is not None else "",
-        "detail": "",
-        "url": reverse("areas:detail", args=[area.pk]),
-    }
-
-
 def _staff_row(staff: Staff) -> dict:
     return {
         "id": staff.pk,
@@ -203,14 +182,14 @@ CHECKS: dict[str, Check] = {
             _("未配备后备人才的社区"),
             _("每个社区至少配备 1 名书记后备人才。"),
             communities_without_successor,
-            _area_row,
+            area_row,
         ),
         Check(
             "grids_without_worker",
             _("没有专职网格员的网格"),
             _("一网一员:每个网格都应有一名专职网格员。"),
             grids_without_worker,
-            _area_row,
+            area_row,
         ),
         Check(
             "workers_without_grid",

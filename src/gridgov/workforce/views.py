@@ -15,20 +15,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gridgov.areas.models import Area, Level
-from gridgov.areas.queries import breakdown_sheet, visible_ancestors
-from gridgov.core.services import ServiceError
-from gridgov.core.views import import_page, xlsx_response
-from gridgov.core.xlsx import write_sheet
-from gridgov.party.checkkit import (
+from gridgov.areas.checks import (
     check_list_context,
-    check_list_sheet,
     check_page_context,
     check_root,
     check_rows_sheet,
     dashboard_context,
 )
-from gridgov.party.forms import ImportForm
+from gridgov.areas.models import Area, Level
+from gridgov.areas.queries import breakdown_sheet, visible_ancestors
+from gridgov.core.checks import check_list_sheet
+from gridgov.core.forms import ImportForm
+from gridgov.core.services import ServiceError
+from gridgov.core.views import import_page, xlsx_response
+from gridgov.core.xlsx import write_sheet
 
 from . import queries, services
 from .columns import (
@@ -126,7 +126,7 @@ CHECKS_TITLE = gettext_lazy("队伍建设检查")
 def check_list(request):
     context = check_list_context(request, queries.CHECKS.values(), "workforce:check", CHECKS_TITLE)
     context["export_url"] = reverse("workforce:checks_export")
-    return render(request, "party/checks.html", context)
+    return render(request, "web/check_list.html", context)
 
 
 @login_required
@@ -149,7 +149,7 @@ def check_detail(request, code: str):
     context = check_page_context(request, _check(code))
     context["back"] = reverse("workforce:checks")
     context["export_url"] = reverse("workforce:check_export", args=[code])
-    return render(request, "party/check.html", context)
+    return render(request, "web/check_detail.html", context)
 
 
 @login_required
@@ -289,7 +289,7 @@ def staff_import(request):
         "title": _("批量导入社区工作人员"),
         "template_url": reverse("workforce:staff_template"),
     }
-    return import_page(request, form_class=ImportForm, run=run, template="party/import.html", context=context)
+    return import_page(request, form_class=ImportForm, run=run, template="web/import.html", context=context)
 
 
 @login_required
@@ -343,7 +343,7 @@ def salary_import(request):
 
     context = {"columns": RATE_COLUMNS, "title": _("导入薪酬标准表")}
     return import_page(
-        request, form_class=ScaleImportForm, run=run, template="party/import.html", context=context
+        request, form_class=ScaleImportForm, run=run, template="web/import.html", context=context
     )
 
 
