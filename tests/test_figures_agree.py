@@ -171,7 +171,7 @@ def _table(html: str) -> tuple[list[str], list[tuple[str, dict[str, int]]], list
     heads = re.findall(r'<th class="num" data-indicator="([a-z0-9_]+)" data-additive="([01])"', table)
     rows = []
     for area_code, cells in re.findall(r'<tr data-area="(\d+)">(.*?)</tr>', table, re.S):
-        values = dict(re.findall(r'<td class="num" data-indicator="([a-z0-9_]+)">(\d+)</td>', cells))
+        values = dict(re.findall(r'<td class="num" data-indicator="([a-z0-9_]+)"[^>]*>(\d+)</td>', cells))
         rows.append((area_code, {k: int(v) for k, v in values.items()}))
     return [c for c, _a in heads], rows, [a for _c, a in heads]
 

@@ -30,7 +30,6 @@ from gridgov.points.hooks import award_grid_worker_for_closed_event, unawarded_c
 from gridgov.points.models import StaffAward
 
 from ..points.test_staff import make_staff
-from ..test_celery_redis import _close_worker_db_connections, redis_celery_app  # noqa: F401 (a fixture)
 from .conftest import NOW, report, to_state
 
 _keys = itertools.count()
@@ -333,42 +332,3 @@ def test_two_hooks_of_one_name_are_refused():
     with hooked("closed", first), pytest.raises(ValueError, match="already registered"):
         hooks.add("closed", second)
     assert second not in hooks.registered("closed")
-
-
-# --- on a real worker -----------------------------------------------------------------------------------
-
-
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_retries_a_failing_hook_with_backoff(
-    categories,
-    city,
-    users,
-    loop,
-    redis_celery_app,  # noqa: F811 (the fixture imported above)
-    monkeypatch,
-):
-    """Through a real Redis broker: the failed attempt is re-queued with a countdown and runs again."""
-    import time
-
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-
-    from gridgov.events import tasks
-
-    monkeypatch.setattr(tasks, "HOOK_BACKOFF_SECONDS", 1)  # seconds, not minutes, for the test
-    event = to_state(users, city, loop, "verified")
-    flaky = Attempts("flaky_on_a_worker", failures=1)
-    task_postrun.connect(_close_worker_db_connections, weak=False)
-    try:
-        with (
-            hooked("closed", flaky),
-            start_worker(redis_celery_app, perform_ping_check=False, shutdown_timeout=30),
-        ):
-            events.close(users["community_worker"], event, now=NOW)  # commits: enqueued for the worker
-            deadline = time.monotonic() + 60
-            while len(flaky.calls) < 2 and time.monotonic() < deadline:
-                time.sleep(0.2)
-    finally:
-        task_postrun.disconnect(_close_worker_db_connections)
-    assert flaky.calls == [(State.CLOSED, users["property"])] * 2
