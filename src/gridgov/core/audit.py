@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 
 from . import context
+from .actors import SystemActor
 from .models import AuditEvent
 
 
@@ -42,6 +43,8 @@ def snapshot(obj: models.Model, fields: Sequence[str] | None = None) -> dict[str
 def actor_fields(actor) -> dict[str, Any]:
     """Who an audit row names: the signed-in user, else the command or task label, else the source."""
     ctx = context.current()
+    if isinstance(actor, SystemActor):
+        return {"actor": None, "actor_label": actor.get_username()}
     if actor is not None and getattr(actor, "is_authenticated", False):
         return {"actor": actor, "actor_label": actor.get_username()}
     return {"actor": None, "actor_label": ctx.label or ctx.source}

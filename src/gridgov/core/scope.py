@@ -85,19 +85,31 @@ class ScopedQuerySet(models.QuerySet):
         clone._scope_resolved = True
         return clone
 
-    def visible_to(self, user) -> Self:
+    def visible_to(self, user, action: str = "view") -> Self:
+        """The rows `user` may `action`: the user's area subtree, narrowed by the model's own role rules
+        (`ScopedModel.scope_rule`, e.g. a merchant account sees only its own merchant row)."""
         try:
             root = user_scope_path(user)
         except OutOfScope:
             return self._resolved().none()
         qs = self._resolved()
-        if root is None:
-            return qs
-        return qs.filter(subtree_q(self.model.scope_field, root))  # type: ignore[attr-defined]
+        if root is not None:
+            qs = qs.filter(subtree_q(self.model.scope_field, root))  # type: ignore[attr-defined]
+        rule = getattr(self.model, "scope_rule", None)
+        extra = rule(user, action) if rule is not None else None
+        return qs if extra is None else qs.filter(extra)
 
     def in_area(self, path: str) -> Self:
         """Narrow (not widen) to a subtree; scope must still be resolved separately."""
         return self.filter(subtree_q(self.model.scope_field, path))  # type: ignore[attr-defined]
+
+    def lock_in_scope(self, actor, pk: Any) -> Any:
+        """The row with this id, locked (SELECT … FOR UPDATE) inside the caller's transaction, after its
+        path is re-checked against the actor: OutOfScope when it lies outside, DoesNotExist when absent.
+        Replaces the per-service `_lock_*` helpers (load by id unchecked, then check the locked path)."""
+        obj = self._resolved().select_for_update().get(pk=pk)
+        check_path(actor, obj.scope_path)
+        return obj
 
     def unscoped(self, reason: str) -> Self:
         if not reason:
@@ -160,6 +172,12 @@ class ScopedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def scope_rule(cls, user, action: str) -> Q | None:
+        """Every role rule beyond the area subtree, in one place per model: a Q that narrows what `user`
+        may `action` ("view", "change", …), or None for the subtree alone. Override in the model."""
+        return None
 
     @property
     def scope_path(self) -> str:
