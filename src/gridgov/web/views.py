@@ -5,14 +5,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 
 from gridgov.core.models import AuditEvent, Job
-from gridgov.core.scope import subtree_q
+from gridgov.core.scope import OutOfScope, subtree_q, user_scope_path
 
 
 @login_required
 @permission_required("core.view_auditevent", raise_exception=True)
 def audit_log(request):
     qs = AuditEvent.objects.select_related("actor").order_by("-created_at", "-id")
-    root = request.user.area_path
+    # Only a superuser without an area reads the whole log; anyone else reads their subtree, and an
+    # account with neither an area nor superuser status reads nothing (fail closed).
+    try:
+        root = user_scope_path(request.user)
+    except OutOfScope:
+        qs = qs.none()
+        root = None
     if root:
         qs = qs.filter(subtree_q("area_path", root))
     action = request.GET.get("action", "").strip()
