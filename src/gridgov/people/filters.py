@@ -2,6 +2,8 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from gridgov.areas.filters import AreaSubtreeFilterSet
 from gridgov.core.filters import IdFilter
@@ -12,6 +14,11 @@ from .models import Household, Relation, Resident, Sex, Tag
 MAX_AGE = 150
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class TagCodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """Tags by their code (`?tag=veteran&tag=elderly`); the schema says each item is a code, not an id."""
+
+
 class ResidentFilter(AreaSubtreeFilterSet):
     q = django_filters.CharFilter(
         label=_("搜索"),
@@ -20,7 +27,7 @@ class ResidentFilter(AreaSubtreeFilterSet):
         help_text=_("姓名、拼音、首字母、身份证号后几位"),
     )
     # By tag code (`?tag=veteran`); several tags mean "has all of them".
-    tag = django_filters.ModelMultipleChoiceFilter(
+    tag = TagCodeFilter(
         label=_("标签"),
         field_name="tags__code",
         to_field_name="code",
