@@ -60,17 +60,7 @@ class FacilitySerializer(ScopedModelSerializer):
             "area_path",
             "x",
             "y",
-            "address",
-            "floor_area",
-            "host_type",
-            "host_name",
-            "services",
-            "opening_hours",
-            "unified_sign",
-            "shared_use",
-            "shared_with",
-            "contact_phone",
-            "note",
+            *services.EDITABLE,  # what the registry service lets a caller set, named once there
             "is_active",
             "photos",
         ]
