@@ -54,13 +54,12 @@ class FacilitySerializer(ScopedModelSerializer):
         fields = [
             "id",
             "kind",
-            "name",
             "area",
             "area_name",
             "area_path",
             "x",
             "y",
-            *services.EDITABLE,  # what the registry service lets a caller set, named once there
+            *services.EDITABLE,  # what the registry service lets a caller set (name first), named once there
             "is_active",
             "photos",
         ]
