@@ -7,9 +7,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from gridgov.core.actors import SystemActor
 from gridgov.events import services
 from gridgov.events.models import Category
 from gridgov.property import services as property_services
+
+# The actor of the fixtures' own writes (setting the scene is no user's action).
+SYSTEM = SystemActor("tests")
 
 # Wednesday 10:00 local time: inside working hours.
 NOW = timezone.make_aware(dt.datetime(2026, 3, 4, 10, 0))
@@ -18,12 +22,12 @@ NOW = timezone.make_aware(dt.datetime(2026, 3, 4, 10, 0))
 @pytest.fixture
 def loop(city, users):
     category = Category.objects.get(code="property.repair")
-    company = property_services.create_company(None, name="青山物业", area=city.streets[0])
-    other_company = property_services.create_company(None, name="远方物业", area=city.streets[1])
+    company = property_services.create_company(SYSTEM, name="青山物业", area=city.streets[0])
+    other_company = property_services.create_company(SYSTEM, name="远方物业", area=city.streets[1])
     property_services.create_estate(
-        None, name="东一小区", area=city.communities[0], company=company, buildings=[city.building_a]
+        SYSTEM, name="东一小区", area=city.communities[0], company=company, buildings=[city.building_a]
     )
-    property_services.link_account(None, users["property"], company)
+    property_services.link_account(SYSTEM, users["property"], company)
     return {"category": category, "company": company, "other_company": other_company}
 
 

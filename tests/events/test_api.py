@@ -11,7 +11,7 @@ from gridgov.events import services
 from gridgov.events.models import Event, GridCouncil, PatrolLog
 
 from ..base import DetailAPITests, ListAPITests, WriteAPITests, state_of
-from .conftest import NOW, report
+from .conftest import NOW, SYSTEM, report
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,13 @@ class EventObjects:
     def in_scope(self, city, user):
         event = Event.objects.unscoped("t").filter(area_path=city.unit_a.path).first()
         return event or services.report_event(
-            None, category=self._category(), title="路灯坏了", area=city.unit_a, now=NOW
+            SYSTEM, category=self._category(), title="路灯坏了", area=city.unit_a, now=NOW
         )
 
     def out_of_scope(self, city, user):
         event = Event.objects.unscoped("t").filter(area_path=city.other_city[-1].path).first()
         return event or services.report_event(
-            None, category=self._category(), title="外市事件", area=city.other_city[-1], now=NOW
+            SYSTEM, category=self._category(), title="外市事件", area=city.other_city[-1], now=NOW
         )
 
     def _category(self):
@@ -165,7 +165,7 @@ def test_patrol_with_finding_becomes_a_work_order_and_council(city, users, api_f
         {"kind": "visit", "area": city.grid_b.pk, "place": "x", "started_at": "2026-03-04T09:00:00+08:00"},
         format="json",
     )
-    assert r.status_code == 404
+    assert r.status_code == 400 and "area" in r.json()  # another grid: not a valid choice
     r = client.post(
         reverse("event-council-list"),
         {

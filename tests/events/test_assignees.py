@@ -40,7 +40,7 @@ def test_a_missing_company_is_a_clear_error_on_the_page_and_the_api(users, city,
         {"assignee_kind": "property", "unit": "99999999999999999999999"},
         follow=True,
     )
-    assert page.status_code == 200 and "请选择承办的物业企业" in page.content.decode()
+    assert page.status_code == 200 and "请从列表中选择承办单位" in page.content.decode()
     api = api_for("community_worker").post(
         reverse("event-dispatch", args=[event.pk]),
         {"assignee_kind": "property", "assignee_id": 987654},

@@ -29,7 +29,7 @@ from gridgov.events.models import (
 from gridgov.points import services as points_services
 
 from ..factories import UserFactory
-from .conftest import NOW, report, to_state
+from .conftest import NOW, SYSTEM, report, to_state
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_report_place_outside_the_community_is_404(city, client_for):
 def test_picker_defaults_to_the_residents_household_unit(city, client_for):
     # a resident login bound to the grid, linked to the resident record of unit A: the unit is the default
     user = UserFactory(username="resident_g", role=Role.RESIDENT, area=city.grid_a)
-    points_services.link_resident(None, user, city.resident_a)
+    points_services.link_resident(SYSTEM, user, city.resident_a)
     from django.test import Client
 
     client = Client()

@@ -98,10 +98,12 @@ def test_councils_bad_input_scope_and_permission(city, users, client_for):
         {"area": city.grid_a.pk, "held_on": "2026-03-01", "topic": "x", "attendees": "-3"},
     ):
         assert client.post(reverse("events:councils"), data).status_code == 200
+    # a grid of another community is not offered: "not a valid choice", shown on the form
     r = client.post(
         reverse("events:councils"), {"area": city.grids[2].pk, "held_on": "2026-03-01", "topic": "x"}
     )
-    assert r.status_code == 404
+    assert r.status_code == 200 and 'data-testid="error-area"' in r.content.decode()
+    assert f'value="{city.grids[2].pk}"' not in r.content.decode()
     assert GridCouncil.objects.unscoped("t").count() == count and AuditEvent.objects.count() == audit
     assert client_for("resident").get(reverse("events:councils")).status_code == 403
     assert client_for("property").post(reverse("events:councils"), {}).status_code == 403

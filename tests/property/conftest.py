@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.core.actors import SystemActor
 from gridgov.events.models import Category
 from gridgov.property import services
+
+# The actor of the fixtures' own writes (setting the scene is no user's action).
+SYSTEM = SystemActor("tests")
 
 
 @pytest.fixture
 def estate_in(city):
-    company = services.create_company(None, name="东一物业", area=city.communities[0])
+    company = services.create_company(SYSTEM, name="东一物业", area=city.communities[0])
     return services.create_estate(
-        None, name="东一花园", area=city.grid_a, company=company, buildings=[city.building_a]
+        SYSTEM, name="东一花园", area=city.grid_a, company=company, buildings=[city.building_a]
     )
 
 
 @pytest.fixture
 def estate_out(city):
-    company = services.create_company(None, name="外市物业", area=city.other_city[3])
-    return services.create_estate(None, name="外市小区", area=city.other_city[4], company=company)
+    company = services.create_company(SYSTEM, name="外市物业", area=city.other_city[3])
+    return services.create_estate(SYSTEM, name="外市小区", area=city.other_city[4], company=company)
 
 
 @pytest.fixture

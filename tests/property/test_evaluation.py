@@ -17,6 +17,7 @@ from gridgov.property.models import Elimination, MonthlyScore, PropertyCompany, 
 
 from ..base import DetailAPITests, ListAPITests
 from ..helpers import read_xlsx
+from .conftest import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +29,16 @@ PLAN = {"甲物业": (95, 90, 95), "乙物业": (80, 80, 80), "丙物业": (50, 
 def companies(city):
     result = {}
     for name, (party, professional, satisfied) in PLAN.items():
-        company = services.create_company(None, name=name, area=city.streets[0])
-        estate = services.create_estate(None, name=f"{name}小区", area=city.communities[0], company=company)
+        company = services.create_company(SYSTEM, name=name, area=city.streets[0])
+        estate = services.create_estate(SYSTEM, name=f"{name}小区", area=city.communities[0], company=company)
         for month in range(1, 13):
             first = dt.date(2025, month, 1)
-            services.score_month(None, company, month=first, scorer=Scorer.PARTY, score=party)
+            services.score_month(SYSTEM, company, month=first, scorer=Scorer.PARTY, score=party)
             services.score_month(
-                None, company, month=first, scorer=Scorer.PROFESSIONAL, inspection=professional
+                SYSTEM, company, month=first, scorer=Scorer.PROFESSIONAL, inspection=professional
             )
-            services.record_survey(None, estate, month=first, respondents=100, satisfied=satisfied)
-            services.score_month(None, company, month=first, scorer=Scorer.SATISFACTION)
+            services.record_survey(SYSTEM, estate, month=first, respondents=100, satisfied=satisfied)
+            services.score_month(SYSTEM, company, month=first, scorer=Scorer.SATISFACTION)
         result[name] = company
     return result
 
@@ -112,9 +113,9 @@ def test_scoring_twice_is_refused_and_changes_nothing(companies, users):
 
 
 def test_professional_score_from_work_orders(city, users):
-    company = services.create_company(None, name="戊物业", area=city.streets[0])
-    services.create_estate(None, name="戊小区", area=city.communities[0], company=company)
-    services.link_account(None, users["property"], company)
+    company = services.create_company(SYSTEM, name="戊物业", area=city.streets[0])
+    services.create_estate(SYSTEM, name="戊小区", area=city.communities[0], company=company)
+    services.link_account(SYSTEM, users["property"], company)
     category = Category.objects.get(code="property.repair")  # finish within 16 working hours
     start = timezone.make_aware(dt.datetime(2025, 6, 2, 9, 0))  # Monday
     for i, late in enumerate([False, False, False, True]):
@@ -168,12 +169,12 @@ class CompanyObjects:
     def in_scope(self, city, user):
         return PropertyCompany.objects.unscoped("t").filter(
             area_path=city.communities[0].path
-        ).first() or services.create_company(None, name="社区物业", area=city.communities[0])
+        ).first() or services.create_company(SYSTEM, name="社区物业", area=city.communities[0])
 
     def out_of_scope(self, city, user):
         return PropertyCompany.objects.unscoped("t").filter(
             area_path=city.other_city[3].path
-        ).first() or services.create_company(None, name="外市物业", area=city.other_city[3])
+        ).first() or services.create_company(SYSTEM, name="外市物业", area=city.other_city[3])
 
 
 class TestCompanyAPI(CompanyObjects, ListAPITests, DetailAPITests):

@@ -21,6 +21,7 @@ from gridgov.property import services
 from gridgov.property.models import MonthlyScore, Scorer
 
 from ..factories import UserFactory
+from .conftest import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +31,16 @@ def company_world(city, users):
     """青山物业 (registered at 东华街道) serves 东一花园 = building A; the login is bound to the community
     as the demo's is. Four orders in the community and one in the other street."""
     street = city.streets[0]
-    own = services.create_company(None, name="青山物业", area=street)
-    rival = services.create_company(None, name="绿水物业", area=street)
+    own = services.create_company(SYSTEM, name="青山物业", area=street)
+    rival = services.create_company(SYSTEM, name="绿水物业", area=street)
     services.create_estate(
-        None, name="东一花园", area=city.communities[0], company=own, buildings=[city.building_a]
+        SYSTEM, name="东一花园", area=city.communities[0], company=own, buildings=[city.building_a]
     )
     services.create_estate(
-        None, name="东一南苑", area=city.grid_b, company=rival, buildings=[city.buildings[1]]
+        SYSTEM, name="东一南苑", area=city.grid_b, company=rival, buildings=[city.buildings[1]]
     )
     login = UserFactory(username="qingshan", role=Role.PROPERTY, area=city.communities[0])
-    services.link_account(None, login, own)
+    services.link_account(SYSTEM, login, own)
     worker = users["community_worker"]
     repair = Category.objects.get(code="property.repair")
     road = Category.objects.get(code="facility.road")
@@ -143,7 +144,7 @@ def _sheet(response) -> list[tuple]:
 
 
 def test_company_and_estate_lists_export_in_scope_with_filters(city, client_for, company_world):
-    services.create_company(None, name="西华公益服务社", area=city.streets[1], is_public_interest=True)
+    services.create_company(SYSTEM, name="西华公益服务社", area=city.streets[1], is_public_interest=True)
     client = client_for("street")
     rows = _sheet(client.get(reverse("property:company_export")))
     names = {r[0] for r in rows[1:]}

@@ -15,7 +15,8 @@ from gridgov.events.models import Category, Event
 from gridgov.property import queries, services
 from gridgov.property.models import Estate, PropertyCompany, RoundTable
 
-from ..base import DetailPageTests, ListPageTests, WritePageTests
+from ..base import DetailPageTests, ListPageTests, redirects_to_login, state_of
+from .conftest import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ NON_VIEWERS = ("grid_worker", "property", "resident")
 
 def _company(city, where, name):
     found = PropertyCompany.objects.unscoped("t").filter(name=name).first()
-    return found or services.create_company(None, name=name, area=where)
+    return found or services.create_company(SYSTEM, name=name, area=where)
 
 
 class CompanyObjects:
@@ -62,8 +63,8 @@ class EstateObjects:
         found = Estate.objects.unscoped("t").filter(name=name).first()
         if found:
             return found
-        company = services.create_company(None, name=f"{name}物业", area=company_where)
-        return services.create_estate(None, name=name, area=where, company=company)
+        company = services.create_company(SYSTEM, name=f"{name}物业", area=company_where)
+        return services.create_estate(SYSTEM, name=name, area=where, company=company)
 
     def in_scope(self, city, user):
         return self._estate(city.grid_a, city.communities[0], "东一花园")
@@ -90,7 +91,7 @@ class MeetingObjects:
     def _meeting(self, community, topics):
         found = RoundTable.objects.unscoped("t").filter(topics=topics).first()
         return found or services.record_round_table(
-            None,
+            SYSTEM,
             community=community,
             held_on=dt.date(2026, 3, 1),
             convener="社区党委",
@@ -107,7 +108,7 @@ class MeetingObjects:
         return self._meeting(city.other_city[3], "外市议题")
 
 
-class TestMeetingPages(MeetingObjects, ListPageTests, DetailPageTests, WritePageTests):
+class TestMeetingPages(MeetingObjects, ListPageTests, DetailPageTests):
     list_url_name = "property:meeting_list"
     detail_url_name = "property:meeting_detail"
     allowed_roles = VIEWERS
@@ -116,6 +117,27 @@ class TestMeetingPages(MeetingObjects, ListPageTests, DetailPageTests, WritePage
 
     def title_of(self, obj):
         return obj.topics
+
+    def test_post_outside_the_users_area_is_a_form_error_and_changes_nothing(
+        self, city, users, client_for, writer_role
+    ):
+        """The form offers only the user's communities: another city's is "not a valid choice"."""
+        client = client_for(writer_role)  # logging in writes its own audit row
+        obj = self.out_of_scope(city, users[writer_role])
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        meetings, events = RoundTable.objects.unscoped("t").count(), Event.objects.unscoped("t").count()
+        response = self.post(client, obj)
+        assert response.status_code == 200 and 'data-testid="error-community"' in response.content.decode()
+        assert state_of(obj) == before and AuditEvent.objects.count() == audit_rows
+        assert (RoundTable.objects.unscoped("t").count(), Event.objects.unscoped("t").count()) == (
+            meetings,
+            events,
+        )
+
+    def test_post_anonymous_redirects_to_login(self, city, users, client_for):
+        count = RoundTable.objects.unscoped("t").count()
+        assert redirects_to_login(self.post(client_for(None), self.in_scope(city, users["city_admin"])))
+        assert RoundTable.objects.unscoped("t").count() == count
 
     def post(self, client, obj):
         return client.post(
@@ -186,7 +208,7 @@ def test_meeting_form_without_permission_is_403(client_for):
     assert client_for("grid_worker").post(reverse("property:meeting_create"), {}).status_code == 403
 
 
-def test_meeting_form_estate_out_of_scope_is_404(city, client_for, estate_out, category):
+def test_meeting_form_estate_out_of_scope_is_a_form_error(city, client_for, estate_out, category):
     before = RoundTable.objects.unscoped("t").count()
     r = client_for("community_secretary").post(
         reverse("property:meeting_create"),
@@ -200,25 +222,26 @@ def test_meeting_form_estate_out_of_scope_is_404(city, client_for, estate_out, c
             "category": category.pk,
         },
     )
-    assert r.status_code == 404
+    assert r.status_code == 200 and 'data-testid="error-estate"' in r.content.decode()
+    assert estate_out.name not in r.content.decode()  # not offered either
     assert RoundTable.objects.unscoped("t").count() == before
 
 
 def test_company_detail_shows_standards_estates_and_scores(city, users, client_for, estate_in):
     company = estate_in.company
-    services.set_standards(None, company, ["s01", "s03"])
-    services.score_month(None, company, month=dt.date(2026, 1, 1), scorer="party", score=88)
+    services.set_standards(SYSTEM, company, ["s01", "s03"])
+    services.score_month(SYSTEM, company, month=dt.date(2026, 1, 1), scorer="party", score=88)
     html = client_for("street").get(reverse("property:company_detail", args=[company.pk])).content.decode()
     assert html.count('class="ok"') == 2 and html.count('class="missing"') == 8
     assert "东一花园" in html and "88.0" in html
 
 
 def test_estate_pages_show_coverage_fee_rate_and_complaints(city, users, client_for, estate_in, category):
-    services.set_fee_collection(None, estate_in, "87.5")
+    services.set_fee_collection(SYSTEM, estate_in, "87.5")
     for _i in range(3):
-        event_services.report_event(None, category=category, title="漏水", area=city.unit_a)
+        event_services.report_event(SYSTEM, category=category, title="漏水", area=city.unit_a)
     event_services.report_event(
-        None, category=Category.objects.get(code="dispute"), title="纠纷", area=city.unit_a
+        SYSTEM, category=Category.objects.get(code="dispute"), title="纠纷", area=city.unit_a
     )
     client = client_for("community_worker")
     html = client.get(reverse("property:estate_detail", args=[estate_in.pk])).content.decode()
@@ -229,8 +252,8 @@ def test_estate_pages_show_coverage_fee_rate_and_complaints(city, users, client_
 
 
 def test_complaint_counts_is_one_query_for_many_estates(city, estate_in, category):
-    more = [services.create_estate(None, name=f"小区{i}", area=city.grids[i % 4]) for i in range(6)]
-    event_services.report_event(None, category=category, title="漏水", area=city.unit_a)
+    more = [services.create_estate(SYSTEM, name=f"小区{i}", area=city.grids[i % 4]) for i in range(6)]
+    event_services.report_event(SYSTEM, category=category, title="漏水", area=city.unit_a)
     estates = list(Estate.objects.unscoped("t").filter(pk__in=[estate_in.pk, *[e.pk for e in more]]))
     with CaptureQueriesContext(connection) as queries_run:
         counts = queries.complaint_counts(estates)
@@ -242,7 +265,7 @@ def test_complaint_counts_is_one_query_for_many_estates(city, estate_in, categor
 
 
 def test_no_service_check_lists_only_estates_without_company(city, client_for, estate_in):
-    bare = services.create_estate(None, name="无主小区", area=city.grid_b)
+    bare = services.create_estate(SYSTEM, name="无主小区", area=city.grid_b)
     html = client_for("street").get(reverse("property:estate_list"), {"no_service": "1"}).content.decode()
     assert reverse("property:estate_detail", args=[bare.pk]) in html
     assert reverse("property:estate_detail", args=[estate_in.pk]) not in html

@@ -14,6 +14,7 @@ from gridgov.property import services
 from gridgov.property.models import Elimination, Estate, PropertyCompany, RoundTable, Scorer, Talk
 
 from ..base import DetailAPITests, ListAPITests, WriteAPITests, state_of
+from .conftest import SYSTEM
 from .test_pages import CompanyObjects, EstateObjects, MeetingObjects
 
 pytestmark = pytest.mark.django_db
@@ -97,19 +98,20 @@ def test_create_bad_input_changes_nothing(city, users, api_for):
     assert AuditEvent.objects.count() == audit
 
 
-def test_create_out_of_scope_is_404_and_without_permission_403(city, users, api_for, estate_out):
+def test_create_out_of_scope_is_400_and_without_permission_403(city, users, api_for, estate_out):
+    """Ids in the body resolve in the requester's scope: one outside it is "not a valid choice"."""
     count = Estate.objects.unscoped("t").count()
     r = api_for("street").post(
         reverse("property-estate-list"), {"name": "x", "area": city.other_city[4].pk}, format="json"
     )
-    assert r.status_code == 404
+    assert r.status_code == 400 and "area" in r.json()
     # a company of another city cannot be attached to an estate here
     r = api_for("street").post(
         reverse("property-estate-list"),
         {"name": "x", "area": city.grid_a.pk, "company": estate_out.company_id},
         format="json",
     )
-    assert r.status_code == 404
+    assert r.status_code == 400 and "company" in r.json()
     r = api_for("community_worker").post(
         reverse("property-estate-list"), {"name": "x", "area": city.grid_a.pk}, format="json"
     )
@@ -118,9 +120,9 @@ def test_create_out_of_scope_is_404_and_without_permission_403(city, users, api_
 
 
 def test_fallback_by_public_interest_organisation(city, users, api_for):
-    bare = services.create_estate(None, name="无主小区", area=city.grid_b)
-    ordinary = services.create_company(None, name="普通物业", area=city.streets[0])
-    org = services.create_company(None, name="公益物业", area=city.streets[0], is_public_interest=True)
+    bare = services.create_estate(SYSTEM, name="无主小区", area=city.grid_b)
+    ordinary = services.create_company(SYSTEM, name="普通物业", area=city.streets[0])
+    org = services.create_company(SYSTEM, name="公益物业", area=city.streets[0], is_public_interest=True)
     client = api_for("community_secretary")
     url = reverse("property-estate-fallback", args=[bare.pk])
     before = state_of(bare)
@@ -156,9 +158,9 @@ def _scores(company, value: float, year: int = 2025) -> None:
 
 @pytest.fixture
 def ranked(city):
-    good = services.create_company(None, name="好物业", area=city.streets[0])
-    bad = services.create_company(None, name="差物业", area=city.streets[0])
-    far = services.create_company(None, name="远物业", area=city.streets[1])
+    good = services.create_company(SYSTEM, name="好物业", area=city.streets[0])
+    bad = services.create_company(SYSTEM, name="差物业", area=city.streets[0])
+    far = services.create_company(SYSTEM, name="远物业", area=city.streets[1])
     _scores(good, 90)
     _scores(bad, 50)
     _scores(far, 40)
@@ -172,7 +174,7 @@ def test_talk_api(city, users, api_for, ranked, settings):
     r = client.post(reverse("property-talk-list"), {**body, "company": ranked["good"].pk}, format="json")
     assert r.status_code == 400 and "末位" in r.json()["detail"]
     r = client.post(reverse("property-talk-list"), {**body, "company": ranked["far"].pk}, format="json")
-    assert r.status_code == 404  # another street's company
+    assert r.status_code == 400 and "company" in r.json()  # another street's company
     r = client.post(reverse("property-talk-list"), {**body, "company": ranked["bad"].pk}, format="json")
     assert r.status_code == 201, r.content
     assert (
@@ -204,12 +206,10 @@ def test_elimination_api(city, users, api_for, ranked):
         format="json",
     )
     assert r.status_code == 400
-    assert (
-        client.post(
-            reverse("property-elimination-list"), {**body, "company": ranked["far"].pk}, format="json"
-        ).status_code
-        == 404
+    r = client.post(
+        reverse("property-elimination-list"), {**body, "company": ranked["far"].pk}, format="json"
     )
+    assert r.status_code == 400 and "company" in r.json()  # another street's company
     r = api_for("community_secretary").post(
         reverse("property-elimination-list"), {**body, "company": ranked["bad"].pk}, format="json"
     )
@@ -242,18 +242,12 @@ def test_meeting_api(city, users, api_for, estate_in, estate_out, category):
         ).status_code
         == 400
     )
-    assert (
-        client.post(
-            reverse("property-meeting-list"), {**body, "estate": estate_out.pk}, format="json"
-        ).status_code
-        == 404
+    r = client.post(reverse("property-meeting-list"), {**body, "estate": estate_out.pk}, format="json")
+    assert r.status_code == 400 and "estate" in r.json()
+    r = client.post(
+        reverse("property-meeting-list"), {**body, "community": city.other_city[3].pk}, format="json"
     )
-    assert (
-        client.post(
-            reverse("property-meeting-list"), {**body, "community": city.other_city[3].pk}, format="json"
-        ).status_code
-        == 404
-    )
+    assert r.status_code == 400 and "community" in r.json()
     assert (
         api_for("community_worker").post(reverse("property-meeting-list"), body, format="json").status_code
         == 403

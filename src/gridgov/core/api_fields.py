@@ -39,6 +39,7 @@ MAX_ID = 2**63 - 1
 MAX_NUMBER = MAX_ID
 
 NOT_AN_OBJECT = _("请求体应为 JSON 对象")
+NOT_JSON = _("请求体不是有效的 JSON")
 
 
 def unresolved(qs: Any) -> bool:
@@ -192,7 +193,10 @@ class ObjectJSONParser(parsers.JSONParser):
     """Every endpoint takes an object (or nothing): any other JSON value is refused before a view reads it."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except ParseError:  # DRF's message is English ("JSON parse error - …")
+            raise ParseError(NOT_JSON) from None
         if not isinstance(data, Mapping):
             raise ParseError(NOT_AN_OBJECT)
         return data

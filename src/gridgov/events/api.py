@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
-from rest_framework import mixins, serializers, viewsets
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from gridgov.areas.filters import AreaSubtreeFilterSet
 from gridgov.areas.models import Area
-from gridgov.core.api import ScopedViewSetMixin
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin
+from gridgov.core.api_fields import MAX_ID, ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 
-from . import services
+from . import machine, services
+from .filters import EventFilter, PatrolFilter
 from .models import AssigneeKind, Category, Event, EventTransition, GridCouncil, PatrolKind, PatrolLog
-
-
-class EventFilter(AreaSubtreeFilterSet):
-    class Meta:
-        model = Event
-        fields = ["state", "category", "source", "overdue", "assignee_kind", "assignee_id"]
 
 
 class TransitionSerializer(serializers.ModelSerializer):
@@ -32,6 +28,8 @@ class EventSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     area_name = serializers.CharField(source="area.name", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
+    # "" until the event is dispatched: the schema says so (a blank choice besides the kinds)
+    assignee_kind = serializers.ChoiceField(choices=AssigneeKind.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Event
@@ -72,64 +70,125 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EventAttachmentSerializer(serializers.Serializer):
+    url = serializers.CharField(source="file.url")
+    type = serializers.CharField(source="content_type")
+    size = serializers.IntegerField()
+
+
 class EventDetailSerializer(EventSerializer):
     transitions = TransitionSerializer(many=True, read_only=True)
-    attachments = serializers.SerializerMethodField()
+    attachments = EventAttachmentSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta(EventSerializer.Meta):
         fields = [*EventSerializer.Meta.fields, "transitions", "attachments", "allowed_actions"]
         read_only_fields = fields
 
-    def get_attachments(self, obj: Event) -> list[dict]:
-        return [{"url": a.file.url, "type": a.content_type, "size": a.size} for a in obj.attachments.all()]
-
     def get_allowed_actions(self, obj: Event) -> list[str]:
         return services.allowed_actions(self.context["request"].user, obj)
 
 
+class ReportAreaField(ScopedPrimaryKeyRelatedField):
+    """Where one may report is wider than what one lists (a resident: anywhere in their community; a
+    company: in its estates): any existing area is accepted here, and report_event checks the place
+    inside its transaction (OutOfScope → 404)."""
+
+    def get_queryset(self):
+        return Area.objects.unscoped("where one may report is report_event's rule")
+
+
 class ReportSerializer(serializers.Serializer):
+    """The report (JSON, or multipart with `attachments` files); the answer is the new event in full."""
+
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
     title = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    area = serializers.IntegerField()
-    x = serializers.FloatField(required=False, allow_null=True, default=None)
-    y = serializers.FloatField(required=False, allow_null=True, default=None)
-    address = serializers.CharField(required=False, allow_blank=True, default="")
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    area = ReportAreaField(queryset=Area.objects.all())
+    x = serializers.FloatField(required=False, allow_null=True)
+    y = serializers.FloatField(required=False, allow_null=True)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False)
+
+    def to_representation(self, instance):
+        return EventDetailSerializer(instance, context=self.context).data
 
 
-class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+class EventNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
-class DispatchSerializer(NoteSerializer):
+class EventReasonSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, help_text=_("理由(必填)"))
+
+
+class EventMergeSerializer(serializers.Serializer):
+    into = ScopedPrimaryKeyRelatedField(queryset=Event.objects.all(), help_text=_("合并到的事件编号(id)"))
+
+
+class EventDispatchSerializer(EventNoteSerializer):
     assignee_kind = serializers.ChoiceField(choices=AssigneeKind.choices)
+    # the target of any kind: an area for community/grid/department, a property company's id, … (the
+    # kind's validate checks it inside the service); `assignee_area` is the older name for an area
+    assignee_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     assignee_area = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, write_only=True
     )
-    # the target of any kind (an area for community/grid/department, a property company's id, ...)
-    assignee_id = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
-    )
-    assignee_name = serializers.CharField(required=False, allow_blank=True, default="")
+    assignee_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+    def validate(self, data):
+        area = data.pop("assignee_area", None)
+        return {**data, "assignee_id": data.get("assignee_id") or area}
 
 
-class RateSerializer(serializers.Serializer):
-    rating = serializers.IntegerField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+class EventFinishSerializer(serializers.Serializer):
+    result = serializers.CharField(max_length=2000)
+
+
+class EventRateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class EventDuplicatesQuerySerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
+
+
+class EventDuplicateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["id", "number", "title", "state"]
+
+
+def transition(name: str, service, body: type[serializers.Serializer] = EventNoteSerializer, url: str = ""):
+    """A POST action on one event that runs one transition service with the checked body, and answers the
+    event in full. `name` is the viewset attribute (`dispatch_` where the URL is `dispatch/`)."""
+
+    def act(self, request, pk=None):
+        return self.detail_response(service(request.user, self.get_object(), **self.body(body)))
+
+    act.__name__ = act.__qualname__ = name
+    act.__doc__ = str(machine.ACTION_LABELS[url or name])
+    decorated = action(detail=True, methods=["post"], url_path=url or name, url_name=url or name)(act)
+    return extend_schema(request=body, responses=EventDetailSerializer)(decorated)
 
 
 DISPATCH_ACTIONS = ["accept", "reject", "merge", "dispatch_", "verify", "reopen", "close", "escalate"]
 HANDLE_ACTIONS = ["start", "return_", "finish"]
 
 
-class EventViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    create=extend_schema(
+        request={"application/json": ReportSerializer, "multipart/form-data": ReportSerializer},
+        responses={201: EventDetailSerializer},
+    )
+)
+class EventViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """Events visible to the user (residents: their own; property users: their subtree and their company's)."""
 
-    queryset_model = Event
+    queryset = Event.objects.select_related("category", "area", "assignee_area")
     filterset_class = EventFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     action_permissions = {
         **{name: ["events.dispatch_event"] for name in DISPATCH_ACTIONS},
         **{name: ["events.handle_event"] for name in HANDLE_ACTIONS},
@@ -138,143 +197,65 @@ class EventViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         "duplicates": ["events.add_event"],
         "create": ["events.add_event"],
     }
+    create_service = staticmethod(services.report_event)
 
     def get_queryset(self):
-        qs = self.base_queryset().select_related("category", "area", "assignee_area")
-        if self.action == "retrieve":
-            qs = qs.prefetch_related("transitions", "attachments")
-        return qs
+        qs = super().get_queryset()
+        return qs.prefetch_related("transitions", "attachments") if self.action == "retrieve" else qs
 
     def get_serializer_class(self):
-        if self.action == "retrieve":
-            return EventDetailSerializer
-        if self.action == "create":
-            return ReportSerializer
-        return EventSerializer
-
-    def create(self, request, *args, **kwargs):
-        data = ReportSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        area = get_object_or_404(Area.objects.unscoped("checked by the service"), pk=v["area"])
-        files = request.FILES.getlist("attachments") if hasattr(request, "FILES") else []
-        event = services.report_event(
-            request.user,
-            category=v["category"],
-            title=v["title"],
-            description=v["description"],
-            area=area,
-            x=v["x"],
-            y=v["y"],
-            address=v["address"],
-            attachments=files,
+        return {"retrieve": EventDetailSerializer, "create": ReportSerializer}.get(
+            self.action, EventSerializer
         )
-        return Response(EventDetailSerializer(event, context={"request": request}).data, status=201)
 
-    @action(detail=False, methods=["get"])
+    def detail_response(self, event: Event) -> Response:
+        return Response(EventDetailSerializer(event, context=self.get_serializer_context()).data)
+
+    accept = transition("accept", services.accept)
+    reject = transition("reject", services.reject, EventReasonSerializer)
+    merge = transition("merge", services.merge, EventMergeSerializer)
+    dispatch_ = transition("dispatch_", services.dispatch, EventDispatchSerializer, url="dispatch")
+    start = transition("start", services.start)
+    return_ = transition("return_", services.return_event, EventReasonSerializer, url="return")
+    finish = transition("finish", services.finish, EventFinishSerializer)
+    verify = transition("verify", services.verify)
+    reopen = transition("reopen", services.reopen, EventReasonSerializer)
+    close = transition("close", services.close)
+    escalate = transition("escalate", services.escalate)
+    rate = transition("rate", services.rate, EventRateSerializer)
+
+    @extend_schema(
+        parameters=[EventDuplicatesQuerySerializer],
+        responses=EventDuplicateSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def duplicates(self, request):
-        category = get_object_or_404(Category.objects.all(), pk=request.query_params.get("category") or 0)
-        area = get_object_or_404(
-            Area.objects.visible_to(request.user), pk=request.query_params.get("area") or 0
+        """Open events of the category reported nearby lately (suggestions before reporting)."""
+        query = EventDuplicatesQuerySerializer(
+            data=request.query_params, context=self.get_serializer_context()
         )
-        rows = services.duplicate_candidates(category, area)
-        return Response([{"id": e.pk, "number": e.number, "title": e.title, "state": e.state} for e in rows])
+        query.is_valid(raise_exception=True)
+        rows = services.duplicate_candidates(query.validated_data["category"], query.validated_data["area"])
+        return Response(EventDuplicateSerializer(rows, many=True).data)
 
-    def _done(self, request, event):
-        event = Event.objects.unscoped("re-read after a service").get(pk=event.pk)
-        return Response(EventDetailSerializer(event, context={"request": request}).data)
-
-    def _note(self, request) -> str:
-        s = NoteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        return s.validated_data["note"]
-
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        return self._done(request, services.accept(request.user, self.get_object(), note=self._note(request)))
-
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._done(request, services.reject(request.user, self.get_object(), note=self._note(request)))
-
-    @action(detail=True, methods=["post"])
-    def merge(self, request, pk=None):
-        into = get_object_or_404(self.base_queryset(), pk=request.data.get("into") or 0)
-        return self._done(request, services.merge(request.user, self.get_object(), into=into))
-
-    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
-    def dispatch_(self, request, pk=None):
-        event = self.get_object()
-        s = DispatchSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        v = s.validated_data
-        return self._done(
-            request,
-            services.dispatch(
-                request.user,
-                event,
-                assignee_kind=v["assignee_kind"],
-                assignee_id=v["assignee_id"] or v["assignee_area"],  # checked by the kind's validate
-                assignee_name=v["assignee_name"],
-                note=v["note"],
-            ),
-        )
-
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        return self._done(request, services.start(request.user, self.get_object(), note=self._note(request)))
-
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_(self, request, pk=None):
-        return self._done(
-            request, services.return_event(request.user, self.get_object(), note=self._note(request))
-        )
-
-    @action(detail=True, methods=["post"])
-    def finish(self, request, pk=None):
-        return self._done(
-            request, services.finish(request.user, self.get_object(), result=request.data.get("result", ""))
-        )
-
-    @action(detail=True, methods=["post"])
-    def verify(self, request, pk=None):
-        return self._done(request, services.verify(request.user, self.get_object(), note=self._note(request)))
-
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._done(request, services.reopen(request.user, self.get_object(), note=self._note(request)))
-
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._done(request, services.close(request.user, self.get_object(), note=self._note(request)))
-
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, pk=None):
-        return self._done(
-            request, services.escalate(request.user, self.get_object(), note=self._note(request))
-        )
-
-    @action(detail=True, methods=["post"])
-    def rate(self, request, pk=None):
-        s = RateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        return self._done(
-            request,
-            services.rate(
-                request.user,
-                self.get_object(),
-                rating=s.validated_data["rating"],
-                comment=s.validated_data["comment"],
-            ),
-        )
-
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "EventAttachmentUpload", {"file": serializers.FileField()}
+            )
+        },
+        responses=EventDetailSerializer,
+    )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def attach(self, request, pk=None):
+        """Add a photo or PDF (JPG, PNG, PDF; checked by content)."""
         upload = request.FILES.get("file")
         if upload is None:
-            raise serializers.ValidationError({"file": "请选择文件"})
-        services.add_attachment(request.user, self.get_object(), upload)
-        return self._done(request, self.get_object())
+            raise serializers.ValidationError({"file": _("请选择文件")})
+        event = self.get_object()
+        services.add_attachment(request.user, event, upload)
+        return self.detail_response(event)
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -298,10 +279,17 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class PatrolLogSerializer(serializers.ModelSerializer):
-    area = serializers.IntegerField(source="area_id")
+class PatrolLogSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
     kind = serializers.ChoiceField(choices=PatrolKind.choices)
-    report_category = serializers.IntegerField(write_only=True, required=False, allow_null=True)
+    started_at = serializers.DateTimeField(required=False, help_text=_("默认为提交时间"))
+    report_category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(),
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text=_("填写则发现情况同时生成该分类的工单"),
+    )
 
     class Meta:
         model = PatrolLog
@@ -319,59 +307,24 @@ class PatrolLogSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["area_path", "event"]
 
-    def create(self, validated_data):
-        area = get_object_or_404(
-            Area.objects.unscoped("checked by the service"), pk=validated_data["area_id"]
-        )
-        category = (
-            get_object_or_404(Category.objects.all(), pk=validated_data["report_category"])
-            if validated_data.get("report_category")
-            else None
-        )
-        return services.log_patrol(
-            self.context["request"].user,
-            area=area,
-            kind=validated_data["kind"],
-            place=validated_data["place"],
-            findings=validated_data.get("findings", ""),
-            visited=validated_data.get("visited", ""),
-            started_at=validated_data.get("started_at"),
-            report_category=category,
-        )
 
-
-class PatrolLogViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = PatrolLog
+class PatrolLogViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = PatrolLog.objects.all()
     serializer_class = PatrolLogSerializer
-    filterset_class = type(
-        "PatrolFilter",
-        (AreaSubtreeFilterSet,),
-        {"Meta": type("Meta", (), {"model": PatrolLog, "fields": ["kind"]})},
-    )
+    filterset_class = PatrolFilter
+    create_service = staticmethod(services.log_patrol)
 
 
-class GridCouncilSerializer(serializers.ModelSerializer):
-    area = serializers.IntegerField(source="area_id")
+class GridCouncilSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), help_text=_("网格"))
 
     class Meta:
         model = GridCouncil
         fields = ["id", "area", "area_path", "held_on", "topic", "decisions", "attendees"]
         read_only_fields = ["area_path"]
 
-    def create(self, validated_data):
-        area = get_object_or_404(
-            Area.objects.unscoped("checked by the service"), pk=validated_data["area_id"]
-        )
-        return services.record_council(
-            self.context["request"].user,
-            area=area,
-            held_on=validated_data["held_on"],
-            topic=validated_data["topic"],
-            decisions=validated_data.get("decisions", ""),
-            attendees=validated_data.get("attendees", 0),
-        )
 
-
-class GridCouncilViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = GridCouncil
+class GridCouncilViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = GridCouncil.objects.select_related("area")
     serializer_class = GridCouncilSerializer
+    create_service = staticmethod(services.record_council)

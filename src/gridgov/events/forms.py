@@ -1,11 +1,20 @@
-"""Forms of the phone pages (report, patrol) and the dispatch form: one field per row, errors under it."""
+"""Forms of the pages: report and patrol (phone pages), the actions on a work order, grid councils; one
+field per row, errors under it. Choices over scoped models are narrowed to the user by the views."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, PatrolKind
+from gridgov.areas.models import Area, Level
+from gridgov.core.filters import MAX_ID
+from gridgov.core.services import ServiceError
+
+from . import assignees, services
+from .models import Category, Event, PatrolKind
 
 
 def category_choices() -> list:
@@ -28,6 +37,13 @@ def category_choices() -> list:
     if singles:
         choices.append((_("其他类别"), singles))
     return choices
+
+
+def set_choices(form: forms.Form, name: str, choices: list) -> None:
+    """The choices of one of the form's choice fields, set per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
 
 
 def leaf_categories():
@@ -64,7 +80,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()
+        set_choices(self, "category", category_choices())
 
 
 class PatrolForm(forms.Form):
@@ -83,13 +99,149 @@ class PatrolForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = category_choices()
         choices[0] = ("", _("(生成工单时必选)"))
-        self.fields["category"].choices = choices
+        set_choices(self, "category", choices)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("report"):
             if not data.get("category"):
                 self.add_error("category", _("生成工单须选择工单分类"))
             if not (data.get("findings") or "").strip():
                 self.add_error("findings", _("生成工单须填写发现情况"))
         return data
+
+
+# --- the actions on a work order (detail and phone pages): one form per action, the service's arguments
+class ActionForm(forms.Form):
+    """The arguments of one transition service; `user` resolves references in the user's scope; `photos`
+    are attached after the transition."""
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        self.user = user
+        self.photos: list = []
+        super().__init__(*args, **kwargs)
+
+    def arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(label=_("说明(可不填)"), max_length=500, required=False)
+
+
+class ReasonForm(ActionForm):
+    note = forms.CharField(label=_("理由"), max_length=500, error_messages={"required": _("请填写理由")})
+
+
+class MergeForm(ActionForm):
+    into = forms.CharField(
+        label=_("合并到工单号"), max_length=20, error_messages={"required": _("请填写合并到的工单号")}
+    )
+
+    def clean_into(self) -> Event:
+        number = self.cleaned_data["into"].strip()
+        target = Event.objects.visible_to(self.user).filter(number=number).first()
+        if target is None:
+            raise forms.ValidationError(_("未找到工单 %(n)s,或不在您的管辖范围内") % {"n": number})
+        return target
+
+
+# a value that is no option of the select (the page offers only ids): the same message whatever it is
+_unit_errors = dict.fromkeys(["invalid", "min_value", "max_value"], _("请从列表中选择承办单位"))
+_area_errors = dict.fromkeys(["invalid", "min_value", "max_value"], _("请从列表中选择承办区域"))
+
+
+class DispatchForm(ActionForm):
+    """The kind, then the area select for area kinds or the unit select (a property company) for the
+    others; the kind's validate checks the target inside the service."""
+
+    assignee_kind = forms.ChoiceField(label=_("派遣对象类型"))
+    unit = forms.IntegerField(
+        label=_("承办单位"), required=False, min_value=1, max_value=MAX_ID, error_messages=_unit_errors
+    )
+    area = forms.IntegerField(
+        label=_("承办区域"), required=False, min_value=1, max_value=MAX_ID, error_messages=_area_errors
+    )
+    note = forms.CharField(label=_("说明"), max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_choices(self, "assignee_kind", [(k.kind, k.label) for k in assignees.kinds()])
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        spec = assignees.get(data["assignee_kind"])
+        target = data["area"] if spec.is_area else data["unit"]
+        return {"assignee_kind": spec.kind, "assignee_id": target, "note": data["note"]}
+
+
+class FinishForm(ActionForm):
+    """The result, and site photos (the file input `photos`, several allowed), each checked before the
+    order is finished: a bad photo finishes nothing."""
+
+    result = forms.CharField(
+        label=_("处置结果"), max_length=2000, error_messages={"required": _("请填写处置结果")}
+    )
+
+    def clean(self):
+        data = super().clean()
+        self.photos = self.files.getlist("photos") if hasattr(self.files, "getlist") else []
+        for upload in self.photos:
+            try:
+                services.sniff(upload)
+            except ServiceError as exc:
+                self.add_error(None, str(exc))
+        return data
+
+
+class RateForm(ActionForm):
+    rating = forms.TypedChoiceField(
+        label=_("评价"),
+        choices=[(n, f"{n} ★") for n in range(5, 0, -1)],
+        coerce=int,
+        error_messages={"required": _("评价须为 1 到 5 星"), "invalid_choice": _("评价须为 1 到 5 星")},
+    )
+    comment = forms.CharField(label=_("评价意见"), max_length=300, required=False)
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "accept": NoteForm,
+    "reject": ReasonForm,
+    "merge": MergeForm,
+    "dispatch": DispatchForm,
+    "start": NoteForm,
+    "return": ReasonForm,
+    "finish": FinishForm,
+    "verify": NoteForm,
+    "reopen": ReasonForm,
+    "close": NoteForm,
+    "escalate": NoteForm,
+    "rate": RateForm,
+}
+
+
+# --- grid councils -------------------------------------------------------------------------------------
+class GridChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class CouncilForm(forms.Form):
+    area = GridChoiceField(
+        label=_("网格"), queryset=Area.objects.filter(level=Level.GRID).order_by("path"), empty_label=None
+    )
+    held_on = forms.DateField(
+        label=_("召开日期"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    topic = forms.CharField(label=_("议题"), max_length=200)
+    decisions = forms.CharField(
+        label=_("议定事项"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attendees = forms.IntegerField(
+        label=_("参会人数"), min_value=0, max_value=32767, initial=0, required=False
+    )
+
+    def clean_attendees(self) -> int:
+        return self.cleaned_data["attendees"] or 0

@@ -4,53 +4,90 @@ visit), and the grid councils."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gridgov.accounts.roles import Role
 from gridgov.areas.models import PATH_LENGTH, Area, Level
+from gridgov.core.pages import ScopedListView, ServiceFormView, page_of
 from gridgov.core.scope import OutOfScope, user_can_reach
 from gridgov.core.services import ServiceError
 from gridgov.core.views import xlsx_response
 
 from . import assignees, machine, places, services
-from .forms import PatrolForm, ReportForm
-from .models import OPEN_STATES, AssigneeKind, Event, GridCouncil, PatrolLog, State
+from .filters import QueueFilter
+from .forms import ACTION_FORMS, CouncilForm, PatrolForm, ReportForm
+from .models import AssigneeKind, Event, GridCouncil, PatrolLog, State
 
 
 def _events(request):
     return Event.objects.visible_to(request.user).select_related("category", "area")
 
 
-def _may_see_queue(user) -> bool:
-    return user.has_perm("events.dispatch_event") or user.has_perm("events.handle_event")
+class QueueView(ScopedListView):
+    """The work orders of the user's area (a company login: its own), unfinished ones first by default."""
+
+    queryset = Event.objects.select_related("category", "area").order_by(
+        "-escalation_level", "accept_due", "-reported_at"
+    )
+    filterset_class = QueueFilter
+    template_name = "events/queue.html"
+    export_permission = "events.export_event"
+
+    def has_permission(self) -> bool:
+        user = self.request.user
+        return user.has_perm("events.dispatch_event") or user.has_perm("events.handle_event")
+
+    @property
+    def export_filename(self) -> str:  # type: ignore[override]
+        return f"events-{self.filters.chosen_state}.xlsx"
+
+    def export(self, qs) -> bytes:
+        user: Any = self.request.user  # logged in: the permission mixin ran first
+        return services.export_events(user, qs)
+
+    @property
+    def filters(self) -> QueueFilter:
+        assert self.filterset is not None  # made by get_queryset
+        return self.filterset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page"]
+        page.object_list = list(page.object_list)
+        labels = places.place_labels([e.area_path for e in page.object_list])
+        for e in page.object_list:
+            e.place_label = labels.get(e.area_path, e.area.name)
+        form = self.filters.form
+        context.update(
+            state=self.filters.chosen_state,
+            states=State.choices,
+            overdue=bool(form.is_valid() and form.cleaned_data.get("overdue")),
+            unit=unit_of(self.request.user),
+        )
+        return context
 
 
-def _queue_filtered(request):
-    """The queue's rows for the filters in the query string (state, overdue only, mine)."""
-    qs = _events(request)
-    state = request.GET.get("state", "open")
-    if state == "open":
-        qs = qs.filter(state__in=OPEN_STATES)
-    elif state in State.values:
-        qs = qs.filter(state=state)
-    elif state != "all":
-        state = "open"
-        qs = qs.filter(state__in=OPEN_STATES)
-    overdue = request.GET.get("overdue") == "1"
-    if overdue:
-        qs = qs.filter(overdue=True)
-    if request.GET.get("mine") == "1" and not request.user.has_perm("events.dispatch_event"):
-        qs = qs.exclude(assignee_kind="")
-    return qs.order_by("-escalation_level", "accept_due", "-reported_at"), state, overdue
+class QueueExportView(QueueView):
+    """The queue as xlsx: every row the filters select in the user's scope (not only the page shown)."""
+
+    permission_required = "events.export_event"
+
+    def has_permission(self) -> bool:
+        return self.request.user.has_perm(self.permission_required)
+
+    def get(self, request, *args, **kwargs):
+        return xlsx_response(self.export(self.get_queryset()), self.export_filename)
 
 
 def unit_of(user) -> dict | None:
@@ -64,39 +101,6 @@ def unit_of(user) -> dict | None:
         return None
     note = str(kind.scope_note) % {"name": target.name} if kind.scope_note else ""
     return {"kind": kind.kind, "id": unit_id, "name": target.name, "home": kind.home, "scope_note": note}
-
-
-@login_required
-def queue(request):
-    if not _may_see_queue(request.user):
-        raise PermissionDenied
-    qs, state, overdue = _queue_filtered(request)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    labels = places.place_labels([e.area_path for e in page.object_list])
-    for e in page.object_list:
-        e.place_label = labels.get(e.area_path, e.area.name)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "events/queue.html",
-        {
-            "page": page,
-            "state": state,
-            "states": State.choices,
-            "overdue": overdue,
-            "querystring": query.urlencode(),
-            "unit": unit_of(request.user),
-        },
-    )
-
-
-@login_required
-@permission_required("events.export_event", raise_exception=True)
-def queue_export(request):
-    """The queue as xlsx: every row the filters select in the user's scope (not only the page shown)."""
-    qs, state, _overdue = _queue_filtered(request)
-    return xlsx_response(services.export_events(request.user, qs), f"events-{state}.xlsx")
 
 
 def dispatch_defaults(user, event: Event) -> dict:
@@ -156,10 +160,24 @@ def dispatch_defaults(user, event: Event) -> dict:
     }
 
 
-@login_required
-@permission_required("events.view_event", raise_exception=True)
-def detail(request, pk: int):
-    event = get_object_or_404(_events(request), pk=pk)
+# The service each action of the detail (and phone) page runs, with its form's arguments (forms.ACTION_FORMS).
+TRANSITIONS: dict[str, Callable[..., Event]] = {
+    "accept": services.accept,
+    "reject": services.reject,
+    "merge": services.merge,
+    "dispatch": services.dispatch,
+    "start": services.start,
+    "return": services.return_event,
+    "finish": services.finish,
+    "verify": services.verify,
+    "reopen": services.reopen,
+    "close": services.close,
+    "escalate": services.escalate,
+    "rate": services.rate,
+}
+
+
+def _detail_context(request, event: Event, failed: dict | None = None) -> dict:
     actions = services.allowed_actions(request.user, event)
     duplicates = []
     if event.state in (State.REPORTED, State.ACCEPTED):
@@ -168,73 +186,63 @@ def detail(request, pk: int):
             for d in services.duplicate_candidates(event.category, event.area, x=event.x, y=event.y)
             if d.pk != event.pk
         ]
-    return render(
-        request,
-        "events/detail.html",
-        {
-            "event": event,
-            "place_label": places.place_labels([event.area_path])[event.area_path],
-            "actions": [(a, machine.ACTION_LABELS[a]) for a in actions],
-            "trail": event.transitions.all(),
-            "attachments": event.attachments.all(),
-            "dispatch": dispatch_defaults(request.user, event) if "dispatch" in actions else None,
-            "duplicates": duplicates,
-            "unit": unit_of(request.user),
-        },
-    )
+    return {
+        "event": event,
+        "place_label": places.place_labels([event.area_path])[event.area_path],
+        "actions": [(a, machine.ACTION_LABELS[a]) for a in actions],
+        "trail": event.transitions.all(),
+        "attachments": event.attachments.all(),
+        "dispatch": dispatch_defaults(request.user, event) if "dispatch" in actions else None,
+        "duplicates": duplicates,
+        "unit": unit_of(request.user),
+        "failed": failed,
+    }
+
+
+def _follow_context(request, event: Event, failed: dict | None = None) -> dict:
+    return {
+        "event": event,
+        "place_label": places.place_labels([event.area_path])[event.area_path],
+        "trail": event.transitions.all(),
+        "can_rate": "rate" in services.allowed_actions(request.user, event),
+        "failed": failed,
+    }
+
+
+@login_required
+@permission_required("events.view_event", raise_exception=True)
+def detail(request, pk: int):
+    event = get_object_or_404(_events(request), pk=pk)
+    return render(request, "events/detail.html", _detail_context(request, event))
 
 
 @login_required
 @require_POST
 def act(request, pk: int, action: str):
+    """One action on a work order. Bad input or a refusal shows the page again with the reason above the
+    actions (nothing changed); done, it redirects back to the event."""
+    if action not in TRANSITIONS:
+        raise Http404
     event = get_object_or_404(_events(request), pk=pk)
-    user = request.user
-    data = request.POST
-    note = data.get("note", "")
-    try:
-        if action == "accept":
-            services.accept(user, event, note=note)
-        elif action == "reject":
-            services.reject(user, event, note=note)
-        elif action == "merge":
-            into = get_object_or_404(_events(request), number=data.get("into", "").strip())
-            services.merge(user, event, into=into)
-        elif action == "dispatch":
-            kind = data.get("assignee_kind", "")
-            spec = assignees.find(kind)
-            # the area select for area kinds, the unit select (a property company) for the others;
-            # the kind's validate checks the id inside the service
-            raw = data.get("area" if spec is None or spec.is_area else "unit", "")
-            target_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
-            services.dispatch(user, event, assignee_kind=kind, assignee_id=target_id, note=note)
-        elif action == "start":
-            services.start(user, event, note=note)
-        elif action == "return":
-            services.return_event(user, event, note=note)
-        elif action == "finish":
-            services.finish(user, event, result=data.get("result", ""))
-            for upload in request.FILES.getlist("photos"):
-                services.add_attachment(user, event, upload)
-        elif action == "verify":
-            services.verify(user, event, note=note)
-        elif action == "reopen":
-            services.reopen(user, event, note=note)
-        elif action == "close":
-            services.close(user, event, note=note)
-        elif action == "escalate":
-            services.escalate(user, event, note=note)
-        elif action == "rate":
-            services.rate(user, event, rating=data.get("rating") or 0, comment=data.get("comment", ""))
+    resident = request.user.role == Role.RESIDENT
+    form = ACTION_FORMS[action](request.POST, request.FILES, user=request.user)
+    if form.is_valid():
+        try:
+            TRANSITIONS[action](request.user, event, **form.arguments())
+            for upload in form.photos:
+                services.add_attachment(request.user, event, upload)
+        except OutOfScope:
+            raise Http404 from None
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
         else:
-            raise Http404
-        messages.success(request, _("已%(action)s") % {"action": machine.ACTION_LABELS[action]})
-    except OutOfScope:
-        raise Http404 from None
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    if request.user.role == "resident":
-        return redirect("events:follow", pk=event.pk)
-    return redirect("events:detail", pk=event.pk)
+            messages.success(request, _("已%(action)s") % {"action": machine.ACTION_LABELS[action]})
+            return redirect("events:follow" if resident else "events:detail", pk=event.pk)
+    event = get_object_or_404(_events(request), pk=pk)
+    failed = {"action": action, "label": machine.ACTION_LABELS[action], "form": form}
+    if resident:
+        return render(request, "events/follow.html", _follow_context(request, event, failed))
+    return render(request, "events/detail.html", _detail_context(request, event, failed))
 
 
 def _picker(request, purpose: str):
@@ -321,23 +329,10 @@ def mine(request):
 def follow(request, pk: int):
     """Phone page: one of my events, its trail and (once closed) the rating form."""
     event = get_object_or_404(_events(request), pk=pk)
-    return render(
-        request,
-        "events/follow.html",
-        {
-            "event": event,
-            "place_label": places.place_labels([event.area_path])[event.area_path],
-            "trail": event.transitions.all(),
-            "can_rate": "rate" in services.allowed_actions(request.user, event),
-        },
-    )
+    return render(request, "events/follow.html", _follow_context(request, event))
 
 
 # --- grid workers: patrols and visits (phone page), grid councils ------------------------------------
-def _area_choice(request, levels: list[int]):
-    return Area.objects.visible_to(request.user).filter(level__in=levels).order_by("path")[:300]
-
-
 @login_required
 @permission_required("events.add_patrollog", raise_exception=True)
 def patrol(request):
@@ -366,7 +361,7 @@ def patrol(request):
             except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
-                if log.event_id:
+                if log.event is not None:
                     messages.success(request, _("已记录,并生成工单 %(n)s") % {"n": log.event.number})
                 else:
                     messages.success(request, _("已记录"))
@@ -380,49 +375,31 @@ def patrol(request):
     return render(request, "events/patrol.html", {"form": form, "picker": picker, "logs": logs})
 
 
-@login_required
-@permission_required("events.view_gridcouncil", raise_exception=True)
-def councils(request):
+class CouncilsView(ServiceFormView):
     """Grid councils in the user's area; with events.add_gridcouncil also the form to record one."""
-    user = request.user
-    data = request.POST if request.method == "POST" else None
-    if data is not None:
-        if not user.has_perm("events.add_gridcouncil"):
-            raise PermissionDenied
-        area = Area.objects.unscoped("checked by the service").filter(pk=data.get("area") or 0).first()
-        held_on = parse_date(data.get("held_on") or "")
-        try:
-            attendees = int(data.get("attendees") or 0)
-        except ValueError:
-            attendees = -1
-        if area is None or held_on is None:
-            messages.error(request, _("请选择网格并填写召开日期"))
-        else:
-            try:
-                services.record_council(
-                    user,
-                    area=area,
-                    held_on=held_on,
-                    topic=data.get("topic", ""),
-                    decisions=data.get("decisions", ""),
-                    attendees=attendees,
-                )
-            except OutOfScope:
-                raise Http404 from None
-            except ServiceError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("网格议事会已记录"))
-                return redirect("events:councils")
-    qs = GridCouncil.objects.visible_to(user).select_related("area")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "events/councils.html",
-        {
-            "page": page,
-            "grids": _area_choice(request, [Level.GRID]) if user.has_perm("events.add_gridcouncil") else [],
-            "data": data or {},
-            "today": timezone.localdate(),
-        },
-    )
+
+    permission_required = "events.view_gridcouncil"
+    form_class = CouncilForm
+    template_name = "events/councils.html"
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("网格议事会已记录")
+
+    def has_permission(self) -> bool:
+        needed = "events.add_gridcouncil" if self.request.method == "POST" else self.permission_required
+        return self.request.user.has_perm(needed)
+
+    def run_service(self, actor, data: dict):
+        return services.record_council(actor, **data)
+
+    def get_success_url(self) -> str:
+        return reverse("events:councils")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        councils = GridCouncil.objects.visible_to(self.request.user).select_related("area")
+        context["page"] = page_of(self.request, councils)
+        if not self.request.user.has_perm("events.add_gridcouncil"):
+            context["form"] = None
+        return context

@@ -3,38 +3,55 @@ talks, elimination decisions and round-table meetings; every write goes through 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from rest_framework import mixins, serializers, viewsets
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridgov.areas.filters import AreaSubtreeFilterSet
-from gridgov.areas.models import Area
-from gridgov.core.api import ScopedViewSetMixin
+from gridgov.areas.models import Area, Level
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, query_value
+from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 from gridgov.events.models import Category
 
 from . import queries, services
 from .columns import ranking_sheet
+from .filters import CompanyFilter, EstateFilter, nameable_companies
+from .forms import MONTH_FORMAT, last_month
 from .models import (
-    CoverageModel,
+    STANDARDS,
     Elimination,
     Estate,
     MeetingDecision,
     MonthlyScore,
-    PartyOrgStatus,
     PropertyCompany,
     RoundTable,
     Talk,
 )
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class NameableCompanyField(ScopedPrimaryKeyRelatedField):
+    """A company the requester may name (filters.nameable_companies): registered in or above the user's
+    area, or serving an estate the user sees; the service checks its exact rule."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=PropertyCompany.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return nameable_companies(getattr(self.context.get("request"), "user", None))
+
+
+# --- companies ---------------------------------------------------------------------------------------
+class CompanySerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), help_text=_("登记区域:区县、街道或社区"))
     standards_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -47,29 +64,63 @@ class CompanySerializer(serializers.ModelSerializer):
             "is_public_interest",
             "party_status",
             "party_org_name",
+            "contact_phone",
             "in_alliance",
             "alliance_joined_on",
             "standards_met",
             "standards_count",
             "is_active",
         ]
-        read_only_fields = fields
+        read_only_fields = ["area_path", "in_alliance", "alliance_joined_on", "standards_met", "is_active"]
+        extra_kwargs = {"contact_phone": {"write_only": True}}
 
 
-class CompanyFilter(AreaSubtreeFilterSet):
-    class Meta:
-        model = PropertyCompany
-        fields = ["is_public_interest", "in_alliance", "party_status", "is_active"]
+class CompanyStandardsSerializer(serializers.Serializer):
+    codes = serializers.ListField(child=serializers.ChoiceField(choices=STANDARDS), allow_empty=True)
 
 
-class CompanyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = PropertyCompany
+class CompanyAllianceSerializer(serializers.Serializer):
+    joined_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class CompanyWriteViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """Companies in the user's area. POST creates one (registered at a district, street or community);
+    POST …/standards/ sets the standards checklist; POST …/alliance/ records joining the alliance."""
+
+    queryset = PropertyCompany.objects.select_related("area")
     serializer_class = CompanySerializer
     filterset_class = CompanyFilter
+    action_permissions = {
+        "standards": ["property.change_propertycompany"],
+        "alliance": ["property.change_propertycompany"],
+    }
+    create_service = staticmethod(services.create_company)
+
+    @extend_schema(request=CompanyStandardsSerializer)
+    @action(detail=True, methods=["post"])
+    def standards(self, request, pk=None):
+        company = services.set_standards(
+            request.user, self.get_object(), **self.body(CompanyStandardsSerializer)
+        )
+        return Response(self.get_serializer(company).data)
+
+    @extend_schema(request=CompanyAllianceSerializer)
+    @action(detail=True, methods=["post"])
+    def alliance(self, request, pk=None):
+        company = services.join_alliance(
+            request.user, self.get_object(), **self.body(CompanyAllianceSerializer)
+        )
+        return Response(self.get_serializer(company).data)
 
 
-class EstateSerializer(serializers.ModelSerializer):
+# --- estates -----------------------------------------------------------------------------------------
+class EstateSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), help_text=_("所在社区或网格"))
+    company = NameableCompanyField(required=False, allow_null=True)
     company_name = serializers.CharField(source="company.name", read_only=True, default="")
+    buildings = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.filter(level=Level.BUILDING), many=True, required=False, write_only=True
+    )
 
     class Meta:
         model = Estate
@@ -82,70 +133,93 @@ class EstateSerializer(serializers.ModelSerializer):
             "company_name",
             "coverage_model",
             "households",
+            "buildings",
             "fee_collection_rate",
         ]
-        read_only_fields = fields
+        read_only_fields = ["area_path", "fee_collection_rate"]
 
 
-class EstateFilter(AreaSubtreeFilterSet):
-    class Meta:
-        model = Estate
-        fields = ["coverage_model", "company"]
+class EstateFeeRateSerializer(serializers.Serializer):
+    rate = serializers.DecimalField(max_digits=5, decimal_places=1, help_text=_("0 到 100"))
 
 
-class EstateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Estate
+class EstateFallbackSerializer(serializers.Serializer):
+    organisation = NameableCompanyField(help_text=_("公益性物业组织"))
+
+
+class EstateWriteViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """Estates in the user's area (`?no_service=true`: those without a company). POST creates one on a
+    community or grid; POST …/fee_rate/ sets the fee-collection rate; POST …/fallback/ hands an estate
+    with no company to a public-interest organisation."""
+
+    queryset = Estate.objects.select_related("company")
     serializer_class = EstateSerializer
     filterset_class = EstateFilter
+    action_permissions = {
+        "fee_rate": ["property.change_estate"],
+        "fallback": ["property.change_estate"],
+    }
+    create_service = staticmethod(services.create_estate)
 
-    def get_queryset(self):
-        qs = self.base_queryset().select_related("company")
-        if self.request.query_params.get("no_service") in ("1", "true"):
-            qs = queries.estates_without_service(qs)
-        return qs
+    @extend_schema(request=EstateFeeRateSerializer)
+    @action(detail=True, methods=["post"])
+    def fee_rate(self, request, pk=None):
+        estate = services.set_fee_collection(
+            request.user, self.get_object(), **self.body(EstateFeeRateSerializer)
+        )
+        return Response(self.get_serializer(estate).data)
+
+    @extend_schema(request=EstateFallbackSerializer)
+    @action(detail=True, methods=["post"])
+    def fallback(self, request, pk=None):
+        estate = services.assign_fallback(
+            request.user, self.get_object(), **self.body(EstateFallbackSerializer)
+        )
+        return Response(self.get_serializer(estate).data)
 
 
-class ScoreSerializer(serializers.ModelSerializer):
-    company = serializers.IntegerField(source="company_id")
+# --- the three-100% evaluation: scores, the ranking, talks, eliminations ------------------------------
+class ScoreSerializer(ScopedModelSerializer):
+    company = NameableCompanyField()
     score = serializers.DecimalField(max_digits=5, decimal_places=1, required=False, allow_null=True)
-    inspection = serializers.FloatField(write_only=True, required=False, allow_null=True)
+    inspection = serializers.FloatField(
+        write_only=True, required=False, allow_null=True, help_text=_("专业服务:检查考核得分")
+    )
 
     class Meta:
         model = MonthlyScore
         fields = ["id", "company", "area_path", "month", "scorer", "score", "inspection", "detail"]
         read_only_fields = ["area_path", "detail"]
-
-    def create(self, validated_data):
-        request = self.context["request"]
-        company = get_object_or_404(
-            PropertyCompany.objects.unscoped("scope checked by the service"), pk=validated_data["company_id"]
-        )
-        return services.score_month(
-            request.user,
-            company,
-            month=validated_data["month"],
-            scorer=validated_data["scorer"],
-            score=validated_data.get("score"),
-            inspection=validated_data.get("inspection"),
-        )
+        validators: list = []  # once per company, month and scorer: score_month's rule (it names the month)
 
 
-class ScoreViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ScoreViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """POST needs the scorer's own permission (party / professional / satisfaction), checked by the service."""
 
-    queryset_model = MonthlyScore
+    queryset = MonthlyScore.objects.all()
     serializer_class = ScoreSerializer
     action_permissions = {"create": ["property.view_monthlyscore"]}
+    create_service = staticmethod(services.score_month)
 
 
-def parse_month(raw: str | None) -> dt.date:
-    if not raw:
-        today = timezone.localdate()
-        return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    try:
-        return dt.datetime.strptime(raw[:7], "%Y-%m").date()
-    except ValueError:
-        raise serializers.ValidationError({"month": _("月份格式应为 YYYY-MM")}) from None
+class RankRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    company = serializers.IntegerField(source="company.pk")
+    name = serializers.CharField(source="company.name")
+    party = serializers.FloatField(allow_null=True)
+    professional = serializers.FloatField(allow_null=True)
+    satisfaction = serializers.FloatField(allow_null=True)
+    total = serializers.FloatField()
+    star = serializers.BooleanField()
+
+
+@extend_schema_serializer(many=False)  # the list action answers one object (the month and its rows)
+class RankingSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    results = RankRowSerializer(many=True)
+
+
+MONTH_PARAM = OpenApiParameter("month", str, description=_("月份 YYYY-MM(默认上月)"))
 
 
 class RankingViewSet(viewsets.ViewSet):
@@ -154,226 +228,63 @@ class RankingViewSet(viewsets.ViewSet):
     action_permissions = {"list": ["property.view_monthlyscore"], "export": ["property.export_ranking"]}
     _ignore_model_permissions = True
 
-    def list(self, request):
-        month = parse_month(request.query_params.get("month"))
-        rows = queries.monthly_ranking(PropertyCompany.objects.visible_to(request.user), month)
-        return Response(
-            {
-                "month": f"{month:%Y-%m}",
-                "results": [
-                    {
-                        "rank": r.rank,
-                        "company": r.company.pk,
-                        "name": r.company.name,
-                        "party": r.party,
-                        "professional": r.professional,
-                        "satisfaction": r.satisfaction,
-                        "total": r.total,
-                        "star": r.star,
-                    }
-                    for r in rows
-                ],
-            }
-        )
+    def _rows(self, request):
+        field = serializers.DateField(input_formats=[MONTH_FORMAT])
+        month = query_value(request, "month", field) or last_month()
+        return month, queries.monthly_ranking(PropertyCompany.objects.visible_to(request.user), month)
 
+    @extend_schema(parameters=[MONTH_PARAM], responses=RankingSerializer)
+    def list(self, request):
+        month, rows = self._rows(request)
+        return Response({"month": f"{month:%Y-%m}", "results": RankRowSerializer(rows, many=True).data})
+
+    @extend_schema(parameters=[MONTH_PARAM], responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY})
     @action(detail=False, methods=["get"])
     def export(self, request):
-        month = parse_month(request.query_params.get("month"))
-        rows = queries.monthly_ranking(PropertyCompany.objects.visible_to(request.user), month)
+        month, rows = self._rows(request)
         response = HttpResponse(ranking_sheet(month, rows), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="ranking-{month:%Y-%m}.xlsx"'
         return response
 
 
-# --- writes: companies, estates, talks, elimination decisions, round-table meetings ------------------
-def _area(pk) -> Area:
-    return get_object_or_404(Area.objects.unscoped("checked by the service"), pk=pk or 0)
-
-
-def _company(pk) -> PropertyCompany:
-    return get_object_or_404(PropertyCompany.objects.unscoped("checked by the service"), pk=pk or 0)
-
-
-class CompanyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    area = serializers.IntegerField()
-    is_public_interest = serializers.BooleanField(required=False, default=False)
-    party_status = serializers.ChoiceField(choices=PartyOrgStatus.choices, default=PartyOrgStatus.NONE)
-    party_org_name = serializers.CharField(required=False, allow_blank=True, default="")
-    contact_phone = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class StandardsSerializer(serializers.Serializer):
-    codes = serializers.ListField(child=serializers.CharField(max_length=8), allow_empty=True)
-
-
-class AllianceSerializer(serializers.Serializer):
-    joined_on = serializers.DateField(required=False, allow_null=True, default=None)
-
-
-class CompanyWriteViewSet(CompanyViewSet, mixins.CreateModelMixin):
-    """POST creates a company (registered at a district, street or community in the user's area);
-    POST …/standards/ sets the standards checklist; POST …/alliance/ records joining the alliance."""
-
-    action_permissions = {
-        "standards": ["property.change_propertycompany"],
-        "alliance": ["property.change_propertycompany"],
-    }
-
-    def create(self, request, *args, **kwargs):
-        s = CompanyCreateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        v = s.validated_data
-        company = services.create_company(
-            request.user,
-            name=v["name"],
-            area=_area(v["area"]),
-            is_public_interest=v["is_public_interest"],
-            party_status=v["party_status"],
-            party_org_name=v["party_org_name"],
-            contact_phone=v["contact_phone"],
-        )
-        return Response(CompanySerializer(company).data, status=201)
-
-    @action(detail=True, methods=["post"])
-    def standards(self, request, pk=None):
-        s = StandardsSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        company = services.set_standards(request.user, self.get_object(), s.validated_data["codes"])
-        return Response(CompanySerializer(company).data)
-
-    @action(detail=True, methods=["post"])
-    def alliance(self, request, pk=None):
-        s = AllianceSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        company = services.join_alliance(
-            request.user, self.get_object(), joined_on=s.validated_data["joined_on"]
-        )
-        return Response(CompanySerializer(company).data)
-
-
-class EstateCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    area = serializers.IntegerField()
-    company = serializers.IntegerField(required=False, allow_null=True, default=None)
-    coverage_model = serializers.ChoiceField(
-        choices=CoverageModel.choices, required=False, allow_null=True, default=None
-    )
-    households = serializers.IntegerField(required=False, min_value=0, default=0)
-    buildings = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-
-
-class FeeRateSerializer(serializers.Serializer):
-    rate = serializers.DecimalField(max_digits=5, decimal_places=1)
-
-
-class FallbackSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField()
-
-
-class EstateWriteViewSet(EstateViewSet, mixins.CreateModelMixin):
-    """POST creates an estate on a community or grid of the user's area; POST …/fee_rate/ sets the
-    fee-collection rate; POST …/fallback/ hands an estate with no company to a public-interest organisation."""
-
-    action_permissions = {
-        "fee_rate": ["property.change_estate"],
-        "fallback": ["property.change_estate"],
-    }
-
-    def create(self, request, *args, **kwargs):
-        s = EstateCreateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        v = s.validated_data
-        buildings = list(Area.objects.unscoped("checked by the service").filter(pk__in=v["buildings"]))
-        if len(buildings) != len(set(v["buildings"])):
-            raise serializers.ValidationError({"buildings": _("楼院不存在")})
-        estate = services.create_estate(
-            request.user,
-            name=v["name"],
-            area=_area(v["area"]),
-            company=_company(v["company"]) if v["company"] else None,
-            coverage_model=v["coverage_model"],
-            households=v["households"],
-            buildings=buildings,
-        )
-        return Response(EstateSerializer(estate).data, status=201)
-
-    @action(detail=True, methods=["post"])
-    def fee_rate(self, request, pk=None):
-        s = FeeRateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        estate = services.set_fee_collection(request.user, self.get_object(), s.validated_data["rate"])
-        return Response(EstateSerializer(estate).data)
-
-    @action(detail=True, methods=["post"])
-    def fallback(self, request, pk=None):
-        s = FallbackSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        estate = services.assign_fallback(
-            request.user, self.get_object(), _company(s.validated_data["organisation"])
-        )
-        return Response(EstateSerializer(estate).data)
-
-
-class TalkSerializer(serializers.ModelSerializer):
-    company = serializers.IntegerField(source="company_id")
+class TalkSerializer(ScopedModelSerializer):
+    company = ScopedPrimaryKeyRelatedField(queryset=PropertyCompany.objects.all())
 
     class Meta:
         model = Talk
         fields = ["id", "company", "area_path", "year", "quarter", "held_on", "content", "rectification"]
         read_only_fields = ["area_path"]
-
-    def create(self, validated_data):
-        company = get_object_or_404(
-            PropertyCompany.objects.visible_to(self.context["request"].user), pk=validated_data["company_id"]
-        )
-        return services.record_talk(
-            self.context["request"].user,
-            company,
-            year=validated_data["year"],
-            quarter=validated_data["quarter"],
-            held_on=validated_data["held_on"],
-            content=validated_data["content"],
-            rectification=validated_data.get("rectification", ""),
-        )
+        validators: list = []  # once per company and quarter: record_talk's rule
 
 
-class TalkViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TalkViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """约谈: only for a company on the quarter's bottom list (checked by the service)."""
 
-    queryset_model = Talk
+    queryset = Talk.objects.all()
     serializer_class = TalkSerializer
+    create_service = staticmethod(services.record_talk)
 
 
-class EliminationSerializer(serializers.ModelSerializer):
-    company = serializers.IntegerField(source="company_id")
+class EliminationSerializer(ScopedModelSerializer):
+    company = ScopedPrimaryKeyRelatedField(queryset=PropertyCompany.objects.all())
 
     class Meta:
         model = Elimination
         fields = ["id", "company", "area_path", "year", "average", "decision", "note"]
         read_only_fields = ["area_path", "average"]
-
-    def create(self, validated_data):
-        company = get_object_or_404(
-            PropertyCompany.objects.visible_to(self.context["request"].user), pk=validated_data["company_id"]
-        )
-        return services.decide_elimination(
-            self.context["request"].user,
-            company,
-            year=validated_data["year"],
-            decision=validated_data["decision"],
-            note=validated_data.get("note", ""),
-        )
+        validators: list = []  # once per company and year: decide_elimination's rule
 
 
-class EliminationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class EliminationViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """The yearly decision on a company on the elimination list (eliminate deactivates the company)."""
 
-    queryset_model = Elimination
+    queryset = Elimination.objects.all()
     serializer_class = EliminationSerializer
     action_permissions = {"create": ["property.decide_elimination"]}
+    create_service = staticmethod(services.decide_elimination)
 
 
+# --- round-table meetings ----------------------------------------------------------------------------
 class MeetingDecisionSerializer(serializers.ModelSerializer):
     event_number = serializers.CharField(source="event.number", read_only=True, default="")
 
@@ -403,45 +314,33 @@ class RoundTableSerializer(serializers.ModelSerializer):
 
 
 class RoundTableCreateSerializer(serializers.Serializer):
-    community = serializers.IntegerField()
-    estate = serializers.IntegerField(required=False, allow_null=True, default=None)
+    """The meeting as recorded; the answer is the meeting with the work order of each decision."""
+
+    community = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
+    estate = ScopedPrimaryKeyRelatedField(
+        queryset=Estate.objects.all(), required=False, allow_null=True, default=None
+    )
     held_on = serializers.DateField()
     convener = serializers.CharField(max_length=100)
     attendees = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
-    topics = serializers.CharField()
+    topics = serializers.CharField(max_length=4000)
     decisions = serializers.ListField(
         child=serializers.CharField(max_length=300), required=False, default=list
     )
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
 
+    def to_representation(self, instance):
+        return RoundTableSerializer(instance, context=self.context).data
 
-class RoundTableViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+
+@extend_schema_view(
+    create=extend_schema(request=RoundTableCreateSerializer, responses={201: RoundTableSerializer})
+)
+class RoundTableViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """Round-table meetings; POST records one, and each decision becomes a work order (origin roundtable:<id>)."""
 
-    queryset_model = RoundTable
-    serializer_class = RoundTableSerializer
+    queryset = RoundTable.objects.prefetch_related("decisions__event")
+    create_service = staticmethod(services.record_round_table)
 
-    def get_queryset(self):
-        return self.base_queryset().prefetch_related("decisions__event")
-
-    def create(self, request, *args, **kwargs):
-        s = RoundTableCreateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        v = s.validated_data
-        estate = (
-            get_object_or_404(Estate.objects.visible_to(request.user), pk=v["estate"])
-            if v["estate"]
-            else None
-        )
-        meeting = services.record_round_table(
-            request.user,
-            community=_area(v["community"]),
-            held_on=v["held_on"],
-            convener=v["convener"],
-            attendees=v["attendees"],
-            topics=v["topics"],
-            decisions=v["decisions"],
-            category=v["category"],
-            estate=estate,
-        )
-        return Response(RoundTableSerializer(meeting).data, status=201)
+    def get_serializer_class(self):
+        return RoundTableCreateSerializer if self.action == "create" else RoundTableSerializer

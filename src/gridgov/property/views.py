@@ -4,27 +4,23 @@ round-table meetings."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
-from gridgov.areas.models import Area, Level
-from gridgov.core.scope import OutOfScope
-from gridgov.core.services import ServiceError
+from gridgov.core.pages import ScopedListView, ServiceFormView
 from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
 from . import queries, services
-from .api import parse_month
 from .columns import companies_sheet, estates_sheet, my_company_sheet, ranking_sheet
+from .filters import CompanyFilter, EstateFilter
+from .forms import MeetingForm, MonthForm
 from .models import (
     STANDARDS,
     CoverageModel,
@@ -38,17 +34,10 @@ from .models import (
 )
 
 
-def _month(request):
-    try:
-        return parse_month(request.GET.get("month"))
-    except ValidationError:
-        return parse_month(None)
-
-
 @login_required
 @permission_required("property.view_monthlyscore", raise_exception=True)
 def ranking(request):
-    month = _month(request)
+    month = MonthForm.month_of(request.GET)
     companies = PropertyCompany.objects.visible_to(request.user)
     rows = queries.monthly_ranking(companies, month)
     quarter = (month.month - 1) // 3 + 1
@@ -78,7 +67,7 @@ def ranking(request):
 @login_required
 @permission_required("property.export_ranking", raise_exception=True)
 def ranking_export(request):
-    month = _month(request)
+    month = MonthForm.month_of(request.GET)
     rows = queries.monthly_ranking(PropertyCompany.objects.visible_to(request.user), month)
     response = HttpResponse(ranking_sheet(month, rows), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="ranking-{month:%Y-%m}.xlsx"'
@@ -102,47 +91,68 @@ def _with_complaints(estates: list[Estate]) -> list[Estate]:
     return estates
 
 
-def _company_rows(request):
-    qs = _companies(request).select_related("area").annotate(estate_count=Count("estates"))
-    public = request.GET.get("public") == "1"
-    if public:
-        qs = qs.filter(is_public_interest=True)
-    q = (request.GET.get("q") or "").strip()[:100]
-    if q:
-        qs = qs.filter(name__contains=q)
-    return qs.order_by("area_path", "name"), q, public
+def _cleaned(filterset) -> dict:
+    """The filter values a list page shows back in its form (none when one is invalid)."""
+    return filterset.form.cleaned_data if filterset is not None and filterset.is_valid() else {}
 
 
-def _querystring(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
+class XlsxAtOwnURL:
+    """A list's xlsx at its own URL (`…/export.xlsx`): the rows its filters select, not only one page."""
+
+    def get(self, request, *args, **kwargs):
+        return xlsx_response(self.export(self.get_queryset()), self.export_filename)  # type: ignore[attr-defined]
 
 
-@login_required
-@permission_required("property.view_propertycompany", raise_exception=True)
-def company_list(request):
-    qs, q, public = _company_rows(request)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "property/company_list.html",
-        {
-            "page": page,
-            "q": q,
-            "public": public,
-            "standards_total": len(STANDARDS),
-            "querystring": _querystring(request),
-        },
+class CompanyListView(ScopedListView):
+    permission_required = "property.view_propertycompany"
+    queryset = (
+        PropertyCompany.objects.select_related("area")
+        .annotate(estate_count=Count("estates"))
+        .order_by("area_path", "name")
     )
+    filterset_class = CompanyFilter
+    template_name = "property/company_list.html"
+    export_filename = "property-companies.xlsx"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        data = _cleaned(self.filterset)
+        context.update(q=data.get("q") or "", public=bool(data.get("public")), standards_total=len(STANDARDS))
+        return context
+
+    def export(self, qs) -> bytes:
+        return companies_sheet(list(qs))
 
 
-@login_required
-@permission_required("property.view_propertycompany", raise_exception=True)
-def company_export(request):
-    """The company list as xlsx: every company the filters select in the user's scope."""
-    qs, _q, _public = _company_rows(request)
-    return xlsx_response(companies_sheet(list(qs)), "property-companies.xlsx")
+class CompanyExportView(XlsxAtOwnURL, CompanyListView):
+    pass
+
+
+class EstateListView(ScopedListView):
+    permission_required = "property.view_estate"
+    queryset = Estate.objects.select_related("company", "area").order_by("area_path", "name")
+    filterset_class = EstateFilter
+    template_name = "property/estate_list.html"
+    export_filename = "estates.xlsx"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page"].object_list = _with_complaints(list(context["page"].object_list))
+        data = _cleaned(self.filterset)
+        context.update(
+            summary=queries.coverage_summary(Estate.objects.visible_to(self.request.user)),
+            models=CoverageModel.choices,
+            model=data.get("coverage_model") or "",
+            no_service=bool(data.get("no_service")),
+        )
+        return context
+
+    def export(self, qs) -> bytes:
+        return estates_sheet(_with_complaints(list(qs)))
+
+
+class EstateExportView(XlsxAtOwnURL, EstateListView):
+    pass
 
 
 @login_required
@@ -177,47 +187,6 @@ def company_detail(request, pk: int):
     )
 
 
-def _estate_rows(request):
-    qs = _estates(request)
-    no_service = request.GET.get("no_service") == "1"
-    if no_service:
-        qs = queries.estates_without_service(qs)
-    model = request.GET.get("coverage_model", "")
-    if model in CoverageModel.values:
-        qs = qs.filter(coverage_model=model)
-    else:
-        model = ""
-    return qs.order_by("area_path", "name"), model, no_service
-
-
-@login_required
-@permission_required("property.view_estate", raise_exception=True)
-def estate_list(request):
-    qs, model, no_service = _estate_rows(request)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    page.object_list = _with_complaints(list(page.object_list))
-    return render(
-        request,
-        "property/estate_list.html",
-        {
-            "page": page,
-            "summary": queries.coverage_summary(Estate.objects.visible_to(request.user)),
-            "models": CoverageModel.choices,
-            "model": model,
-            "no_service": no_service,
-            "querystring": _querystring(request),
-        },
-    )
-
-
-@login_required
-@permission_required("property.view_estate", raise_exception=True)
-def estate_export(request):
-    """The estate list as xlsx (filters applied, complaint counts and full place included)."""
-    qs, _model, _no_service = _estate_rows(request)
-    return xlsx_response(estates_sheet(_with_complaints(list(qs))), "estates.xlsx")
-
-
 @login_required
 @permission_required("property.view_estate", raise_exception=True)
 def estate_detail(request, pk: int):
@@ -235,17 +204,14 @@ def estate_detail(request, pk: int):
     )
 
 
-@login_required
-@permission_required("property.view_roundtable", raise_exception=True)
-def meeting_list(request):
-    qs = (
-        RoundTable.objects.visible_to(request.user)
-        .select_related("area", "estate")
+class MeetingListView(ScopedListView):
+    permission_required = "property.view_roundtable"
+    queryset = (
+        RoundTable.objects.select_related("area", "estate")
         .annotate(decision_count=Count("decisions"))
         .order_by("-held_on", "-id")
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "property/meeting_list.html", {"page": page})
+    template_name = "property/meeting_list.html"
 
 
 @login_required
@@ -261,71 +227,22 @@ def meeting_detail(request, pk: int):
     )
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in (text or "").replace("、", "\n").splitlines() if line.strip()]
+class MeetingCreateView(ServiceFormView):
+    """Record a round-table meeting; each decision becomes a work order."""
 
+    permission_required = "property.add_roundtable"
+    form_class = MeetingForm
+    template_name = "property/meeting_form.html"
 
-@login_required
-@permission_required("property.add_roundtable", raise_exception=True)
-def meeting_create(request):
-    from gridgov.events.forms import leaf_categories
-    from gridgov.events.models import Category
+    def run_service(self, actor, data: dict):
+        return services.record_round_table(actor, **data)
 
-    communities = Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY).order_by("path")[:300]
-    estates = _estates(request).order_by("area_path", "name")[:500]
-    categories = leaf_categories().select_related("parent").order_by("code")
-    data = request.POST if request.method == "POST" else None
-    if data is not None:
-        community = (
-            Area.objects.unscoped("checked by the service").filter(pk=data.get("community") or 0).first()
-        )
-        estate = (
-            Estate.objects.unscoped("checked by the service").filter(pk=data.get("estate")).first()
-            if data.get("estate")
-            else None
-        )
-        category = Category.objects.filter(pk=data.get("category") or 0).first()
-        held_on = parse_date(data.get("held_on") or "")
-        if community is None or category is None or held_on is None:
-            messages.error(request, _("请选择社区、工单分类并填写召开日期"))
-        else:
-            try:
-                if (
-                    estate is not None
-                    and not Estate.objects.visible_to(request.user).filter(pk=estate.pk).exists()
-                ):
-                    raise OutOfScope(estate.area_path)
-                meeting = services.record_round_table(
-                    request.user,
-                    community=community,
-                    held_on=held_on,
-                    convener=data.get("convener", ""),
-                    attendees=_lines(data.get("attendees", "")),
-                    topics=data.get("topics", ""),
-                    decisions=_lines(data.get("decisions", "")),
-                    category=category,
-                    estate=estate,
-                )
-            except OutOfScope:
-                raise Http404 from None
-            except ServiceError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(
-                    request, _("圆桌会议已记录,%(n)d 项决定已生成工单") % {"n": meeting.decisions.count()}
-                )
-                return redirect("property:meeting_detail", pk=meeting.pk)
-    return render(
-        request,
-        "property/meeting_form.html",
-        {
-            "communities": communities,
-            "estates": estates,
-            "categories": categories,
-            "data": data or {},
-            "today": timezone.localdate(),
-        },
-    )
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("圆桌会议已记录,%(n)d 项决定已生成工单") % {"n": self.result.decisions.count()}
+
+    def get_success_url(self) -> str:
+        return reverse("property:meeting_detail", args=[self.result.pk])
 
 
 # --- the property company's own page: its scores and rank -------------------------------------------
