@@ -13,11 +13,22 @@ scope, and lists the roles that may and may not use it; the base classes turn th
 Role lists are class attributes (`allowed_roles`, `denied_roles`, `writer_roles`, `reader_roles`);
 conftest's pytest_generate_tests runs each test that asks for `allowed_role` etc. once per role.
 Base classes do not start with "Test", so only concrete subclasses are collected.
+
+Endpoints that are not a model's list or detail have bases of their own: `ActionAPITests` (the actions
+on one object: without the permission 403, out of scope 404, nothing changes), `EndpointMatrixTests`
+(collection-level calls such as imports and exports: the status for every role, as the scope matrix),
+`AreaQueryAPITests` (figures, checks, the circle: answers for an area of the user's, 404 for another)
+and `PlatformAPITests` (platform-wide vocabularies: the same rows for every reader). Each concrete class
+says which URL names it covers (`covered_url_names`); tests/core/test_meta.py fails for any router
+registration or URL under /api/ that no class covers.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
@@ -25,6 +36,8 @@ from django.db import models
 from django.urls import reverse
 
 from gridgov.core.models import AuditEvent
+
+from .conftest import ROLES
 
 VIEW_AREA_ROLES = (
     "city_admin",
@@ -59,6 +72,33 @@ def state_of(obj: models.Model) -> dict[str, Any]:
 
 def anonymous_refused(response) -> bool:
     return response.status_code in (401, 403)
+
+
+def roles_with(*perms: str) -> tuple[str, ...]:
+    """The test users' roles (conftest.ROLES, in its order) whose grants hold every one of `perms`."""
+    from gridgov.accounts.roles import ROLE_PERMISSIONS
+
+    return tuple(role for role in ROLES if set(perms) <= ROLE_PERMISSIONS[role])
+
+
+def url_name_of(response) -> str:
+    """The URL name the request resolved to (Django's test client records it)."""
+    return response.resolver_match.url_name
+
+
+def covered_url_names(cls: type) -> set[str]:
+    """The URL names a concrete test class exercises with its generic scope tests: the union of what each
+    generic base it inherits contributes (`_covers`)."""
+    names: set[str] = set()
+    for base in cls.__mro__:
+        covers = base.__dict__.get("_covers")
+        if covers is not None:
+            names |= covers.__func__(cls)
+    return names
+
+
+def _chinese(response) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", response.json().get("detail", "")))
 
 
 class ScopedObjectsMixin:
@@ -99,6 +139,10 @@ class APITestBase(ScopedObjectsMixin):
 
 
 class ListAPITests(APITestBase):
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return {f"{cls.basename}-list"}
+
     def test_list_anonymous_refused(self, city, api_for):
         response = api_for(None).get(self.list_url())
         assert anonymous_refused(response)
@@ -121,6 +165,10 @@ class ListAPITests(APITestBase):
 
 
 class DetailAPITests(APITestBase):
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return {f"{cls.basename}-detail"}
+
     def test_detail_anonymous_refused(self, city, users, api_for):
         obj = self.in_scope(city, users["city_admin"])
         response = api_for(None).get(self.detail_url(obj.pk))
@@ -155,15 +203,34 @@ class WriteAPITests(APITestBase):
     reader_roles: ClassVar[tuple[str, ...]] = ()  # may view but not write
     write_ok: ClassVar[int] = 200
     write_action: ClassVar[str] = ""  # audit action the write records
+    write_url_name: ClassVar[str] = ""  # the URL name write() requests; read from its source when not set
+
+    _REVERSE = re.compile(r"""reverse\(\s*["']([\w:-]+)["']""")
 
     def write(self, client, obj):
         raise NotImplementedError
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        if cls.write_url_name:
+            return {cls.write_url_name}
+        if cls.write is WriteAPITests.write:
+            return set()
+        source = inspect.getsource(cls.write)
+        names = set(cls._REVERSE.findall(source))
+        if "self.detail_url(" in source:
+            names.add(f"{cls.basename}-detail")
+        if "self.list_url(" in source:
+            names.add(f"{cls.basename}-list")
+        return names
 
     def test_write_in_scope_succeeds_and_is_audited(self, city, users, api_for, writer_role):
         obj = self.in_scope(city, users[writer_role])
         before = AuditEvent.objects.filter(action=self.write_action).count()
         response = self.write(api_for(writer_role), obj)
         assert response.status_code == self.write_ok, response.content
+        # what the meta-test counts as covered is what write() really requests
+        assert url_name_of(response) in WriteAPITests._covers.__func__(type(self))
         assert (
             AuditEvent.objects.filter(action=self.write_action, actor=users[writer_role]).count()
             == before + 1
@@ -190,6 +257,269 @@ class WriteAPITests(APITestBase):
         before = state_of(obj)
         assert anonymous_refused(self.write(api_for(None), obj))
         assert state_of(obj) == before
+
+
+class PlatformAPITests(APITestBase):
+    """Platform-wide vocabularies (tags, work-order categories, the salary scale): not bound to an area, so
+    every role that may read them sees the same rows, and the others get 403. `key_field` names the field
+    that identifies a row in the response (and the model)."""
+
+    key_field: ClassVar[str] = "id"
+
+    def sample(self, city) -> models.Model:
+        row = self.model._default_manager.order_by("pk").first()
+        assert row is not None, f"no {self.model.__name__} row to test with"
+        return row
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return {f"{cls.basename}-list", f"{cls.basename}-detail"}
+
+    @staticmethod
+    def _rows(body) -> list[dict]:
+        return body["results"] if isinstance(body, dict) else body
+
+    def test_platform_list_anonymous_refused(self, city, api_for):
+        assert anonymous_refused(api_for(None).get(self.list_url()))
+
+    def test_platform_list_without_permission_is_403(self, city, api_for, denied_role):
+        assert api_for(denied_role).get(self.list_url()).status_code == 403
+
+    def test_platform_list_is_the_same_for_every_reader(self, city, api_for, allowed_role):
+        response = api_for(allowed_role).get(self.list_url(), {"page_size": 500})
+        assert response.status_code == 200
+        keys = {row[self.key_field] for row in self._rows(response.json())}
+        model_field = "pk" if self.key_field == "id" else self.key_field
+        assert keys == set(self.model._default_manager.values_list(model_field, flat=True))
+
+    def test_platform_detail(self, city, api_for, allowed_role):
+        row = self.sample(city)
+        client = api_for(allowed_role)
+        response = client.get(self.detail_url(row.pk))
+        assert response.status_code == 200
+        assert response.json()[self.key_field] == (
+            row.pk if self.key_field == "id" else getattr(row, self.key_field)
+        )
+        assert client.get(self.detail_url(self.missing_pk())).status_code == 404
+
+    def test_platform_detail_refused(self, city, api_for, denied_role):
+        row = self.sample(city)
+        assert anonymous_refused(api_for(None).get(self.detail_url(row.pk)))
+        assert api_for(denied_role).get(self.detail_url(row.pk)).status_code == 403
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action on one object (a detail route), for ActionAPITests.
+
+    `perms` is what the view requires: the roles holding all of them pass its permission check
+    (`roles_with`), unless `roles` names them because the view narrows further. `data(test, city, user)`
+    is a body that would be valid in the user's scope, so that the answer out of scope is the scope's and
+    not the body's.
+    """
+
+    perms: tuple[str, ...]
+    method: str = "post"
+    data: Callable[[Any, Any, Any], Any] | None = None
+    multipart: bool = False
+    roles: tuple[str, ...] | None = None
+
+    def permitted(self) -> tuple[str, ...]:
+        return self.roles if self.roles is not None else roles_with(*self.perms)
+
+    def perform(self, client, url: str, test, city, user):
+        body = self.data(test, city, user) if self.data is not None else {}
+        if self.method == "get":
+            return client.get(url, body)
+        if self.multipart:
+            return client.post(url, body, format="multipart")
+        return getattr(client, self.method)(url, body, format="json")
+
+
+class ActionAPITests(APITestBase):
+    """`actions = {url_name: Action(...)}`: for every action, an anonymous caller is refused, a role without
+    the permission gets 403 on an object in its scope, a role with it gets 404 on an object outside its
+    scope (the same 404 as for a missing id), and none of these changes the object or writes an audit row."""
+
+    actions: ClassVar[dict[str, Action]] = {}
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return set(cls.actions)
+
+    def pytest_generate_tests(self, metafunc) -> None:
+        actions = type(self).actions
+        if "action_name" in metafunc.fixturenames:
+            metafunc.parametrize("action_name", list(actions))
+        for fixture, pick in (
+            ("permitted_call", lambda a: a.permitted()),
+            ("refused_call", lambda a: tuple(r for r in ROLES if r not in a.permitted())),
+        ):
+            if fixture in metafunc.fixturenames:
+                calls = [(name, role) for name, action in actions.items() for role in pick(action)]
+                metafunc.parametrize(fixture, calls, ids=[f"{name}-{role}" for name, role in calls])
+
+    def _call(self, client, name: str, pk: int, city, user):
+        response = self.actions[name].perform(client, reverse(name, args=[pk]), self, city, user)
+        assert url_name_of(response) == name
+        return response
+
+    def test_action_anonymous_refused(self, city, users, api_for, action_name):
+        user = users["city_admin"]
+        obj = self.in_scope(city, user)
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        assert anonymous_refused(self._call(api_for(None), action_name, obj.pk, city, user))
+        assert state_of(obj) == before
+        assert AuditEvent.objects.count() == audit_rows
+
+    def test_action_without_permission_is_403_and_changes_nothing(self, city, users, api_for, refused_call):
+        name, role = refused_call
+        obj = self.in_scope(city, users[role])
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        response = self._call(api_for(role), name, obj.pk, city, users[role])
+        assert response.status_code == 403, response.content
+        assert state_of(obj) == before
+        assert AuditEvent.objects.count() == audit_rows
+
+    def test_action_out_of_scope_is_404_and_changes_nothing(self, city, users, api_for, permitted_call):
+        name, role = permitted_call
+        user, client = users[role], api_for(role)
+        obj = self.out_of_scope(city, user)
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        response = self._call(client, name, obj.pk, city, user)
+        assert response.status_code == 404, response.content
+        missing = self._call(client, name, self.missing_pk(), city, user)
+        assert missing.status_code == 404
+        assert response.json() == missing.json()
+        assert _chinese(response)
+        assert state_of(obj) == before
+        assert AuditEvent.objects.count() == audit_rows
+
+
+@dataclass(frozen=True)
+class Call:
+    """One collection-level call (an import, an export, a lookup) for EndpointMatrixTests.
+
+    `passed` is the status once the permission check passes (an import sent no file answers 400 with the
+    import-rejection response); `audited` says whether that call writes an audit row; `data(test, city)`
+    is the body or the query, `args(test, city)` the URL's arguments (a platform-wide row's id).
+    """
+
+    perms: tuple[str, ...]
+    method: str = "get"
+    data: Callable[[Any, Any], Any] | None = None
+    multipart: bool = False
+    passed: int = 200
+    audited: bool = False
+    roles: tuple[str, ...] | None = None
+    args: Callable[[Any, Any], list[Any]] | None = None
+
+    def permitted(self) -> tuple[str, ...]:
+        return self.roles if self.roles is not None else roles_with(*self.perms)
+
+    def url(self, name: str, test, city) -> str:
+        return reverse(name, args=self.args(test, city) if self.args is not None else [])
+
+    def perform(self, client, url: str, test, city):
+        body = self.data(test, city) if self.data is not None else {}
+        if self.method == "get":
+            return client.get(url, body)
+        if self.multipart:
+            return client.post(url, body, format="multipart")
+        return getattr(client, self.method)(url, body, format="json")
+
+
+class EndpointMatrixTests:
+    """`calls = {url_name: Call(...)}`: the scope matrix for collection-level endpoints. Every call, as the
+    anonymous caller and as every role: refused (401/403), 403 without the permission, `passed` with it;
+    an audit row is written exactly when the call is audited and permitted."""
+
+    calls: ClassVar[dict[str, Call]] = {}
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return set(cls.calls)
+
+    def pytest_generate_tests(self, metafunc) -> None:
+        if "matrix_call" in metafunc.fixturenames:
+            calls = [(name, role) for name in type(self).calls for role in ("anon", *ROLES)]
+            metafunc.parametrize("matrix_call", calls, ids=[f"{name}-{role}" for name, role in calls])
+
+    def test_endpoint_matrix(self, city, api_for, matrix_call):
+        name, role = matrix_call
+        call = self.calls[name]
+        audit_rows = AuditEvent.objects.count()
+        response = call.perform(api_for(role), call.url(name, self, city), self, city)
+        assert url_name_of(response) == name
+        permitted = role in call.permitted()
+        if role == "anon":
+            assert anonymous_refused(response)
+        elif permitted:
+            assert response.status_code == call.passed, response.content[:500]
+        else:
+            assert response.status_code == 403, response.content[:500]
+        assert (AuditEvent.objects.count() != audit_rows) == (call.audited and permitted)
+
+
+class AreaQueryAPITests:
+    """An endpoint that answers for an area named by a parameter (figures, checks, the circle): anonymous
+    refused, 403 without the permission, `ok` for an area in the user's scope, and for one outside it the
+    same 404 as for an id that does not exist, writing nothing."""
+
+    url_name: ClassVar[str]
+    url_args: ClassVar[tuple[Any, ...]] = ()
+    area_param: ClassVar[str] = "area"
+    method: ClassVar[str] = "get"
+    ok: ClassVar[int] = 200
+    allowed_roles: ClassVar[tuple[str, ...]] = ()
+    denied_roles: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return {cls.url_name}
+
+    def in_scope_area(self, city, user):
+        return user.area
+
+    def out_of_scope_area(self, city, user):
+        return city.unit_outside(user)
+
+    def missing_area_pk(self) -> int:
+        from gridgov.areas.models import Area
+
+        return (Area._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+
+    def ask(self, client, area_pk: int):
+        url = reverse(self.url_name, args=self.url_args)
+        params = {self.area_param: area_pk}
+        if self.method == "get":
+            response = client.get(url, params)
+        else:
+            response = getattr(client, self.method)(url, params, format="json")
+        assert url_name_of(response) == self.url_name
+        return response
+
+    def test_area_query_anonymous_refused(self, city, users, api_for):
+        assert anonymous_refused(self.ask(api_for(None), self.in_scope_area(city, users["city_admin"]).pk))
+
+    def test_area_query_without_permission_is_403(self, city, users, api_for, denied_role):
+        area = self.in_scope_area(city, users[denied_role])
+        assert self.ask(api_for(denied_role), area.pk).status_code == 403
+
+    def test_area_query_in_scope(self, city, users, api_for, allowed_role):
+        response = self.ask(api_for(allowed_role), self.in_scope_area(city, users[allowed_role]).pk)
+        assert response.status_code == self.ok, response.content[:500]
+
+    def test_area_query_out_of_scope_is_404_like_a_missing_area(self, city, users, api_for, allowed_role):
+        client = api_for(allowed_role)
+        audit_rows = AuditEvent.objects.count()
+        response = self.ask(client, self.out_of_scope_area(city, users[allowed_role]).pk)
+        assert response.status_code == 404, response.content[:500]
+        missing = self.ask(client, self.missing_area_pk())
+        assert missing.status_code == 404
+        assert response.json() == missing.json()
+        assert _chinese(response)
+        assert AuditEvent.objects.count() == audit_rows
 
 
 # --- pages --------------------------------------------------------------------------------------------

@@ -7,4 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from gridgov.core import roles as grants
+
+        from . import roles, signals  # noqa: F401
+
+        grants.register(self.label, roles.GRANTS)

@@ -11,7 +11,7 @@ from gridgov.core.views import xlsx_response
 
 from . import panels, queries, services
 from .forms import ChildForm, MoveForm, RetireForm
-from .models import MOVABLE_LEVELS, Area, AreaChange, Level
+from .models import MOVABLE_LEVELS, PATH_LENGTH, Area, AreaChange, Level
 
 
 def _visible_area(request, pk: int) -> Area:
@@ -20,7 +20,7 @@ def _visible_area(request, pk: int) -> Area:
 
 def _move_candidates(request, area: Area):
     """Other nodes at the parent's level, inside the user's scope and the same street."""
-    street_path = area.path[:9]
+    street_path = area.path[: PATH_LENGTH[Level.STREET]]
     return (
         Area.objects.visible_to(request.user)
         .filter(level=area.level - 1, is_active=True)

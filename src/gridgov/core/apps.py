@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "gridgov.core"
     verbose_name = _("基础")
+
+    def ready(self) -> None:
+        from . import roles
+
+        roles.register(self.label, roles.GRANTS)  # the audit log; every app registers its own grants

@@ -7,7 +7,10 @@ class EventsConfig(AppConfig):
     verbose_name = _("事件工单")
 
     def ready(self) -> None:
-        from . import assignees, hooks
+        from gridgov.core import roles as grants
 
+        from . import assignees, hooks, roles
+
+        grants.register(self.label, roles.GRANTS)
         assignees.register_area_kinds()  # other kinds are registered by their apps' ready()
         hooks.autodiscover()

@@ -7,4 +7,8 @@ class FacilitiesConfig(AppConfig):
     verbose_name = _("红色阵地")
 
     def ready(self) -> None:
-        from . import indicators  # noqa: F401
+        from gridgov.core import roles as grants
+
+        from . import indicators, roles  # noqa: F401
+
+        grants.register(self.label, roles.GRANTS)

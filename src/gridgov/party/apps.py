@@ -7,4 +7,8 @@ class PartyConfig(AppConfig):
     verbose_name = _("党组织网络")
 
     def ready(self) -> None:
-        from . import indicators  # noqa: F401
+        from gridgov.core import roles as grants
+
+        from . import indicators, roles  # noqa: F401
+
+        grants.register(self.label, roles.GRANTS)

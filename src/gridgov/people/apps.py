@@ -7,6 +7,9 @@ class PeopleConfig(AppConfig):
     verbose_name = _("居民与户")
 
     def ready(self) -> None:
-        from . import indicators, panels  # noqa: F401
+        from gridgov.core import roles as grants
 
+        from . import indicators, panels, roles  # noqa: F401
+
+        grants.register(self.label, roles.GRANTS)
         panels.register()  # a unit's households on the area page

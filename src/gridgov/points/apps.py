@@ -15,6 +15,10 @@ class PointsConfig(AppConfig):
     verbose_name = _("积分")
 
     def ready(self) -> None:
+        from gridgov.core import roles as grants
         from gridgov.events import places
 
+        from . import roles
+
+        grants.register(self.label, roles.GRANTS)
         places.register_home_path(_resident_home)

@@ -7,6 +7,9 @@ class PropertyConfig(AppConfig):
     verbose_name = _("红色物业")
 
     def ready(self) -> None:
-        from . import assignees
+        from gridgov.core import roles as grants
 
+        from . import assignees, roles
+
+        grants.register(self.label, roles.GRANTS)
         assignees.register()  # companies as an assignee kind of work orders (events.assignees)

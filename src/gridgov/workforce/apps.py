@@ -7,4 +7,8 @@ class WorkforceConfig(AppConfig):
     verbose_name = _("社区工作者队伍")
 
     def ready(self) -> None:
-        from . import indicators  # noqa: F401
+        from gridgov.core import roles as grants
+
+        from . import indicators, roles  # noqa: F401
+
+        grants.register(self.label, roles.GRANTS)

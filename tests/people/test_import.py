@@ -16,8 +16,8 @@ from gridgov.core import idcard
 from gridgov.core.models import AuditEvent, Job, JobStatus
 from gridgov.people.models import Household, Resident
 
-from .factories import make_chain
-from .helpers import HEADERS, read_xlsx, resident_row, upload, xlsx_bytes
+from ..factories import make_chain
+from ..helpers import HEADERS, read_xlsx, resident_row, upload, xlsx_bytes
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 IMPORTER = "community_worker"  # may import; scope: 东一社区 (grids A and B)

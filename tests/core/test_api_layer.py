@@ -33,7 +33,7 @@ from gridgov.core.scope import ScopeError
 from gridgov.people import services as people_services
 from gridgov.people.models import Household, Resident
 
-from .base import state_of
+from ..base import state_of
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from django.db import connections
 from gridgov.accounts.roles import Role
 from gridgov.core.models import Job, JobStatus
 
-from .factories import AreaFactory, HouseholdFactory, ResidentFactory, UserFactory, make_chain
-from .helpers import read_xlsx
+from ..factories import AreaFactory, HouseholdFactory, ResidentFactory, UserFactory, make_chain
+from ..helpers import read_xlsx
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 
