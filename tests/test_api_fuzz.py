@@ -105,15 +105,7 @@ WRONG = {
 
 # Operations of apps not yet on the generic layer that answer 5xx today: (operation id, role) -> cause.
 # Each is a strict xfail, so the entry must be removed the day the endpoint is fixed.
-KNOWN_5XX: dict[tuple[str, str], str] = {
-    ("points_participations_approve_create", "city"): (
-        "points: approve reads `minutes` with int() instead of a serializer field (minutes=AAA → ValueError)"
-    ),
-    ("points_staff_awards_create", "city"): (
-        "points: StaffAwardSerializer's staff field has an unresolved Staff queryset (ScopeError); "
-        "use core.api_fields.ScopedPrimaryKeyRelatedField"
-    ),
-}
+KNOWN_5XX: dict[tuple[str, str], str] = {}
 
 OPERATIONS = _operations()
 

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 import pytest
 
 from gridgov.areas.models import Area
+from gridgov.core.actors import SystemActor
 from gridgov.party import services
 from gridgov.party.models import BuildingLeader, CentralHousehold, OrgKind, PartyMember, PartyOrg
 from gridgov.people.models import Relation
+
+SYSTEM = SystemActor("tests.party")  # the actor of set-up steps: reaches every area, audited as such
 
 
 @dataclass
@@ -45,30 +48,34 @@ def build_network(city) -> Network:
         street = community.parent
         if street.pk not in streets:
             streets[street.pk] = services.create_org(
-                None, kind=OrgKind.STREET_COMMITTEE, name=f"{street.name}党工委", area=street
+                SYSTEM, kind=OrgKind.STREET_COMMITTEE, name=f"{street.name}党工委", area=street
             )
         if community.pk not in net.communities:
             net.communities[community.pk] = services.create_org(
-                None,
+                SYSTEM,
                 kind=OrgKind.COMMUNITY_COMMITTEE,
                 name=f"{community.name}党委",
                 parent=streets[street.pk],
                 area=community,
             )
         branch = services.create_org(
-            None,
+            SYSTEM,
             kind=OrgKind.GRID_BRANCH,
             name=f"{grid.name}党支部",
             parent=net.communities[community.pk],
             covers=[grid],
         )
         group = services.create_org(
-            None, kind=OrgKind.BUILDING_GROUP, name=f"{building.name}党小组", parent=branch, covers=[building]
+            SYSTEM,
+            kind=OrgKind.BUILDING_GROUP,
+            name=f"{building.name}党小组",
+            parent=branch,
+            covers=[building],
         )
-        member = services.register_member(None, resident=head, org=branch)
+        member = services.register_member(SYSTEM, resident=head, org=branch)
         net.branches[grid.pk], net.groups[building.pk], net.members[grid.pk] = branch, group, member
-        net.leaders[building.pk] = services.appoint_leader(None, area=building, resident=head)
-        net.centrals[grid.pk] = services.designate_central_household(None, member=member, group=group)
+        net.leaders[building.pk] = services.appoint_leader(SYSTEM, area=building, resident=head)
+        net.centrals[grid.pk] = services.designate_central_household(SYSTEM, member=member, group=group)
     return net
 
 

@@ -13,6 +13,7 @@ from gridgov.party import services
 from gridgov.party.models import CentralHousehold, PartyMember
 
 from ..helpers import read_xlsx, upload
+from .conftest import SYSTEM
 
 
 def _members():
@@ -31,7 +32,7 @@ def _fresh_state():
 @pytest.fixture
 def in_service(city, network):
     return services.register_member(
-        None,
+        SYSTEM,
         resident=city.residents[1],
         in_service=True,
         workplace="市财政局机关党委",

@@ -12,12 +12,13 @@ from gridgov.party import services
 from gridgov.party.models import OrgChange, OrgCoverage, OrgKind, PartyMember, PartyOrg
 
 from ..factories import make_child
+from .conftest import SYSTEM
 
 
 @pytest.fixture
 def two_grid_branch(city, network):
     services.merge_orgs(
-        None, network.branches[city.grid_b.pk], network.branches[city.grid_a.pk], reason="合并"
+        SYSTEM, network.branches[city.grid_b.pk], network.branches[city.grid_a.pk], reason="合并"
     )
     return PartyOrg.objects.unscoped("test").get(pk=network.branches[city.grid_a.pk].pk)
 
@@ -36,7 +37,7 @@ def test_merge_moves_coverage_members_and_rehomes(city, network, two_grid_branch
 
 def test_split_restores_a_branch_for_the_split_grid(city, network, two_grid_branch):
     new = services.split_org(
-        None, two_grid_branch, name="第二网格党支部", areas=[city.grid_b], reason="党员过多"
+        SYSTEM, two_grid_branch, name="第二网格党支部", areas=[city.grid_b], reason="党员过多"
     )
     assert new.area_path == city.grid_b.path
     assert PartyMember.objects.unscoped("test").filter(org=new).count() == 1
@@ -47,7 +48,7 @@ def test_split_restores_a_branch_for_the_split_grid(city, network, two_grid_bran
     kinds = set(OrgChange.objects.unscoped("test").filter(org=two_grid_branch).values_list("kind", flat=True))
     assert {"create", "merge", "split"} <= kinds
     with pytest.raises(ServiceError, match="全部"):
-        services.split_org(None, new, name="x", areas=[city.grid_b], reason="r")
+        services.split_org(SYSTEM, new, name="x", areas=[city.grid_b], reason="r")
 
 
 def test_reparent_after_a_grid_moves_to_another_community(city, network):
@@ -59,20 +60,20 @@ def test_reparent_after_a_grid_moves_to_another_community(city, network):
     member = PartyMember.objects.unscoped("test").get(org=branch)
     assert member.area_path == branch.area_path
     new_parent = network.communities[city.communities[1].pk]
-    services.reparent_org(None, branch, new_parent, reason="随网格调整隶属")
+    services.reparent_org(SYSTEM, branch, new_parent, reason="随网格调整隶属")
     assert (
         OrgChange.objects.unscoped("test")
         .filter(org=branch, kind="reparent", other=network.communities[city.communities[0].pk])
         .exists()
     )
     with pytest.raises(ServiceError):
-        services.reparent_org(None, branch, new_parent, reason="again")
+        services.reparent_org(SYSTEM, branch, new_parent, reason="again")
 
 
 def test_coverage_is_exclusive_and_nothing_changes_on_refusal(city, network):
     before = OrgCoverage.objects.unscoped("test").count()
     with pytest.raises(ServiceError, match="已由其他党组织覆盖"):
-        services.set_coverage(None, network.branches[city.grid_a.pk], [city.grid_a, city.grid_b])
+        services.set_coverage(SYSTEM, network.branches[city.grid_a.pk], [city.grid_a, city.grid_b])
     assert OrgCoverage.objects.unscoped("test").count() == before
 
 
@@ -101,9 +102,13 @@ def test_in_service_member_registers_with_the_community(city, network):
 
     resident = ResidentFactory(household=city.household_a)
     with pytest.raises(ServiceError, match="居住地社区"):
-        services.register_member(None, resident=resident, in_service=True, workplace="市直机关党委")
+        services.register_member(SYSTEM, resident=resident, in_service=True, workplace="市直机关党委")
     member = services.register_member(
-        None, resident=resident, in_service=True, workplace="市直机关党委", dual_community=city.communities[0]
+        SYSTEM,
+        resident=resident,
+        in_service=True,
+        workplace="市直机关党委",
+        dual_community=city.communities[0],
     )
     assert member.area_path == city.communities[0].path and member.org is None
     assert resident.tags.filter(code="party_member").exists()
@@ -111,20 +116,20 @@ def test_in_service_member_registers_with_the_community(city, network):
 
 def test_leader_replacement_ends_the_previous_term(city, network):
     leader = network.leaders[city.building_a.pk]
-    new = services.appoint_leader(None, area=city.building_a, resident=city.residents[1])
+    new = services.appoint_leader(SYSTEM, area=city.building_a, resident=city.residents[1])
     leader.refresh_from_db()
     assert not leader.is_active and leader.ended_on is not None
     assert new.is_active
     with pytest.raises(ServiceError):
-        services.appoint_leader(None, area=city.building_a, resident=city.residents[1])
+        services.appoint_leader(SYSTEM, area=city.building_a, resident=city.residents[1])
     with pytest.raises(ServiceError, match="单元"):
-        services.appoint_leader(None, area=city.building_a, resident=city.residents[1], kind="unit")
+        services.appoint_leader(SYSTEM, area=city.building_a, resident=city.residents[1], kind="unit")
 
 
 def test_org_kind_rules(city, network):
     with pytest.raises(ServiceError, match="上级党组织的类型"):
         services.create_org(
-            None,
+            SYSTEM,
             kind=OrgKind.BUILDING_GROUP,
             name="错",
             parent=network.communities[city.communities[0].pk],

@@ -23,7 +23,7 @@ from gridgov.points.models import (
 from tests.base import DetailAPITests, ListAPITests, ListPageTests, WriteAPITests, WritePageTests
 from tests.factories import UserFactory
 
-from .conftest import give, key
+from .conftest import SYSTEM, give, key
 
 STAFF = ("city_admin", "district", "street", "community_secretary", "community_worker")
 NO_VIEW = ("grid_worker", "property", "resident")
@@ -89,7 +89,7 @@ class TestTransactionAPI(Premade, ListAPITests, DetailAPITests):
     denied_roles = NO_VIEW
 
     def make(self, resident):
-        services.fund_pool(None, Area.objects.unscoped("t").get(path=resident.area_path[:12]), 100, key=key())
+        services.fund_pool(SYSTEM, Area.objects.unscoped("t").get(path=resident.area_path[:12]), 100, key=key())
         return give(resident, 10)
 
 
@@ -104,7 +104,7 @@ class TestScenarioAPI(Premade, ListAPITests, DetailAPITests, WriteAPITests):
 
     def make(self, resident):
         return services.save_scenario(
-            None, area=_area(resident), code=key("s"), name="理发", category="生活", price=10
+            SYSTEM, area=_area(resident), code=key("s"), name="理发", category="生活", price=10
         )
 
     def write(self, client, obj):
@@ -114,7 +114,7 @@ class TestScenarioAPI(Premade, ListAPITests, DetailAPITests, WriteAPITests):
 def _participation(resident) -> Participation:
     now = timezone.now()
     activity = services.create_activity(
-        None,
+        SYSTEM,
         title="楼道清扫",
         kind="volunteer",
         area=_area(resident),
@@ -122,7 +122,7 @@ def _participation(resident) -> Participation:
         ends_at=now - dt.timedelta(hours=1),
         capacity=10,
     )
-    return services.report_participation(None, activity, resident, minutes=90)
+    return services.report_participation(SYSTEM, activity, resident, minutes=90)
 
 
 class TestParticipationAPI(Premade, ListAPITests, DetailAPITests, WriteAPITests):
@@ -161,20 +161,20 @@ class TestStaffAwardAPI(Premade, ListAPITests, DetailAPITests):
         from tests.points.test_staff import make_staff
 
         staff = make_staff(resident)
-        services.fund_pool(None, Area.objects.unscoped("t").get(path=staff.area_path), 1000, key=key())
+        services.fund_pool(SYSTEM, Area.objects.unscoped("t").get(path=staff.area_path), 1000, key=key())
         return services.award_staff_points(
-            None, staff, points=5, category="task", reason="完成任务", source=key("src")
+            SYSTEM, staff, points=5, category="task", reason="完成任务", source=key("src")
         )
 
 
 def test_merchant_redeems_through_api(funded, catalogue, users, api_for):
     merchant_user = UserFactory(username="shop1", role=Role.MERCHANT, area=funded.communities[0])
     shop = services.create_merchant(
-        None, name="便利店", kind=MerchantKind.SHOP, area=funded.communities[0], user=merchant_user
+        SYSTEM, name="便利店", kind=MerchantKind.SHOP, area=funded.communities[0], user=merchant_user
     )
     resident = funded.resident_a
     give(resident, 200)
-    services.link_resident(None, users["resident"], resident)
+    services.link_resident(SYSTEM, users["resident"], resident)
     me = api_for("resident").get(reverse("points-me-list")).json()
     assert me["balance"] == 200
     from rest_framework.test import APIClient
@@ -198,7 +198,7 @@ def test_merchant_redeems_through_api(funded, catalogue, users, api_for):
     assert [r["id"] for r in listed["results"]] == [response.json()["id"]]
     statement = client.get(reverse("points-merchant-statement", args=[shop.pk]))
     assert statement.status_code == 200  # its own monthly statement
-    other = services.create_merchant(None, name="隔壁店", kind=MerchantKind.SHOP, area=funded.communities[0])
+    other = services.create_merchant(SYSTEM, name="隔壁店", kind=MerchantKind.SHOP, area=funded.communities[0])
     assert client.get(reverse("points-merchant-statement", args=[other.pk])).status_code == 404
     code = api_for("resident").post(reverse("points-me-one-time-code")).json()["code"]
     ok = client.post(

@@ -13,7 +13,7 @@ from gridgov.points.models import MerchantKind, PartStatus
 from tests.base import redirects_to_login, state_of
 from tests.factories import UserFactory
 
-from .conftest import give
+from .conftest import SYSTEM, give
 from .test_api import _participation
 
 PAGES = ["points:me", "points:code", "points:hours", "points:catalogue", "points:approvals", "points:reports"]
@@ -25,7 +25,7 @@ def test_pages_need_login(client_for, name):
 
 
 def test_resident_pages(funded, catalogue, users, client_for):
-    services.link_resident(None, users["resident"], funded.resident_a)
+    services.link_resident(SYSTEM, users["resident"], funded.resident_a)
     give(funded.resident_a, 321)
     client = client_for("resident")
     html = client.get(reverse("points:me")).content.decode()
@@ -45,7 +45,7 @@ def test_unlinked_resident_is_403(client_for):
 def test_merchant_page_redeems(funded, catalogue):
     user = UserFactory(username="shop2", role=Role.MERCHANT, area=funded.communities[0])
     shop = services.create_merchant(
-        None, name="便利店", kind=MerchantKind.SHOP, area=funded.communities[0], user=user
+        SYSTEM, name="便利店", kind=MerchantKind.SHOP, area=funded.communities[0], user=user
     )
     give(funded.resident_a, 100)
     client = Client()
@@ -91,7 +91,7 @@ def test_approvals_page_scope(city, users, client_for):
 def test_reports(funded, catalogue, shop, client_for):
     give(funded.resident_a, 100)
     services.redeem(
-        None, merchant=shop, scenario=catalogue["shopping_5"], resident=funded.resident_a, key="rep"
+        SYSTEM, merchant=shop, scenario=catalogue["shopping_5"], resident=funded.resident_a, key="rep"
     )
     client = client_for("city_admin")
     assert client.get(reverse("points:reports")).status_code == 200

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from gridgov.core.actors import SystemActor
 from gridgov.workforce import services
 from gridgov.workforce.models import Education, Post, Source, Staff
 from gridgov.workforce.reference import ensure_defaults
+
+SYSTEM = SystemActor("tests.workforce")  # the actor of set-up steps: reaches every area, audited as such
 
 
 @dataclass
@@ -38,7 +41,7 @@ def build_crew(city) -> Crew:
         first, second = 4 * k, 4 * k + 2  # residents: head, child of grid 1; head, child of grid 2
         r = city.residents
         crew.secretaries[community.pk] = services.hire_staff(
-            None,
+            SYSTEM,
             resident=r[first],
             community=community,
             post=Post.SECRETARY,
@@ -47,28 +50,28 @@ def build_crew(city) -> Crew:
             source=Source.PROMOTED,
         )
         crew.deputies[community.pk] = services.hire_staff(
-            None,
+            SYSTEM,
             resident=r[first + 1],
             community=community,
             post=Post.DEPUTY_SECRETARY,
             education=Education.BACHELOR,
             hired_on=hired,
         )
-        services.designate_successor(None, crew.deputies[community.pk])
+        services.designate_successor(SYSTEM, crew.deputies[community.pk])
         grids = [g for g in city.grids if g.parent_id == community.pk]
         for grid, resident in zip(grids, [r[second], r[second + 1]], strict=True):
             worker = services.hire_staff(
-                None,
+                SYSTEM,
                 resident=resident,
                 community=community,
                 post=Post.GRID_WORKER,
                 education=Education.JUNIOR_COLLEGE,
                 hired_on=hired,
             )
-            services.assign_grid(None, worker, grid, on=dt.date(2023, 1, 1))
+            services.assign_grid(SYSTEM, worker, grid, on=dt.date(2023, 1, 1))
             crew.grid_workers[grid.pk] = worker
     crew.other = services.hire_staff(
-        None,
+        SYSTEM,
         resident=city.other_residents[0],
         community=city.other_city[3],
         post=Post.SECRETARY,

@@ -20,6 +20,7 @@ from gridgov.workforce.models import (
 )
 
 from ..base import DetailAPITests, ListAPITests, WriteAPITests
+from .conftest import SYSTEM
 
 WF_VIEW_ROLES = ("city_admin", "district", "street", "community_secretary")
 WF_DENIED = ("community_worker", "grid_worker", "property", "resident")
@@ -91,14 +92,14 @@ class TestGridAssignmentAPI(CrewObjects, ListAPITests, DetailAPITests):
     def _other(self, city):
         grid = city.other_city[4]
         worker = services.hire_staff(
-            None,
+            SYSTEM,
             resident=city.other_residents[1],
             community=city.other_city[3],
             post="grid_worker",
             education="bachelor",
             hired_on=dt.date(2020, 1, 1),
         )
-        return services.assign_grid(None, worker, grid)
+        return services.assign_grid(SYSTEM, worker, grid)
 
 
 class TestTrainingAPI(CrewObjects, ListAPITests, DetailAPITests):
@@ -109,7 +110,7 @@ class TestTrainingAPI(CrewObjects, ListAPITests, DetailAPITests):
     def _trainings(self, crew, city):
         self.trainings = {
             s.area_path: services.record_training(
-                None,
+                SYSTEM,
                 s,
                 kind="secondment",
                 started_on=dt.date(2024, 3, 1),
@@ -133,7 +134,7 @@ class TestPayrollAPI(CrewObjects, ListAPITests, DetailAPITests):
     @pytest.fixture(autouse=True)
     def _payrolls(self, crew, city):
         self.payrolls = {
-            c.path: services.compute_payroll(None, c, dt.date(2025, 6, 1))
+            c.path: services.compute_payroll(SYSTEM, c, dt.date(2025, 6, 1))
             for c in [*city.communities, city.other_city[3]]
         }
 
@@ -163,7 +164,9 @@ class DistrictCompetition(CrewObjects):
             self.competitions[district.pk] = comp
             for s in [*crew.secretaries.values(), crew.other]:
                 if s.area_path.startswith(district.path):
-                    self.presentations[district.pk] = services.add_presentation(None, rnd, s, topic="比思路")
+                    self.presentations[district.pk] = services.add_presentation(
+                        SYSTEM, rnd, s, topic="比思路"
+                    )
 
     def district_outside(self, city, user):
         return city.unit_outside(user).parent.parent.parent.parent.parent
@@ -196,7 +199,7 @@ class TestPresentationAPI(CrewObjects, ListAPITests, DetailAPITests):
             )
             for s in [*crew.secretaries.values(), crew.other]:
                 if s.area_path.startswith(district.path):
-                    self.by_path[s.area_path] = services.add_presentation(None, rnd, s)
+                    self.by_path[s.area_path] = services.add_presentation(SYSTEM, rnd, s)
 
     def in_scope(self, city, user):
         return self.by_path[city.communities[0].path]
@@ -211,11 +214,11 @@ def test_ranking_orders_by_mean_score_with_shared_ranks(city, api_for, crew):
     rnd = CompetitionRound.objects.create(
         competition=comp, number=1, held_on=dt.date(2025, 9, 1), area_path=district.path
     )
-    a = services.add_presentation(None, rnd, crew.secretaries[city.communities[0].pk])
-    b = services.add_presentation(None, rnd, crew.secretaries[city.communities[1].pk])
+    a = services.add_presentation(SYSTEM, rnd, crew.secretaries[city.communities[0].pk])
+    b = services.add_presentation(SYSTEM, rnd, crew.secretaries[city.communities[1].pk])
     for judge, sa, sb in [("甲", "90", "88"), ("乙", "80", "82")]:
-        services.score_presentation(None, a, judge=judge, score=sa)
-        services.score_presentation(None, b, judge=judge, score=sb)
+        services.score_presentation(SYSTEM, a, judge=judge, score=sa)
+        services.score_presentation(SYSTEM, b, judge=judge, score=sb)
     client = api_for("district")
     rows = client.get(reverse("wf-competition-ranking", args=[comp.pk])).json()
     assert [(r["rank"], r["presentation"], r["mean"]) for r in rows] == [

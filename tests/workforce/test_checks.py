@@ -13,6 +13,7 @@ from gridgov.workforce import queries, services
 from gridgov.workforce.models import GridAssignment, PositionRecord, QuotaRule
 
 from ..factories import make_child
+from .conftest import SYSTEM
 
 
 def run(code, user, root):
@@ -34,12 +35,12 @@ def test_one_grid_one_worker_and_reassignment_history(city, users, crew):
     user = users["community_secretary"]
     worker = crew.grid_workers[city.grid_b.pk]
     with pytest.raises(ServiceError, match="一网一员"):
-        services.assign_grid(None, worker, city.grid_a)
-    services.unassign_grid(None, worker, reason="脱产培训")
+        services.assign_grid(SYSTEM, worker, city.grid_a)
+    services.unassign_grid(SYSTEM, worker, reason="脱产培训")
     assert run("grids_without_worker", user, city.communities[0]) == [city.grid_b]
     assert [s.pk for s in run("workers_without_grid", user, city.communities[0])] == [worker.pk]
     new_grid = make_child(city.communities[0], "新网格")
-    services.assign_grid(None, worker, new_grid, reason="补充新网格")
+    services.assign_grid(SYSTEM, worker, new_grid, reason="补充新网格")
     assert run("grids_without_worker", user, city.communities[0]) == [city.grid_b]
     assert run("workers_without_grid", user, city.communities[0]) == []
     history = GridAssignment.objects.unscoped("test").filter(staff=worker).order_by("started_on", "id")
@@ -54,7 +55,7 @@ def test_assignment_outside_scope_or_community_is_refused(city, users, crew):
     with pytest.raises(OutOfScope):
         services.unassign_grid(users["community_secretary"], crew.grid_workers[city.grids[2].pk], reason="x")
     with pytest.raises(ServiceError, match="所在社区内"):
-        services.assign_grid(None, worker, city.grids[2])
+        services.assign_grid(SYSTEM, worker, city.grids[2])
 
 
 def test_staffing_against_quota(city, users, crew):
@@ -85,9 +86,9 @@ def test_two_committee_figure_reads_position_history(city, crew):
     worker = crew.grid_workers[city.grid_a.pk]
     assert _figure("wf_two_committees", city.city) == 0
     # worker → party-affairs worker → deputy secretary: entered the two committees.
-    services.change_post(None, worker, post="party_affairs", on=dt.date(2019, 1, 1))
+    services.change_post(SYSTEM, worker, post="party_affairs", on=dt.date(2019, 1, 1))
     assert _figure("wf_two_committees", city.city) == 0
-    services.change_post(None, worker, post="deputy_secretary", on=dt.date(2022, 1, 1))
+    services.change_post(SYSTEM, worker, post="deputy_secretary", on=dt.date(2022, 1, 1))
     assert _figure("wf_two_committees", city.city) == 1
     assert _figure("wf_two_committees", city.communities[1]) == 0
     # A deputy who started as deputy did not enter from a worker's post.
@@ -101,36 +102,39 @@ def test_qualified_share_reads_certificates(city, crew):
     # Corps = everyone but grid workers: 4 secretaries + 4 deputies in the city (other city apart).
     assert _figure("wf_corps", city.city) == 8
     services.add_certificate(
-        None,
+        SYSTEM,
         crew.deputies[city.communities[0].pk],
         kind="assistant_social_worker",
         issued_on=dt.date(2024, 1, 1),
     )
     services.add_certificate(
-        None, crew.deputies[city.communities[1].pk], kind="social_worker", issued_on=dt.date(2024, 1, 1)
+        SYSTEM, crew.deputies[city.communities[1].pk], kind="social_worker", issued_on=dt.date(2024, 1, 1)
     )
     services.add_certificate(
-        None,
+        SYSTEM,
         crew.deputies[city.communities[1].pk],
         kind="assistant_social_worker",
         issued_on=dt.date(2023, 1, 1),
     )
     services.add_certificate(
-        None, crew.grid_workers[city.grid_a.pk], kind="assistant_social_worker", issued_on=dt.date(2024, 1, 1)
+        SYSTEM,
+        crew.grid_workers[city.grid_a.pk],
+        kind="assistant_social_worker",
+        issued_on=dt.date(2024, 1, 1),
     )
     assert _figure("wf_qualified", city.city) == 2  # people, not certificates; grid workers not in the corps
     with pytest.raises(ServiceError):
         services.add_certificate(
-            None, crew.deputies[city.communities[1].pk], kind="social_worker", issued_on=dt.date(2024, 1, 1)
+            SYSTEM, crew.deputies[city.communities[1].pk], kind="social_worker", issued_on=dt.date(2024, 1, 1)
         )
 
 
 def test_social_work_ladder(city, crew):
     worker = services.change_post(
-        None, crew.grid_workers[city.grid_a.pk], post="community_worker", on=dt.date(2020, 1, 1)
+        SYSTEM, crew.grid_workers[city.grid_a.pk], post="community_worker", on=dt.date(2020, 1, 1)
     )
-    services.change_post(None, worker, post="assistant_social_worker", on=dt.date(2022, 1, 1))
-    services.change_post(None, worker, post="social_worker", on=dt.date(2024, 1, 1))
+    services.change_post(SYSTEM, worker, post="assistant_social_worker", on=dt.date(2022, 1, 1))
+    services.change_post(SYSTEM, worker, post="social_worker", on=dt.date(2024, 1, 1))
     posts = list(
         PositionRecord.objects.unscoped("test")
         .filter(staff=worker)
@@ -140,17 +144,17 @@ def test_social_work_ladder(city, crew):
     assert posts == ["grid_worker", "community_worker", "assistant_social_worker", "social_worker"]
     assert not GridAssignment.objects.unscoped("test").filter(staff=worker, ended_on__isnull=True).exists()
     with pytest.raises(ServiceError, match="早于"):
-        services.change_post(None, worker, post="party_affairs", on=dt.date(2023, 1, 1))
+        services.change_post(SYSTEM, worker, post="party_affairs", on=dt.date(2023, 1, 1))
 
 
 def test_replacement_record_and_figure(city, crew):
     community = city.communities[0]
     secretary, deputy = crew.secretaries[community.pk], crew.deputies[community.pk]
     with pytest.raises(ServiceError, match="说明"):
-        services.replace_secretary(None, secretary, reason="other", incoming=deputy)
-    services.evaluate(None, secretary, year=2024, fit_score="55.5", satisfaction="48", outcome="basic")
+        services.replace_secretary(SYSTEM, secretary, reason="other", incoming=deputy)
+    services.evaluate(SYSTEM, secretary, year=2024, fit_score="55.5", satisfaction="48", outcome="basic")
     replacement = services.replace_secretary(
-        None, secretary, reason="low_satisfaction", incoming=deputy, note="群众满意度低"
+        SYSTEM, secretary, reason="low_satisfaction", incoming=deputy, note="群众满意度低"
     )
     assert _figure("wf_replaced", city.city) == 1
     deputy.refresh_from_db()
@@ -171,9 +175,9 @@ def _admin(city):
 def test_training_rules(city, crew):
     s = crew.secretaries[city.communities[0].pk]
     with pytest.raises(ServiceError, match="挂职城市"):
-        services.record_training(None, s, kind="secondment", started_on=dt.date(2024, 1, 1))
+        services.record_training(SYSTEM, s, kind="secondment", started_on=dt.date(2024, 1, 1))
     services.record_training(
-        None,
+        SYSTEM,
         s,
         kind="secondment",
         started_on=dt.date(2024, 1, 1),

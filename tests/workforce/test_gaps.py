@@ -26,6 +26,7 @@ from gridgov.workforce.models import (
 )
 
 from ..base import DetailAPITests, ListAPITests, WriteAPITests, WritePageTests, redirects_to_login
+from .conftest import SYSTEM
 from .test_api import WF_DENIED, WF_VIEW_ROLES, CrewObjects, DistrictCompetition, community_outside
 
 EDITORS = ("city_admin", "district")  # competitions and studios
@@ -110,7 +111,7 @@ def test_competition_create_api(city, users, api_for, crew):
 
 
 def test_rounds_number_in_sequence_and_refuse_duplicates(city, api_for, crew):
-    competition = services.create_competition(None, city.districts[0], title="擂台赛", year=2025)
+    competition = services.create_competition(SYSTEM, city.districts[0], title="擂台赛", year=2025)
     client = api_for("district")
     url = reverse("wf-competition-add-round", args=[competition.pk])
     first = client.post(url, {"held_on": "2025-05-01"}, format="json")
@@ -140,7 +141,9 @@ class StudioObjects(CrewObjects):
     @pytest.fixture(autouse=True)
     def _studios(self, crew, city):
         self.studios = {
-            c.path: services.create_studio(None, c, name=f"{c.name}书记工作室", training_base=f"{c.name}基地")
+            c.path: services.create_studio(
+                SYSTEM, c, name=f"{c.name}书记工作室", training_base=f"{c.name}基地"
+            )
             for c in [*city.communities, city.other_city[3]]
         }
 
@@ -214,7 +217,7 @@ class TestSalonAPI(CrewObjects, ListAPITests, DetailAPITests):
     @pytest.fixture(autouse=True)
     def _salons(self, crew, city):
         self.salons = {
-            s.path: services.create_salon(None, s, title=f"{s.name}书记沙龙", held_on=dt.date(2025, 4, 1))
+            s.path: services.create_salon(SYSTEM, s, title=f"{s.name}书记沙龙", held_on=dt.date(2025, 4, 1))
             for s in [*city.streets, city.other_city[2]]
         }
 
@@ -418,8 +421,8 @@ class TestTrainingPage(StaffFormPage):
         staff = self.in_scope(city, None)
         client = client_for("street")
         assert self.post(client, staff).status_code == 302
-        studio = services.create_studio(None, city.communities[2], name="西一书记工作室")
-        salon = services.create_salon(None, city.districts[1], title="沙龙", held_on=dt.date(2025, 3, 1))
+        studio = services.create_studio(SYSTEM, city.communities[2], name="西一书记工作室")
+        salon = services.create_salon(SYSTEM, city.districts[1], title="沙龙", held_on=dt.date(2025, 3, 1))
         url = reverse(self.url_name, args=[staff.pk])
         client.post(url, {"kind": "studio", "started_on": "2025-01-01", "studio": studio.pk})
         client.post(url, {"kind": "salon", "started_on": "2025-03-01", "salon": salon.pk})
@@ -516,9 +519,9 @@ class TestReplacementPage(StaffFormPage):
 def test_studio_update_keeps_a_replaced_lead_and_refuses_a_taken_name(city, api_for, crew):
     community = city.communities[0]
     secretary = crew.secretaries[community.pk]
-    studio = services.create_studio(None, community, name="东一书记工作室", lead=secretary)
-    services.create_studio(None, city.communities[1], name="东二书记工作室")
-    services.replace_secretary(None, secretary, reason="other", note="退休")
+    studio = services.create_studio(SYSTEM, community, name="东一书记工作室", lead=secretary)
+    services.create_studio(SYSTEM, city.communities[1], name="东二书记工作室")
+    services.replace_secretary(SYSTEM, secretary, reason="other", note="退休")
     client = api_for("district")
     url = reverse("wf-studio-detail", args=[studio.pk])
     response = client.patch(url, {"training_base": "新基地"}, format="json")

@@ -13,6 +13,7 @@ from gridgov.workforce.models import Staff
 from ..base import DetailPageTests, ListPageTests, WritePageTests, redirects_to_login
 from ..factories import ResidentFactory
 from ..helpers import upload, xlsx_bytes
+from .conftest import SYSTEM
 from .test_api import WF_DENIED, WF_VIEW_ROLES, community_outside
 
 
@@ -85,7 +86,7 @@ def test_dashboard_share_and_payroll_pages(city, client_for, crew):
         reverse("workforce:payroll_list"), {"community": city.communities[0].pk, "month": "2025-06-01"}
     )
     assert "不能重复核算" in again.content.decode()
-    other = services.compute_payroll(None, city.communities[2], dt.date(2025, 6, 1))
+    other = services.compute_payroll(SYSTEM, city.communities[2], dt.date(2025, 6, 1))
     assert (
         client_for("community_secretary")
         .get(reverse("workforce:payroll_detail", args=[other.pk]))

@@ -15,6 +15,7 @@ from gridgov.workforce.models import Payroll, PayrollLine, SalaryScale
 from gridgov.workforce.reference import default_rate
 
 from ..helpers import read_xlsx, upload, xlsx_bytes
+from .conftest import SYSTEM
 
 RATE_HEADERS = ["岗位类别", "薪级", "岗位工资", "薪级工资", "绩效工资", "津贴补贴"]
 LABELS = {"lead": "社区正职岗", "deputy": "社区副职岗", "worker": "社区专职岗"}
@@ -41,7 +42,7 @@ def known_rows():
 @pytest.fixture
 def known_scale(crew):
     return services.import_salary_scale(
-        None,
+        SYSTEM,
         upload(xlsx_bytes(known_rows(), RATE_HEADERS)),
         name="测试标准",
         effective_from=dt.date(2025, 1, 1),
@@ -63,7 +64,7 @@ def test_payroll_for_a_known_table(city, crew, known_scale):
     # 东一社区: secretary (lead) + deputy (deputy) + 2 grid workers (worker).
     grades = {s.pk: s.grade for s in [crew.secretaries[community.pk], crew.deputies[community.pk]]}
     grades.update({w.pk: w.grade for g, w in crew.grid_workers.items() if w.community_id == community.pk})
-    payroll = services.compute_payroll(None, community, dt.date(2025, 6, 17))
+    payroll = services.compute_payroll(SYSTEM, community, dt.date(2025, 6, 17))
     assert payroll.scale == known_scale and payroll.month == dt.date(2025, 6, 1)
     by_category = {"lead": 3000, "deputy": 2000, "worker": 1000}
     expected_total = Decimal(0)
@@ -115,24 +116,24 @@ def test_hand_computed_example():
 def test_promotion_follows_the_rules(city, crew, scale):
     worker = crew.grid_workers[city.grid_a.pk]
     with pytest.raises(ServiceError, match="暂不符合晋级条件"):
-        services.promote_staff(None, worker, on=dt.date(2024, 6, 1))
-    services.add_certificate(None, worker, kind="social_worker", issued_on=dt.date(2024, 5, 1))
+        services.promote_staff(SYSTEM, worker, on=dt.date(2024, 6, 1))
+    services.add_certificate(SYSTEM, worker, kind="social_worker", issued_on=dt.date(2024, 5, 1))
     before = worker.grade
-    promoted = services.promote_staff(None, worker, on=dt.date(2026, 6, 1))
+    promoted = services.promote_staff(SYSTEM, worker, on=dt.date(2026, 6, 1))
     assert promoted.grade > before
     assert promoted.grade_changes.count() == 2
 
 
 def test_double_submission_is_refused_and_changes_nothing(city, crew, scale):
     community = city.communities[0]
-    services.compute_payroll(None, community, dt.date(2025, 6, 1))
+    services.compute_payroll(SYSTEM, community, dt.date(2025, 6, 1))
     rows = (
         Payroll.objects.unscoped("test").count(),
         PayrollLine.objects.unscoped("test").count(),
         AuditEvent.objects.count(),
     )
     with pytest.raises(ServiceError, match="不能重复核算"):
-        services.compute_payroll(None, community, dt.date(2025, 6, 30))
+        services.compute_payroll(SYSTEM, community, dt.date(2025, 6, 30))
     assert rows == (
         Payroll.objects.unscoped("test").count(),
         PayrollLine.objects.unscoped("test").count(),
@@ -187,7 +188,7 @@ def test_scale_import_is_all_or_nothing(city, crew, scale):
     rows.append(dict(rows[5]))
     with pytest.raises(ImportRejected) as exc:
         services.import_salary_scale(
-            None,
+            SYSTEM,
             upload(xlsx_bytes(rows, RATE_HEADERS)),
             name="坏",
             effective_from=dt.date(2026, 1, 1),
@@ -198,7 +199,7 @@ def test_scale_import_is_all_or_nothing(city, crew, scale):
     assert SalaryScale.objects.count() == 1
     with pytest.raises(ImportRejected) as exc:
         services.import_salary_scale(
-            None,
+            SYSTEM,
             upload(xlsx_bytes(known_rows()[:-1], RATE_HEADERS)),
             name="缺",
             effective_from=dt.date(2026, 1, 1),
@@ -207,7 +208,7 @@ def test_scale_import_is_all_or_nothing(city, crew, scale):
     assert "缺少 1 个薪级" in exc.value.errors[0].reason
     with pytest.raises(ImportRejected) as exc:
         services.import_salary_scale(
-            None,
+            SYSTEM,
             upload(xlsx_bytes(known_rows(), RATE_HEADERS)),
             name="比例",
             effective_from=dt.date(2026, 1, 1),

@@ -15,6 +15,8 @@ from gridgov.workforce import services
 from gridgov.workforce.models import Payroll, PayrollLine
 from gridgov.workforce.services import payroll as payroll_services
 
+from .conftest import SYSTEM
+
 MONTH = dt.date(2025, 6, 1)
 SOURCE = "test.performance"
 
@@ -39,7 +41,7 @@ def scaled(payroll: Payroll, factor: str) -> dict[int, Decimal]:
 
 @pytest.fixture
 def payroll(city, crew):
-    return services.compute_payroll(None, city.communities[0], MONTH)
+    return services.compute_payroll(SYSTEM, city.communities[0], MONTH)
 
 
 def test_sets_lines_totals_and_split_audited(users, payroll):
@@ -68,7 +70,7 @@ def test_sets_lines_totals_and_split_audited(users, payroll):
 
 def test_refuses_out_of_scope_payroll_and_changes_nothing(city, users, crew):
     # 西一社区 lies in 西城区: outside the district user's 东城区, and outside a community secretary's own
-    elsewhere = services.compute_payroll(None, city.communities[2], MONTH)
+    elsewhere = services.compute_payroll(SYSTEM, city.communities[2], MONTH)
     before = state(elsewhere)
     for role in ("district", "community_secretary", "grid_worker"):
         with pytest.raises(OutOfScope):
@@ -110,7 +112,7 @@ def test_bad_amount_refused_with_a_message(users, payroll, bad):
 
 
 def test_lines_must_match_the_payroll(city, users, payroll):
-    other = services.compute_payroll(None, city.communities[1], MONTH)
+    other = services.compute_payroll(SYSTEM, city.communities[1], MONTH)
     amounts = scaled(payroll, "1")
     before = state(payroll)
     missing = dict(list(amounts.items())[1:])

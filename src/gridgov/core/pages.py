@@ -150,3 +150,11 @@ class ServiceFormView(ScopedPageMixin, FormView):
         if self.success_message:
             messages.success(self.request, self.success_message)
         return redirect(self.get_success_url())
+
+
+def listed(view_class: type[ScopedListView], request, **kwargs) -> Any:
+    """Every row a ScopedListView lists for `request` (all pages, its filters; none when a filter value is
+    invalid): the queryset of a download URL of its own (`…/export/` beside the page)."""
+    view = view_class()
+    view.setup(request, **kwargs)
+    return view.get_queryset()

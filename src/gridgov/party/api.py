@@ -1,23 +1,22 @@
-"""Party network API: organisations (with reorganisation actions and history), members, central
-households, leaders, the coverage checks and the figures. Everything starts from visible_to(user)."""
+"""Party network API on the generic layer (core/api.py): organisations (with reorganisation actions and
+history), members, central households, leaders, the coverage checks and the figures. Querysets are
+narrowed to the requester, related ids resolved in the requester's scope, every write is a service."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from gridgov.areas.checks import CheckViewSetBase, FiguresViewSetBase
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedViewSetMixin
-from gridgov.core.services import ImportRejected
-from gridgov.core.xlsx import XLSX_CONTENT_TYPE
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, uploaded_file
+from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
+from gridgov.core.views import xlsx_response
 from gridgov.people.models import Household, Resident
 
 from . import queries, services
@@ -26,23 +25,20 @@ from .indicators import CODES
 from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgChange, OrgKind, PartyMember, PartyOrg
 
 
-def _visible(request, model):
-    return model.objects.visible_to(request.user)
-
-
 class OrgChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrgChange
         fields = ["id", "kind", "other", "detail", "reason", "created_at"]
+        read_only_fields = fields
 
 
-class PartyOrgSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=PartyOrg.objects.none(), required=False, allow_null=True
+class PartyOrgSerializer(ScopedModelSerializer):
+    parent = ScopedPrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=PartyOrg.objects.filter(is_active=True), required=False, allow_null=True
     )
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), required=False, allow_null=True)
-    covers = serializers.PrimaryKeyRelatedField(
-        queryset=Area.objects.none(), many=True, required=False, write_only=True
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), required=False, allow_null=True)
+    covers = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.all(), many=True, required=False, write_only=True
     )
     coverage = serializers.SerializerMethodField()
     area_name = serializers.CharField(source="area.name", read_only=True)
@@ -64,27 +60,8 @@ class PartyOrgSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["area_path", "is_active"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["parent"].queryset = PartyOrg.objects.visible_to(request.user).filter(is_active=True)  # type: ignore[attr-defined]
-            self.fields["area"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
-            self.fields["covers"].child_relation.queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
-
     def get_coverage(self, obj: PartyOrg) -> list[str]:
         return [c.area_path for c in obj.coverage.all() if c.ended_at is None]
-
-    def create(self, validated_data):
-        return services.create_org(
-            self.context["request"].user,
-            kind=validated_data["kind"],
-            name=validated_data["name"],
-            parent=validated_data.get("parent"),
-            area=validated_data.get("area"),
-            covers=validated_data.get("covers", []),
-            established_on=validated_data.get("established_on"),
-        )
 
 
 class OrgReasonSerializer(serializers.Serializer):
@@ -92,41 +69,27 @@ class OrgReasonSerializer(serializers.Serializer):
 
 
 class OrgTargetSerializer(OrgReasonSerializer):
-    target = serializers.PrimaryKeyRelatedField(queryset=PartyOrg.objects.none())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["target"].queryset = PartyOrg.objects.visible_to(request.user)  # type: ignore[attr-defined]
+    target = ScopedPrimaryKeyRelatedField(queryset=PartyOrg.objects.all())
 
 
 class SplitSerializer(OrgReasonSerializer):
     name = serializers.CharField(max_length=100)
-    areas = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), many=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["areas"].child_relation.queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
+    areas = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), many=True)
 
 
 class CoverageSerializer(serializers.Serializer):
-    areas = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), many=True)
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["areas"].child_relation.queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
+    areas = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), many=True)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class PartyOrgViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PartyOrgViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """党组织: the five-level tree; reorganisation (merge, split, re-parent, coverage, dissolve) keeps history."""
 
-    queryset_model = PartyOrg
+    queryset = (
+        PartyOrg.objects.select_related("area")
+        .prefetch_related("coverage")
+        .order_by("area_path", "kind", "id")
+    )
     serializer_class = PartyOrgSerializer
     filterset_class = PartyOrgFilter
     action_permissions = {
@@ -137,81 +100,67 @@ class PartyOrgViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
         "dissolve": ["party.change_partyorg", "party.reorganise_partyorg"],
         "history": ["party.view_partyorg"],
     }
+    create_service = staticmethod(services.create_org)
 
-    def get_queryset(self):
-        return (
-            self.base_queryset()
-            .select_related("area")
-            .prefetch_related("coverage")
-            .order_by("area_path", "kind", "id")
-        )
-
-    def _run(self, serializer_class, func):
-        org = self.get_object()
-        data = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        result = func(org, data.validated_data)
-        return Response(PartyOrgSerializer(result, context=self.get_serializer_context()).data)
+    def _answer(self, org: PartyOrg) -> Response:
+        return Response(self.get_serializer(org).data)
 
     @extend_schema(request=CoverageSerializer, responses=PartyOrgSerializer)
     @action(detail=True, methods=["post"])
     def coverage(self, request, pk=None):
         """Replace the grids (branch) or buildings (group) covered."""
-        return self._run(
-            CoverageSerializer,
-            lambda org, d: services.set_coverage(request.user, org, d["areas"], reason=d.get("reason", "")),
+        d = self.body(CoverageSerializer)
+        return self._answer(
+            services.set_coverage(request.user, self.get_object(), d["areas"], reason=d["reason"])
         )
 
     @extend_schema(request=OrgTargetSerializer, responses=PartyOrgSerializer)
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         """Merge this organisation into `target`."""
-        return self._run(
-            OrgTargetSerializer,
-            lambda org, d: services.merge_orgs(request.user, org, d["target"], reason=d["reason"]),
+        d = self.body(OrgTargetSerializer)
+        return self._answer(
+            services.merge_orgs(request.user, self.get_object(), d["target"], reason=d["reason"])
         )
 
     @extend_schema(request=SplitSerializer, responses=PartyOrgSerializer)
     @action(detail=True, methods=["post"])
     def split(self, request, pk=None):
         """Split the listed covered areas off into a new organisation (returned)."""
-        return self._run(
-            SplitSerializer,
-            lambda org, d: services.split_org(
-                request.user, org, name=d["name"], areas=d["areas"], reason=d["reason"]
-            ),
+        d = self.body(SplitSerializer)
+        return self._answer(
+            services.split_org(
+                request.user, self.get_object(), name=d["name"], areas=d["areas"], reason=d["reason"]
+            )
         )
 
     @extend_schema(request=OrgTargetSerializer, responses=PartyOrgSerializer)
     @action(detail=True, methods=["post"])
     def reparent(self, request, pk=None):
         """Hang this organisation under `target`."""
-        return self._run(
-            OrgTargetSerializer,
-            lambda org, d: services.reparent_org(request.user, org, d["target"], reason=d["reason"]),
+        d = self.body(OrgTargetSerializer)
+        return self._answer(
+            services.reparent_org(request.user, self.get_object(), d["target"], reason=d["reason"])
         )
 
     @extend_schema(request=OrgReasonSerializer, responses=PartyOrgSerializer)
     @action(detail=True, methods=["post"])
     def dissolve(self, request, pk=None):
-        return self._run(
-            OrgReasonSerializer, lambda org, d: services.dissolve_org(request.user, org, reason=d["reason"])
-        )
+        reason = self.body(OrgReasonSerializer)["reason"]
+        return self._answer(services.dissolve_org(request.user, self.get_object(), reason=reason))
 
     @extend_schema(responses=OrgChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
-        org = self.get_object()
-        return Response(OrgChangeSerializer(org.changes.all(), many=True).data)
+        """Every change of the organisation, oldest first (a plain list)."""
+        return Response(OrgChangeSerializer(self.get_object().changes.all(), many=True).data)
 
 
-class PartyMemberSerializer(serializers.ModelSerializer):
-    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.none())
-    org = serializers.PrimaryKeyRelatedField(
-        queryset=PartyOrg.objects.none(), required=False, allow_null=True
-    )
-    dual_community = serializers.PrimaryKeyRelatedField(
-        queryset=Area.objects.none(), required=False, allow_null=True
+class PartyMemberSerializer(ScopedModelSerializer):
+    resident = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.all())
+    org = ScopedPrimaryKeyRelatedField(queryset=PartyOrg.objects.all(), required=False, allow_null=True)
+    dual_community = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.filter(level=Level.COMMUNITY), required=False, allow_null=True
     )
     name = serializers.CharField(source="resident.name", read_only=True)
 
@@ -231,66 +180,28 @@ class PartyMemberSerializer(serializers.ModelSerializer):
             "is_active",
         ]
         read_only_fields = ["dual_registered_on", "area_path", "is_active"]
-        validators: list = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            user = request.user
-            self.fields["resident"].queryset = Resident.objects.visible_to(user)  # type: ignore[attr-defined]
-            self.fields["org"].queryset = PartyOrg.objects.visible_to(user)  # type: ignore[attr-defined]
-            self.fields["dual_community"].queryset = Area.objects.visible_to(user).filter(
-                level=Level.COMMUNITY
-            )  # type: ignore[attr-defined]
-
-    def create(self, validated_data):
-        return services.register_member(self.context["request"].user, **validated_data)
-
-
-def import_response(func, request, ok):
-    upload = request.FILES.get("file")
-    if upload is None:
-        return Response({"detail": _("请上传 xlsx 文件(字段名 file)"), "errors": []}, status=400)
-    try:
-        result = func(request.user, upload)
-    except ImportRejected as exc:
-        return Response(
-            {
-                "detail": _("导入失败,共 %(n)d 处错误,未导入任何数据") % {"n": len(exc.errors)},
-                "errors": [e.as_dict() for e in exc.errors],
-            },
-            status=400,
-        )
-    return Response(ok(result), status=201)
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        validators: list = []  # one membership per resident: services.register_member says so
 
 
 UPLOAD = {"multipart/form-data": inline_serializer("PartyImportUpload", {"file": serializers.FileField()})}
 
 
-class PartyMemberViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = PartyMember
+class PartyMemberViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = PartyMember.objects.select_related("resident").order_by("area_path", "id")
     serializer_class = PartyMemberSerializer
     filterset_class = PartyMemberFilter
     action_permissions = {
         "import_xlsx": ["party.add_partymember", "party.import_partymember"],
         "export_xlsx": ["party.view_partymember", "party.export_partymember"],
     }
-
-    def get_queryset(self):
-        return self.base_queryset().select_related("resident").order_by("area_path", "id")
+    create_service = staticmethod(services.register_member)
 
     @extend_schema(request=UPLOAD, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_xlsx(self, request):
         """Import members (all rows or nothing; every bad row listed)."""
-        return import_response(services.import_members, request, lambda r: {"members": r.members})
+        result = services.import_members(request.user, uploaded_file(request))
+        return Response({"members": result.members}, status=201)
 
     @extend_schema(
         parameters=[OpenApiParameter("unmasked", bool, description=gettext_lazy("完整证件号(需相应权限)"))],
@@ -300,19 +211,19 @@ class PartyMemberViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
     def export_xlsx(self, request):
         """Members as xlsx; `?unmasked=1` gives full ID numbers (re-importable) to users who may unmask."""
         qs = self.filter_queryset(self.get_queryset())
-        unmasked = request.query_params.get("unmasked") in {"1", "true"}
+        unmasked = bool(self.query_value("unmasked", serializers.BooleanField(), default=False))
         return xlsx_response(
             services.export_members(request.user, qs, unmasked=unmasked), "party-members.xlsx"
         )
 
 
-class CentralHouseholdSerializer(serializers.ModelSerializer):
-    member = serializers.PrimaryKeyRelatedField(queryset=PartyMember.objects.none())
-    group = serializers.PrimaryKeyRelatedField(
-        queryset=PartyOrg.objects.none(), required=False, allow_null=True
+class CentralHouseholdSerializer(ScopedModelSerializer):
+    member = ScopedPrimaryKeyRelatedField(queryset=PartyMember.objects.all())
+    group = ScopedPrimaryKeyRelatedField(
+        queryset=PartyOrg.objects.filter(kind=OrgKind.BUILDING_GROUP), allow_null=True, default=None
     )
-    serves = serializers.PrimaryKeyRelatedField(
-        queryset=Household.objects.none(), many=True, required=False, write_only=True
+    serves = ScopedPrimaryKeyRelatedField(
+        queryset=Household.objects.all(), many=True, required=False, write_only=True
     )
     served_count = serializers.SerializerMethodField()
 
@@ -331,63 +242,36 @@ class CentralHouseholdSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["household", "area_path", "designated_on", "is_active"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            user = request.user
-            self.fields["member"].queryset = PartyMember.objects.visible_to(user)  # type: ignore[attr-defined]
-            self.fields["group"].queryset = PartyOrg.objects.visible_to(user).filter(
-                kind=OrgKind.BUILDING_GROUP
-            )  # type: ignore[attr-defined]
-            self.fields["serves"].child_relation.queryset = Household.objects.visible_to(user)  # type: ignore[attr-defined]
-
     def get_served_count(self, obj) -> int:
         return obj.served.count()
 
-    def create(self, validated_data):
-        return services.designate_central_household(
-            self.context["request"].user,
-            member=validated_data["member"],
-            group=validated_data.get("group"),
-            serves=validated_data.get("serves", []),
-        )
-
 
 class ServesSerializer(serializers.Serializer):
-    households = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none(), many=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["households"].child_relation.queryset = Household.objects.visible_to(request.user)  # type: ignore[attr-defined]
+    households = ScopedPrimaryKeyRelatedField(queryset=Household.objects.all(), many=True)
 
 
-class CentralHouseholdViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = CentralHousehold
+class AddedSerializer(serializers.Serializer):
+    added = serializers.IntegerField(help_text=gettext_lazy("新增联系户数"))
+
+
+class CentralHouseholdViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = CentralHousehold.objects.order_by("area_path", "id")
     serializer_class = CentralHouseholdSerializer
     filterset_class = CentralHouseholdFilter
     action_permissions = {"serve": ["party.change_centralhousehold"]}
+    create_service = staticmethod(services.designate_central_household)
 
-    def get_queryset(self):
-        return self.base_queryset().order_by("area_path", "id")
-
-    @extend_schema(request=ServesSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ServesSerializer, responses=AddedSerializer)
     @action(detail=True, methods=["post"])
     def serve(self, request, pk=None):
         """Add households to the ones this central household serves."""
-        central = self.get_object()
-        data = ServesSerializer(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        return Response(
-            {"added": services.assign_served(request.user, central, data.validated_data["households"])}
-        )
+        households = self.body(ServesSerializer)["households"]
+        return Response({"added": services.assign_served(request.user, self.get_object(), households)})
 
 
-class BuildingLeaderSerializer(serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
-    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.none())
+class BuildingLeaderSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
+    resident = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.all())
     name = serializers.CharField(source="resident.name", read_only=True)
     kind = serializers.ChoiceField(choices=LeaderKind.choices, required=False)
 
@@ -405,34 +289,22 @@ class BuildingLeaderSerializer(serializers.ModelSerializer):
             "is_active",
         ]
         read_only_fields = ["area_path", "ended_on", "is_active"]
-        validators: list = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["area"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
-            self.fields["resident"].queryset = Resident.objects.visible_to(request.user)  # type: ignore[attr-defined]
-
-    def create(self, validated_data):
-        return services.appoint_leader(
-            self.context["request"].user,
-            area=validated_data["area"],
-            resident=validated_data["resident"],
-            kind=validated_data.get("kind", LeaderKind.BUILDING),
-            appointed_on=validated_data.get("appointed_on"),
-        )
+        validators: list = []  # one leader per area at a time: services.appoint_leader ends the previous term
 
 
-class BuildingLeaderViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = BuildingLeader
+class BuildingLeaderViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = BuildingLeader.objects.select_related("resident").order_by("area_path", "kind", "id")
     serializer_class = BuildingLeaderSerializer
     filterset_class = BuildingLeaderFilter
-
-    def get_queryset(self):
-        return self.base_queryset().select_related("resident").order_by("area_path", "kind", "id")
+    create_service = staticmethod(services.appoint_leader)
 
 
+# The list of checks and one check's rows are two operations (a ViewSet without a serializer reads both as
+# "retrieve" otherwise).
+@extend_schema_view(
+    list=extend_schema(operation_id="party_checks_list"),
+    retrieve=extend_schema(operation_id="party_checks_retrieve"),
+)
 class PartyCheckViewSet(CheckViewSetBase):
     checks = queries.CHECKS
     view_permission = "party.view_partyorg"

@@ -1,4 +1,5 @@
-"""One FilterSet per list, shared by the page and the API."""
+"""One FilterSet per list, shared by the page (core.pages.ScopedListView) and the API (ScopedFilterBackend),
+which both pass it through core.api_fields.scope_filterset."""
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +21,8 @@ class PartyOrgFilter(AreaSubtreeFilterSet):
 
 class PartyMemberFilter(AreaSubtreeFilterSet):
     q = django_filters.CharFilter(label=_("姓名"), field_name="resident__name", lookup_expr="contains")
-    org = django_filters.NumberFilter(label=_("党组织"), field_name="org_id")
+    # Choices in the requester's scope (core.api_fields.scope_filterset): another area's id is refused.
+    org = django_filters.ModelChoiceFilter(label=_("党组织"), queryset=PartyOrg.objects.all())
     in_service = django_filters.BooleanFilter(label=_("在职党员"))
 
     class Meta:
@@ -29,7 +31,9 @@ class PartyMemberFilter(AreaSubtreeFilterSet):
 
 
 class CentralHouseholdFilter(AreaSubtreeFilterSet):
-    group = django_filters.NumberFilter(label=_("楼院党小组"), field_name="group_id")
+    group = django_filters.ModelChoiceFilter(
+        label=_("楼院党小组"), queryset=PartyOrg.objects.filter(kind=OrgKind.BUILDING_GROUP)
+    )
 
     class Meta:
         model = CentralHousehold

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gridgov.areas.checks import check_list_context, check_page_context, check_rows_sheet, dashboard_context
 from gridgov.areas.queries import breakdown_sheet
 from gridgov.core.checks import check_list_sheet
+from gridgov.core.pages import ScopedListView, listed, page_of
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
@@ -26,16 +26,6 @@ from .indicators import CODES
 from .models import PARENT_KINDS, OrgKind, PartyMember, PartyOrg
 
 VIEW = "party.view_partyorg"
-
-
-def _page(request, qs, size: int = 30):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-def _querystring(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _dashboard_context(request) -> dict:
@@ -114,33 +104,27 @@ def check_export(request, code: str):
     return xlsx_response(content, f"party-check-{code}-{area.code}.xlsx")
 
 
-def _orgs(request):
-    base = PartyOrg.objects.visible_to(request.user)
-    filterset = PartyOrgFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound else base.filter(is_active=True)
-    return filterset, qs.select_related("area", "parent").order_by("area_path", "kind", "id")
+class OrgListView(ScopedListView):
+    permission_required = VIEW
+    queryset = PartyOrg.objects.select_related("area", "parent").order_by("area_path", "kind", "id")
+    filterset_class = PartyOrgFilter
+    template_name = "party/org_list.html"
+    extra_context = {"kinds": OrgKind.choices}
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs if self.filterset.is_bound else qs.filter(is_active=True)  # unfiltered: those in office
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
-def org_list(request):
-    filterset, qs = _orgs(request)
-    page = _page(request, qs)
-    return render(
-        request,
-        "party/org_list.html",
-        {"filter": filterset, "page": page, "querystring": _querystring(request), "kinds": OrgKind.choices},
-    )
+org_list = OrgListView.as_view()
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def org_export(request):
     """The organisations listed (same filter), with what each covers and its member count."""
-    _filterset, qs = _orgs(request)
-    return xlsx_response(
-        write_sheet(str(ORGS_TITLE), ORG_EXPORT_COLUMNS, queries.org_export_rows(qs)), "party-orgs.xlsx"
-    )
+    rows = queries.org_export_rows(listed(OrgListView, request))
+    return xlsx_response(write_sheet(str(ORGS_TITLE), ORG_EXPORT_COLUMNS, rows), "party-orgs.xlsx")
 
 
 def _reparent_candidates(request, org: PartyOrg):
@@ -179,7 +163,7 @@ def org_detail(request, pk: int):
             "org": org,
             "coverage": coverage,
             "ended": ended,
-            "member_page": _page(request, members, 50),
+            "member_page": page_of(request, members, 50),
             "member_count": members.count(),
             "children": children,
             "changes": org.changes.select_related("other", "actor")[:50],
@@ -227,18 +211,18 @@ def org_merge(request, pk: int):
     )
 
 
-@login_required
-@permission_required("party.view_partymember", raise_exception=True)
-def member_list(request):
-    base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
-    filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs
-    page = _page(request, qs.select_related("resident", "org", "dual_community").order_by("area_path", "id"))
-    return render(
-        request,
-        "party/member_list.html",
-        {"filter": filterset, "page": page, "querystring": _querystring(request)},
+class MemberListView(ScopedListView):
+    permission_required = "party.view_partymember"
+    queryset = (
+        PartyMember.objects.filter(is_active=True)
+        .select_related("resident", "org", "dual_community")
+        .order_by("area_path", "id")
     )
+    filterset_class = PartyMemberFilter
+    template_name = "party/member_list.html"
+
+
+member_list = MemberListView.as_view()
 
 
 @login_required
@@ -256,10 +240,9 @@ def member_detail(request, pk: int):
 @login_required
 @permission_required("party.export_partymember", raise_exception=True)
 def member_export(request):
-    base = PartyMember.objects.visible_to(request.user).filter(is_active=True)
-    filterset = PartyMemberFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs
-    content = services.export_members(request.user, qs, unmasked=request.GET.get("unmasked") == "1")
+    content = services.export_members(
+        request.user, listed(MemberListView, request), unmasked=request.GET.get("unmasked") == "1"
+    )
     return xlsx_response(content, "party-members.xlsx")
 
 

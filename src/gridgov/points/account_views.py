@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from gridgov.core.pages import page_of, query_without_page
 from gridgov.core.services import ServiceError
-from gridgov.core.views import xlsx_response
-from gridgov.core.xlsx import Column
 
 from . import services
 from .models import Account, OwnerKind, with_balances
+from .views import EXPORT_LIMIT, Cells, xlsx_export
 
 PAGE_SIZE = 50
 
@@ -38,16 +39,15 @@ def _filtered(request):
 @permission_required("points.view_account", raise_exception=True)
 def accounts(request):
     qs, kind, q = _filtered(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "points/accounts.html",
         {
-            "page": page,
+            "page": page_of(request, qs, PAGE_SIZE),
             "kinds": OwnerKind.choices,
             "kind": kind,
             "q": q,
-            "querystring": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+            "querystring": query_without_page(request),
             "max_slots": settings.GRIDGOV_POINTS_MAX_SLOTS,
         },
     )
@@ -72,33 +72,16 @@ def split(request, pk: int):
     return redirect(request.POST.get("next") or "points:accounts")
 
 
-def account_columns() -> list[Column]:
-    return [
-        Column("name", _("名称")),
-        Column("kind", _("账户类型")),
-        Column("area_path", _("区域路径")),
-        Column("balance", _("余额")),
-        Column("slots", _("子账户数")),
-    ]
+ACCOUNT_CELLS: Cells = {
+    "name": (gettext_lazy("名称"), attrgetter("name")),
+    "kind": (gettext_lazy("账户类型"), lambda a: a.get_owner_kind_display()),
+    "area_path": (gettext_lazy("区域路径"), attrgetter("area_path")),
+    "balance": (gettext_lazy("余额"), attrgetter("balance")),
+    "slots": (gettext_lazy("子账户数"), attrgetter("slots")),
+}
 
 
-EXPORT_LIMIT = 200_000
-
-
-@login_required
-@permission_required("points.view_account", raise_exception=True)
+@xlsx_export("accounts", "points.view_account", gettext_lazy("积分账户"), ACCOUNT_CELLS)
 def accounts_export(request):
-    """The accounts the filters select (the same as the page, all pages), as xlsx."""
-    qs, _kind, _q = _filtered(request)
-    rows = [
-        {
-            "name": a.name,
-            "kind": a.get_owner_kind_display(),
-            "area_path": a.area_path,
-            "balance": a.balance,
-            "slots": a.slots,
-        }
-        for a in qs[:EXPORT_LIMIT]
-    ]
-    content = services.export_sheet(request.user, "accounts", _("积分账户"), account_columns(), rows)
-    return xlsx_response(content, "points-accounts.xlsx")
+    """The accounts the filters select (the same as the page, all pages)."""
+    return _filtered(request)[0][:EXPORT_LIMIT]

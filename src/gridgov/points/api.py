@@ -1,23 +1,28 @@
-"""Points API: every list starts from visible_to(request.user); writes go through services."""
+"""Points API on the generic layer (core/api.py): class-level querysets narrowed to the requester (the
+merchant rules live in the models' `scope_rule`), related ids resolved in the requester's scope, every
+write through a service, every body and query parameter read through a serializer field."""
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import mixins, serializers, viewsets
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from gridgov.areas.models import Area
-from gridgov.core.api import ScopedViewSetMixin
-from gridgov.core.services import ServiceError
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
+from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
+from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
+from gridgov.workforce.models import Staff
 
 from . import queries, services
 from .models import (
@@ -26,6 +31,7 @@ from .models import (
     EarningRule,
     Entry,
     Merchant,
+    MerchantKind,
     Participation,
     Redemption,
     Scenario,
@@ -34,11 +40,23 @@ from .models import (
     with_balances,
 )
 
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=gettext_lazy("幂等键(也可放在请求体 idempotency_key 中);重复提交返回同一结果"),
+)
 
-def _visible_area(request, pk) -> Area:
-    return get_object_or_404(Area.objects.visible_to(request.user), pk=pk)
+
+def _key(request, data: dict) -> str:
+    """The caller's idempotency key (header first, then the body), namespaced per user."""
+    key = request.headers.get("Idempotency-Key") or data.get("idempotency_key") or ""
+    if not key:
+        raise serializers.ValidationError({"idempotency_key": _("缺少幂等键")})
+    return f"api:{request.user.pk}:{key}"[:120]
 
 
+# --- serializers -----------------------------------------------------------------------------------------
 class OwnerFields(serializers.Serializer):
     """`defined_above`: who defined an item that applies here from above (上级（市级）), '' when it lies in
     the user's area; `editable`: whether this user's level owns (and may change) it."""
@@ -53,70 +71,53 @@ class OwnerFields(serializers.Serializer):
         return not self.get_defined_above(obj)
 
 
-READ_ONLY = ("id", "area_path", "defined_above", "editable")
+class AccountSerializer(ScopedModelSerializer):
+    balance = serializers.IntegerField(read_only=True)
 
-
-class InheritedViewSetMixin:
-    """Lists and reads include the items defined at the user's ancestors (they apply here); every write
-    finds only the user's own subtree, so an item defined above is 404 to change."""
-
-    READ_ACTIONS = ("list", "retrieve")
-
-    def base_queryset(self):
-        if getattr(self, "action", None) in self.READ_ACTIONS:
-            return queries.applicable(self.queryset_model, self.request.user)
-        return super().base_queryset()
-
-
-def _key(request) -> str:
-    key = request.headers.get("Idempotency-Key") or request.data.get("idempotency_key") or ""
-    if not key:
-        raise serializers.ValidationError({"idempotency_key": _("缺少幂等键")})
-    return f"api:{request.user.pk}:{key}"[:120]
-
-
-class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = ["id", "owner_kind", "owner_id", "name", "area_path", "balance", "slots"]
 
 
-class EntrySerializer(serializers.ModelSerializer):
-    kind = serializers.CharField(source="transaction.kind")
-    memo = serializers.CharField(source="transaction.memo")
+class EntrySerializer(ScopedModelSerializer):
+    kind = serializers.CharField(source="transaction.kind", read_only=True)
+    memo = serializers.CharField(source="transaction.memo", read_only=True)
 
     class Meta:
         model = Entry
         fields = ["id", "transaction", "kind", "memo", "amount", "expires_on", "created_at"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):
-    entries = serializers.SerializerMethodField()
+class LegSerializer(serializers.Serializer):
+    """One leg of a transaction: the account and its signed points."""
+
+    account = serializers.IntegerField(source="account_id")
+    amount = serializers.IntegerField()
+
+
+class TransactionSerializer(ScopedModelSerializer):
+    entries = LegSerializer(many=True, read_only=True)
 
     class Meta:
         model = Transaction
         fields = ["id", "idempotency_key", "kind", "memo", "area_path", "created_at", "reverses", "entries"]
 
-    def get_entries(self, obj):
-        return [{"account": e.account_id, "amount": e.amount} for e in obj.entries.all()]
 
-
-class MerchantSerializer(serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+class MerchantSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
 
     class Meta:
         model = Merchant
         fields = ["id", "name", "kind", "area", "area_path", "is_active"]
         read_only_fields = ["area_path", "is_active"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["area"].queryset = Area.objects.visible_to(self.context["request"].user)
-        return fields
 
-
-class ScenarioSerializer(OwnerFields, serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+class ScenarioSerializer(OwnerFields, ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
+    eligible_groups = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    merchant_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=MerchantKind.choices), required=False
+    )
 
     class Meta:
         model = Scenario
@@ -136,15 +137,75 @@ class ScenarioSerializer(OwnerFields, serializers.ModelSerializer):
             "defined_above",
             "editable",
         ]
+        # (area, code) stays unique on update too: the generated validator checks it platform-wide.
         read_only_fields = ["area_path"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["area"].queryset = Area.objects.visible_to(self.context["request"].user)
-        return fields
+
+class ActivitySerializer(OwnerFields, ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "area",
+            "area_path",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "signed_up",
+            "defined_above",
+            "editable",
+        ]
+        read_only_fields = ["area_path", "signed_up"]
 
 
-class RedemptionSerializer(serializers.ModelSerializer):
+class ParticipationSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Participation
+        fields = [
+            "id",
+            "activity",
+            "resident",
+            "status",
+            "minutes",
+            "self_reported",
+            "role",
+            "points",
+            "transaction",
+            "note",
+            "service_date",
+            "area_path",
+        ]
+
+
+class RuleSerializer(OwnerFields, ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
+
+    class Meta:
+        model = EarningRule
+        fields = [
+            "id",
+            "area",
+            "area_path",
+            "role",
+            "activity_kind",
+            "points_per_hour",
+            "points_per_event",
+            "daily_cap",
+            "monthly_cap",
+            "defined_above",
+            "editable",
+        ]
+        read_only_fields = ["area_path"]
+        # services.save_rule owns the one-rule-per-(area, role, kind) rule: a new rule of a taken triple
+        # updates it (as the page does), moving a rule onto another's triple is refused with a message.
+        validators: list = []
+
+
+class RedemptionSerializer(ScopedModelSerializer):
     scenario_name = serializers.CharField(source="scenario.name", read_only=True)
     merchant_name = serializers.CharField(source="merchant.name", read_only=True)
 
@@ -167,78 +228,12 @@ class RedemptionSerializer(serializers.ModelSerializer):
         ]
 
 
-class ActivitySerializer(OwnerFields, serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+class StaffAwardSerializer(ScopedModelSerializer):
+    staff = ScopedPrimaryKeyRelatedField(queryset=Staff.objects.all())
+    # The caller's idempotency key: posting it again returns the award already made (no unique check
+    # here; the service stores it as "api:<source>").
+    source = serializers.CharField(max_length=116)  # type: ignore[assignment]
 
-    class Meta:
-        model = Activity
-        fields = [
-            "id",
-            "title",
-            "kind",
-            "area",
-            "area_path",
-            "starts_at",
-            "ends_at",
-            "capacity",
-            "signed_up",
-            "defined_above",
-            "editable",
-        ]
-        read_only_fields = ["area_path", "signed_up"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["area"].queryset = Area.objects.visible_to(self.context["request"].user)
-        return fields
-
-
-class ParticipationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Participation
-        fields = [
-            "id",
-            "activity",
-            "resident",
-            "status",
-            "minutes",
-            "self_reported",
-            "role",
-            "points",
-            "transaction",
-            "note",
-            "service_date",
-            "area_path",
-        ]
-
-
-class RuleSerializer(OwnerFields, serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
-
-    class Meta:
-        model = EarningRule
-        fields = [
-            "id",
-            "area",
-            "area_path",
-            "role",
-            "activity_kind",
-            "points_per_hour",
-            "points_per_event",
-            "daily_cap",
-            "monthly_cap",
-            "defined_above",
-            "editable",
-        ]
-        read_only_fields = ["area_path"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["area"].queryset = Area.objects.visible_to(self.context["request"].user)
-        return fields
-
-
-class StaffAwardSerializer(serializers.ModelSerializer):
     class Meta:
         model = StaffAward
         fields = [
@@ -257,8 +252,83 @@ class StaffAwardSerializer(serializers.ModelSerializer):
         read_only_fields = ["grid", "ledger_points", "month", "transaction", "area_path"]
 
 
-class AccountViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Account
+# --- request bodies of the actions -----------------------------------------------------------------------
+class SlotsSerializer(serializers.Serializer):
+    slots = serializers.IntegerField(min_value=1, label=gettext_lazy("子账户数"))
+
+
+class ReversalSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, label=gettext_lazy("冲正原因"))
+    idempotency_key = serializers.CharField(max_length=100, required=False)
+
+
+class RedeemSerializer(serializers.Serializer):
+    """A merchant account redeems for itself; staff name the merchant. The resident is identified by the
+    signed code (`token`) or the 6-digit one-time code (`code`)."""
+
+    merchant = ScopedPrimaryKeyRelatedField(queryset=Merchant.objects.all(), required=False)
+    # The catalogue applies from above (a city-wide scenario), so any active scenario may be named; the
+    # service checks that it applies where the merchant is.
+    scenario = ScopedPrimaryKeyRelatedField(
+        queryset=Scenario.objects.unscoped("the catalogue applies below the area that defines it").filter(
+            is_active=True
+        )
+    )
+    token = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    code = serializers.CharField(required=False, allow_blank=True, max_length=6)
+    quantity = serializers.IntegerField(default=1, min_value=1, max_value=100)
+    idempotency_key = serializers.CharField(max_length=100, required=False)
+
+    def validate(self, attrs):
+        if not attrs.get("token") and not attrs.get("code"):
+            raise serializers.ValidationError({"token": _("请扫描居民积分码或输入核销码")})
+        return attrs
+
+
+class ApprovalSerializer(serializers.Serializer):
+    # One participation is one day's service: at most 24 hours (absent: the minutes reported).
+    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False, allow_null=True)
+
+
+class RejectionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MeSerializer(serializers.Serializer):
+    balance = serializers.IntegerField()
+    token = serializers.CharField()
+    entries = EntrySerializer(many=True)
+
+
+class OneTimeCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+# --- viewsets --------------------------------------------------------------------------------------------
+class InheritedReadsMixin:
+    """Lists and reads include the items defined at the user's ancestors (they apply here); every write
+    finds only the user's own subtree, so an item defined above is 404 to change."""
+
+    def get_queryset(self):
+        view: Any = self
+        if view.action in ("list", "retrieve"):
+            return queries.applicable(view.queryset.model, view.request.user)
+        return super().get_queryset()  # type: ignore[misc]
+
+
+def _merged(instance, serializer_class, data: dict) -> dict:
+    """Every writable field of `instance` as stored, overlaid with what the request changes (a PATCH sends
+    only some; the save services take them all)."""
+    meta = serializer_class.Meta
+    writable = [
+        f for f in meta.fields if f not in {"id", "defined_above", "editable", *meta.read_only_fields}
+    ]
+    return {**{f: getattr(instance, f) for f in writable}, **data}
+
+
+class AccountViewSet(ScopedReadOnlyViewSet):
+    queryset = Account.objects.all()
     serializer_class = AccountSerializer
     filterset_fields = ["owner_kind"]
     action_permissions = {"split": ["points.split_account"]}
@@ -266,144 +336,93 @@ class AccountViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return with_balances(super().get_queryset())
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=EntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
     def entries(self, request, pk=None):
-        account = self.get_object()
-        rows = account.entries.select_related("transaction").order_by("-id")[:200]
+        """The account's latest 200 entries, newest first."""
+        rows = self.get_object().entries.select_related("transaction").order_by("-id")[:200]
         return Response(EntrySerializer(rows, many=True).data)
 
+    @extend_schema(request=SlotsSerializer, responses=AccountSerializer)
     @action(detail=True, methods=["post"])
     def split(self, request, pk=None):
         """Split a hot account into `slots` slots (1 joins it back); its balance is unchanged."""
-        account = self.get_object()
-        slots = request.data.get("slots")
-        if isinstance(slots, str) and slots.strip().isdigit():
-            slots = int(slots)
-        if not isinstance(slots, int) or isinstance(slots, bool):
-            raise ServiceError(_("请填写子账户数(整数)"))
-        account = services.split_account(request.user, account, slots)
+        account = services.split_account(request.user, self.get_object(), self.body(SlotsSerializer)["slots"])
         return Response(AccountSerializer(account).data)
 
 
-class TransactionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Transaction
+class TransactionViewSet(ScopedReadOnlyViewSet):
+    queryset = Transaction.objects.prefetch_related("entries")
     serializer_class = TransactionSerializer
     action_permissions = {"reverse": ["points.reverse_transaction"]}
 
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("entries")
-
+    @extend_schema(
+        request=ReversalSerializer, parameters=[IDEMPOTENCY_HEADER], responses={201: TransactionSerializer}
+    )
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
-        tx = self.get_object()
-        reversal = services.reverse_transaction(
-            request.user, tx, key=_key(request), reason=str(request.data.get("reason", ""))
+        data = self.body(ReversalSerializer)
+        tx = services.reverse_transaction(
+            request.user, self.get_object(), key=_key(request, data), reason=data["reason"]
         )
-        return Response(TransactionSerializer(reversal).data, status=201)
+        return Response(TransactionSerializer(tx).data, status=201)
 
 
-class MerchantViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Merchant
+class MerchantViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """Merchants of the user's area; a merchant account sees only its own (Merchant.scope_rule)."""
+
+    queryset = Merchant.objects.select_related("area")
     serializer_class = MerchantSerializer
     action_permissions = {"statement": ["points.settle_merchant"]}
+    create_service = staticmethod(services.create_merchant)
 
-    def base_queryset(self):
-        user = self.request.user
-        if user.is_authenticated and user.role == "merchant":  # a merchant account sees only itself
-            return Merchant.objects.visible_to(user).filter(user=user)
-        return super().base_queryset()
-
-    def create(self, request, *args, **kwargs):
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        merchant = services.create_merchant(request.user, **s.validated_data)
-        return Response(self.get_serializer(merchant).data, status=201)
-
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description=gettext_lazy("月份 YYYY-MM(默认本月)"))],
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
     @action(detail=True, methods=["get"])
     def statement(self, request, pk=None):
+        """The merchant's monthly settlement statement (xlsx)."""
         merchant = self.get_object()
-        month = _month_param(request)
+        month = self.query_value(
+            "month", serializers.DateField(input_formats=["%Y-%m"])
+        ) or timezone.localdate().replace(day=1)
         content = services.settlement_statement(request.user, merchant, month)
-        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="statement-{merchant.pk}-{month:%Y-%m}.xlsx"'
-        return response
+        return xlsx_response(content, f"statement-{merchant.pk}-{month:%Y-%m}.xlsx")
 
 
-def _month_param(request) -> dt.date:
-    raw = request.query_params.get("month", "")
-    try:
-        return dt.date.fromisoformat(raw + "-01") if raw else timezone.localdate().replace(day=1)
-    except ValueError:
-        raise serializers.ValidationError({"month": _("月份格式应为 YYYY-MM")}) from None
-
-
-class ScenarioViewSet(
-    InheritedViewSetMixin,
-    ScopedViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.ReadOnlyModelViewSet,
-):
-    queryset_model = Scenario
+class ScenarioViewSet(InheritedReadsMixin, ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
+    queryset = Scenario.objects.all()
     serializer_class = ScenarioSerializer
+    create_service = staticmethod(services.save_scenario)
 
-    def create(self, request, *args, **kwargs):
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        scenario = services.save_scenario(request.user, **s.validated_data)
-        return Response(self.get_serializer(scenario).data, status=201)
-
-    def update(self, request, *args, **kwargs):
-        scenario = self.get_object()
-        s = self.get_serializer(scenario, data=request.data, partial=kwargs.get("partial", False))
-        s.is_valid(raise_exception=True)
-        data = {f: getattr(scenario, f) for f in ScenarioSerializer.Meta.fields if f not in READ_ONLY}
-        data.update(s.validated_data)
-        scenario = services.save_scenario(request.user, scenario=scenario, **data)
-        return Response(self.get_serializer(scenario).data)
+    def update_service(self, actor, scenario, **data):
+        return services.save_scenario(actor, scenario=scenario, **_merged(scenario, ScenarioSerializer, data))
 
 
-class RedeemSerializer(serializers.Serializer):
-    merchant = serializers.IntegerField(required=False)
-    scenario = serializers.IntegerField()
-    token = serializers.CharField(required=False, allow_blank=True)
-    code = serializers.CharField(required=False, allow_blank=True)
-    quantity = serializers.IntegerField(default=1, min_value=1, max_value=100)
+class RedemptionViewSet(ScopedReadOnlyViewSet):
+    """Staff see their area's redemptions, a merchant account its own (Redemption.scope_rule). POST redeems
+    (the merchant scans the resident's code or types the one-time code)."""
 
-
-class RedemptionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Merchants see their own redemptions; staff see their area's. POST redeems (merchant scan/code)."""
-
-    queryset_model = Redemption
+    queryset = Redemption.objects.select_related("scenario", "merchant")
     serializer_class = RedemptionSerializer
 
-    def base_queryset(self):
-        user = self.request.user
-        merchant = getattr(user, "merchant", None) if user.is_authenticated else None
-        if merchant is not None:
-            return Redemption.objects.unscoped("a merchant's own redemptions").filter(merchant=merchant)
-        return super().base_queryset()
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("scenario", "merchant")
-
+    @extend_schema(
+        request=RedeemSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: RedemptionSerializer, 200: RedemptionSerializer},
+    )
     def create(self, request, *args, **kwargs):
-        s = RedeemSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        data = s.validated_data
-        merchant = getattr(request.user, "merchant", None)
+        """Redeem; the same idempotency key again answers 200 with the redemption already made."""
+        data = self.body(RedeemSerializer)
+        merchant = getattr(request.user, "merchant", None) or data.get("merchant")
         if merchant is None:
-            if "merchant" not in data:
-                raise serializers.ValidationError({"merchant": _("请指定商户")})
-            merchant = get_object_or_404(Merchant.objects.visible_to(request.user), pk=data["merchant"])
-        scenario = get_object_or_404(
-            Scenario.objects.unscoped("catalogue lookup"), pk=data["scenario"], is_active=True
-        )
+            raise serializers.ValidationError({"merchant": _("请指定商户")})
         result = services.redeem(
             request.user,
             merchant=merchant,
-            scenario=scenario,
-            key=_key(request),
+            scenario=data["scenario"],
+            key=_key(request, data),
             token=data.get("token", ""),
             code=data.get("code", ""),
             quantity=data["quantity"],
@@ -411,21 +430,14 @@ class RedemptionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
         return Response(RedemptionSerializer(result.redemption).data, status=200 if result.replayed else 201)
 
 
-class ActivityViewSet(
-    InheritedViewSetMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
-):
-    queryset_model = Activity
+class ActivityViewSet(InheritedReadsMixin, ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = Activity.objects.all()
     serializer_class = ActivitySerializer
-
-    def create(self, request, *args, **kwargs):
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        activity = services.create_activity(request.user, **s.validated_data)
-        return Response(self.get_serializer(activity).data, status=201)
+    create_service = staticmethod(services.create_activity)
 
 
-class ParticipationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Participation
+class ParticipationViewSet(ScopedReadOnlyViewSet):
+    queryset = Participation.objects.all()
     serializer_class = ParticipationSerializer
     filterset_fields = ["status", "activity"]
     action_permissions = {
@@ -434,68 +446,43 @@ class ParticipationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         "check_in": ["points.change_participation"],
     }
 
+    @extend_schema(request=ApprovalSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        minutes = request.data.get("minutes")
-        part = services.approve(request.user, self.get_object(), minutes=int(minutes) if minutes else None)
-        return Response(self.get_serializer(part).data)
+        minutes = self.body(ApprovalSerializer).get("minutes")
+        return Response(
+            self.get_serializer(services.approve(request.user, self.get_object(), minutes=minutes)).data
+        )
 
+    @extend_schema(request=RejectionSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        part = services.reject(request.user, self.get_object(), reason=str(request.data.get("reason", "")))
-        return Response(self.get_serializer(part).data)
+        reason = self.body(RejectionSerializer)["reason"]
+        return Response(
+            self.get_serializer(services.reject(request.user, self.get_object(), reason=reason)).data
+        )
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
         return Response(self.get_serializer(services.check_in(request.user, self.get_object())).data)
 
 
-class RuleViewSet(
-    InheritedViewSetMixin,
-    ScopedViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.ReadOnlyModelViewSet,
-):
-    queryset_model = EarningRule
+class RuleViewSet(InheritedReadsMixin, ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
+    queryset = EarningRule.objects.all()
     serializer_class = RuleSerializer
+    create_service = staticmethod(services.save_rule)
 
-    def create(self, request, *args, **kwargs):
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        rule = services.save_rule(request.user, **s.validated_data)
-        return Response(self.get_serializer(rule).data, status=201)
-
-    def update(self, request, *args, **kwargs):
-        rule = self.get_object()
-        s = self.get_serializer(rule, data=request.data, partial=kwargs.get("partial", False))
-        s.is_valid(raise_exception=True)
-        data = {f: getattr(rule, f) for f in RuleSerializer.Meta.fields if f not in READ_ONLY}
-        data.update(s.validated_data)
-        rule = services.save_rule(request.user, rule=rule, **data)
-        return Response(self.get_serializer(rule).data)
+    def update_service(self, actor, rule, **data):
+        return services.save_rule(actor, rule=rule, **_merged(rule, RuleSerializer, data))
 
 
-class StaffAwardViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = StaffAward
+class StaffAwardViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    queryset = StaffAward.objects.all()
     serializer_class = StaffAwardSerializer
 
-    def create(self, request, *args, **kwargs):
-        from gridgov.workforce.models import Staff
-
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        data = s.validated_data
-        staff = get_object_or_404(Staff.objects.visible_to(request.user), pk=data["staff"].pk)
-        award = services.award_staff_points(
-            request.user,
-            staff,
-            points=data["points"],
-            category=data["category"],
-            reason=data["reason"],
-            source=f"api:{data['source']}",
-        )
-        return Response(self.get_serializer(award).data, status=201)
+    def create_service(self, actor, *, staff, source, **data):
+        return services.award_staff_points(actor, staff, source=f"api:{source}", **data)
 
 
 class MeViewSet(viewsets.ViewSet):
@@ -509,19 +496,19 @@ class MeViewSet(viewsets.ViewSet):
             raise PermissionDenied(_("该账号未绑定居民"))
         return resident
 
+    @extend_schema(responses=MeSerializer)
     def list(self, request):
         resident = self._resident(request)
         account = services.resident_account(resident)
         entries = account.entries.select_related("transaction").order_by("-id")[:50]
         return Response(
-            {
-                "balance": account.balance,
-                "token": services.resident_token(resident),
-                "entries": EntrySerializer(entries, many=True).data,
-            }
+            MeSerializer(
+                {"balance": account.balance, "token": services.resident_token(resident), "entries": entries}
+            ).data
         )
 
+    @extend_schema(request=None, responses={201: OneTimeCodeSerializer})
     @action(detail=False, methods=["post"], url_path="one-time-code")
     def one_time_code(self, request):
         otc = services.issue_one_time_code(request.user, self._resident(request))
-        return Response({"code": otc.code, "expires_at": otc.expires_at}, status=201)
+        return Response(OneTimeCodeSerializer(otc).data, status=201)

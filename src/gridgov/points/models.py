@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.accounts.roles import Role
 from gridgov.core.scope import ScopedModel
 
 
@@ -219,6 +220,13 @@ class Merchant(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def scope_rule(cls, user, action: str) -> Q | None:
+        """A merchant account sees (and settles) only the merchant it runs; staff see their area's."""
+        if getattr(user, "role", None) == Role.MERCHANT:
+            return Q(user_id=user.pk)
+        return None
+
 
 class Scenario(ScopedModel):
     """A redemption scenario of the catalogue, offered in an area subtree."""
@@ -289,6 +297,14 @@ class Redemption(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.scenario_id}×{self.quantity}"
+
+    @classmethod
+    def scope_rule(cls, user, action: str) -> Q | None:
+        """A merchant account sees only the redemptions made at its own merchant (its residents' paths lie
+        under the merchant's area, so under the account's); staff see their area's."""
+        if getattr(user, "role", None) == Role.MERCHANT:
+            return Q(merchant__user_id=user.pk)
+        return None
 
 
 class OneTimeCode(ScopedModel):

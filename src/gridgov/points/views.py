@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import attrgetter, itemgetter
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -14,11 +19,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gridgov.core.services import ServiceError
 from gridgov.core.views import xlsx_response
-from gridgov.core.xlsx import XLSX_CONTENT_TYPE, Column
+from gridgov.core.xlsx import Column
 
 from . import queries, services
 from .forms import ReportRangeForm, RuleForm, ScenarioForm, SelfReportForm
@@ -264,9 +270,7 @@ def merchant_home(request):
         status = 400
     month = timezone.localdate().replace(day=1)
     recent = (
-        Redemption.objects.unscoped("a merchant's own")
-        .filter(merchant=merchant)
-        .select_related("scenario")[:20]
+        Redemption.objects.visible_to(request.user).filter(merchant=merchant).select_related("scenario")[:20]
     )
     return render(
         request,
@@ -287,10 +291,8 @@ def merchant_home(request):
 @login_required
 @permission_required("points.settle_merchant", raise_exception=True)
 def statement(request, pk: int):
-    if request.user.role == "merchant":
-        merchant = get_object_or_404(Merchant.objects.visible_to(request.user), pk=pk, user=request.user)
-    else:
-        merchant = get_object_or_404(Merchant.objects.visible_to(request.user), pk=pk)
+    # A merchant account finds only its own merchant (Merchant.scope_rule); staff, their area's.
+    merchant = get_object_or_404(Merchant.objects.visible_to(request.user), pk=pk)
     try:
         month = dt.date.fromisoformat(
             (request.GET.get("month") or timezone.localdate().strftime("%Y-%m")) + "-01"
@@ -298,9 +300,59 @@ def statement(request, pk: int):
     except ValueError:
         month = timezone.localdate().replace(day=1)
     content = services.settlement_statement(request.user, merchant, month)
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="statement-{merchant.pk}-{month:%Y-%m}.xlsx"'
-    return response
+    return xlsx_response(content, f"statement-{merchant.pk}-{month:%Y-%m}.xlsx")
+
+
+# --- xlsx downloads -------------------------------------------------------------------------------
+EXPORT_LIMIT = 200_000  # rows of one download (the lists themselves are scoped and filtered)
+
+# A sheet's columns: key -> (header, the cell's value for one listed object).
+Cells = dict[str, tuple[Any, Callable[[Any], Any]]]
+
+
+def keyed(**headers) -> Cells:
+    """Cells of rows that already are dicts keyed like the columns (the report's figures)."""
+    return {key: (header, itemgetter(key)) for key, header in headers.items()}
+
+
+def _sheet(cells: Cells, objects: Iterable[Any]) -> tuple[list[Column], list[dict]]:
+    columns = [Column(key, str(header)) for key, (header, _value) in cells.items()]
+    return columns, [{key: value(obj) for key, (_header, value) in cells.items()} for obj in objects]
+
+
+@dataclass(frozen=True)
+class Book:
+    """A download of several sheets (the report): `name` ends the file name and names the audit row."""
+
+    name: str
+    sheets: list[tuple[str, Cells, Iterable[Any]]]
+
+
+def xlsx_export(what: str, permission: str, title=None, cells: Cells | None = None):
+    """Make `listed(request)` the xlsx download of a points page: login and the page's permission, then
+    the objects the user sees written in `cells` and audited as `points.export_<what>`
+    (services.export_sheet), as `points-<what>.xlsx`. The function may instead give a `Book` of sheets
+    (services.export_book), or an HttpResponse (a refused filter)."""
+
+    def decorate(listed: Callable[..., Iterable[Any] | Book | HttpResponse]):
+        @login_required
+        @permission_required(permission, raise_exception=True)
+        @functools.wraps(listed)
+        def view(request):
+            result = listed(request)
+            if isinstance(result, HttpResponse):
+                return result
+            if isinstance(result, Book):
+                sheets = [(str(name), *_sheet(c, rows)) for name, c, rows in result.sheets]
+                content = services.export_book(request.user, what, result.name, sheets)
+                return xlsx_response(content, f"points-{what}-{result.name}.xlsx")
+            assert cells is not None and title is not None
+            content = services.export_sheet(request.user, what, str(title), *_sheet(cells, result))
+            return xlsx_response(content, f"points-{what}.xlsx")
+
+        return view
+
+    return decorate
 
 
 # --- staff ----------------------------------------------------------------------------------------
@@ -319,35 +371,20 @@ def approvals(request):
     return render(request, "points/approvals.html", {"parts": _pending(request.user)[:100]})
 
 
-def approval_columns() -> list[Column]:
-    return [
-        Column("date", _("服务日期")),
-        Column("activity", _("活动")),
-        Column("resident", _("居民")),
-        Column("minutes", _("服务时长(分钟)")),
-        Column("self_reported", _("自主申报")),
-        Column("status", _("状态")),
-        Column("area_path", _("区域路径")),
-    ]
+APPROVAL_CELLS: Cells = {
+    "date": (gettext_lazy("服务日期"), lambda p: p.service_date.isoformat()),
+    "activity": (gettext_lazy("活动"), lambda p: p.activity.title),
+    "resident": (gettext_lazy("居民"), lambda p: p.resident.name),
+    "minutes": (gettext_lazy("服务时长(分钟)"), attrgetter("minutes")),
+    "self_reported": (gettext_lazy("自主申报"), lambda p: _("是") if p.self_reported else _("否")),
+    "status": (gettext_lazy("状态"), lambda p: p.get_status_display()),
+    "area_path": (gettext_lazy("区域路径"), attrgetter("area_path")),
+}
 
 
-@login_required
-@permission_required("points.view_participation", raise_exception=True)
+@xlsx_export("approvals", "points.view_participation", gettext_lazy("待审核积分"), APPROVAL_CELLS)
 def approvals_export(request):
-    rows = [
-        {
-            "date": p.service_date.isoformat(),
-            "activity": p.activity.title,
-            "resident": p.resident.name,
-            "minutes": p.minutes,
-            "self_reported": _("是") if p.self_reported else _("否"),
-            "status": p.get_status_display(),
-            "area_path": p.area_path,
-        }
-        for p in _pending(request.user)[:10_000]
-    ]
-    content = services.export_sheet(request.user, "approvals", _("待审核积分"), approval_columns(), rows)
-    return xlsx_response(content, "points-approvals.xlsx")
+    return _pending(request.user)[:EXPORT_LIMIT]
 
 
 @require_POST
@@ -381,77 +418,46 @@ def rules(request):
     )
 
 
-def rule_columns() -> list[Column]:
-    return [
-        Column("owner", _("制定层级")),
-        Column("area_path", _("区域路径")),
-        Column("activity_kind", _("活动类型")),
-        Column("role", _("积分身份")),
-        Column("points_per_hour", _("每小时积分")),
-        Column("points_per_event", _("每次积分")),
-        Column("daily_cap", _("每日上限")),
-        Column("monthly_cap", _("每月上限")),
-    ]
+RULE_CELLS: Cells = {
+    "owner": (gettext_lazy("制定层级"), lambda r: r.owner_label or _("本级")),
+    "area_path": (gettext_lazy("区域路径"), attrgetter("area_path")),
+    "activity_kind": (gettext_lazy("活动类型"), lambda r: r.get_activity_kind_display()),
+    "role": (gettext_lazy("积分身份"), lambda r: r.get_role_display()),
+    "points_per_hour": (gettext_lazy("每小时积分"), attrgetter("points_per_hour")),
+    "points_per_event": (gettext_lazy("每次积分"), attrgetter("points_per_event")),
+    "daily_cap": (gettext_lazy("每日上限"), attrgetter("daily_cap")),
+    "monthly_cap": (gettext_lazy("每月上限"), attrgetter("monthly_cap")),
+}
 
 
-@login_required
-@permission_required("points.view_earningrule", raise_exception=True)
+@xlsx_export("rules", "points.view_earningrule", gettext_lazy("积分规则"), RULE_CELLS)
 def rules_export(request):
-    rows = [
-        {
-            "owner": r.owner_label or _("本级"),
-            "area_path": r.area_path,
-            "activity_kind": r.get_activity_kind_display(),
-            "role": r.get_role_display(),
-            "points_per_hour": r.points_per_hour,
-            "points_per_event": r.points_per_event,
-            "daily_cap": r.daily_cap,
-            "monthly_cap": r.monthly_cap,
-        }
-        for r in queries.mark_owners(_rules_of(request.user)[:10_000], request.user)
-    ]
-    content = services.export_sheet(request.user, "rules", _("积分规则"), rule_columns(), rows)
-    return xlsx_response(content, "points-rules.xlsx")
+    return queries.mark_owners(_rules_of(request.user)[:EXPORT_LIMIT], request.user)
 
 
-def scenario_columns() -> list[Column]:
-    return [
-        Column("owner", _("制定层级")),
-        Column("area_path", _("区域路径")),
-        Column("code", _("编码")),
-        Column("category", _("类别")),
-        Column("name", _("名称")),
-        Column("price", _("所需积分")),
-        Column("stock", _("库存")),
-        Column("monthly_limit", _("每人每月限兑次数")),
-        Column("eligible_groups", _("适用人群")),
-        Column("merchant_kinds", _("可核销商户类型")),
-        Column("status", _("状态")),
-    ]
+def _kind_labels(kinds: list[str]) -> str:
+    labels = dict(MerchantKind.choices)
+    return "、".join(str(labels.get(k, k)) for k in kinds)
 
 
-@login_required
-@permission_required("points.view_scenario", raise_exception=True)
+SCENARIO_CELLS: Cells = {
+    "owner": (gettext_lazy("制定层级"), lambda s: s.owner_label or _("本级")),
+    "area_path": (gettext_lazy("区域路径"), attrgetter("area_path")),
+    "code": (gettext_lazy("编码"), attrgetter("code")),
+    "category": (gettext_lazy("类别"), attrgetter("category")),
+    "name": (gettext_lazy("名称"), attrgetter("name")),
+    "price": (gettext_lazy("所需积分"), attrgetter("price")),
+    "stock": (gettext_lazy("库存"), attrgetter("stock")),
+    "monthly_limit": (gettext_lazy("每人每月限兑次数"), attrgetter("monthly_limit")),
+    "eligible_groups": (gettext_lazy("适用人群"), lambda s: "、".join(s.eligible_groups)),
+    "merchant_kinds": (gettext_lazy("可核销商户类型"), lambda s: _kind_labels(s.merchant_kinds)),
+    "status": (gettext_lazy("状态"), lambda s: _("上架") if s.is_active else _("已下架")),
+}
+
+
+@xlsx_export("catalogue", "points.view_scenario", gettext_lazy("兑换目录"), SCENARIO_CELLS)
 def catalogue_export(request):
-    kinds = dict(MerchantKind.choices)
-    rows = [
-        {
-            "owner": s.owner_label or _("本级"),
-            "area_path": s.area_path,
-            "code": s.code,
-            "category": s.category,
-            "name": s.name,
-            "price": s.price,
-            "stock": s.stock,
-            "monthly_limit": s.monthly_limit,
-            "eligible_groups": "、".join(s.eligible_groups),
-            "merchant_kinds": "、".join(str(kinds.get(k, k)) for k in s.merchant_kinds),
-            "status": _("上架") if s.is_active else _("已下架"),
-        }
-        for s in queries.mark_owners(_staff_catalogue(request.user)[:10_000], request.user)
-    ]
-    content = services.export_sheet(request.user, "catalogue", _("兑换目录"), scenario_columns(), rows)
-    return xlsx_response(content, "points-catalogue.xlsx")
+    return queries.mark_owners(_staff_catalogue(request.user)[:EXPORT_LIMIT], request.user)
 
 
 def _rule_form(request, rule: EarningRule | None):
@@ -558,34 +564,30 @@ def report_data(request):
     return JsonResponse(queries.report_figures(request.user, *span))
 
 
-@login_required
-@permission_required("points.view_transaction", raise_exception=True)
+@xlsx_export("report", "points.view_transaction")
 def report_export(request):
     span, error = _range_or_errors(request)
     if error is not None:
         return error
     start, end = span
     data = queries.report_figures(request.user, start, end)
-    sheets = [
-        (
-            str(_("各区域发放与兑换")),
-            [Column("name", _("区域")), Column("issued", _("发放积分")), Column("redeemed", _("兑换积分"))],
-            data["by_area"],
-        ),
-        (
-            str(_("志愿时长排行")),
-            [
-                Column("name", _("居民")),
-                Column("hours", _("志愿时长(小时)")),
-                Column("points", _("获得积分")),
-            ],
-            data["top_volunteers"],
-        ),
-        (
-            str(_("各兑换场景兑换量")),
-            [Column("name", _("兑换场景")), Column("count", _("兑换次数")), Column("points", _("兑换积分"))],
-            data["by_scenario"],
-        ),
-    ]
-    content = services.export_book(request.user, "report", f"{start}~{end}", sheets)
-    return xlsx_response(content, f"points-report-{start}-{end}.xlsx")
+    return Book(
+        f"{start}-{end}",
+        [
+            (
+                _("各区域发放与兑换"),
+                keyed(name=_("区域"), issued=_("发放积分"), redeemed=_("兑换积分")),
+                data["by_area"],
+            ),
+            (
+                _("志愿时长排行"),
+                keyed(name=_("居民"), hours=_("志愿时长(小时)"), points=_("获得积分")),
+                data["top_volunteers"],
+            ),
+            (
+                _("各兑换场景兑换量"),
+                keyed(name=_("兑换场景"), count=_("兑换次数"), points=_("兑换积分")),
+                data["by_scenario"],
+            ),
+        ],
+    )

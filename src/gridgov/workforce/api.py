@@ -1,23 +1,29 @@
-"""Workforce API: staff and their careers, grid assignments, trainings, the competition, payroll,
-the salary scale, checks and figures. Scoped rows start from visible_to(user)."""
+"""Workforce API on the generic layer (core/api.py): staff and their careers, grid assignments, trainings,
+the competition, payroll, the salary scale, checks and figures. Querysets are narrowed to the requester,
+related ids resolved in the requester's scope, every write is a service."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from gridgov.areas.checks import CheckViewSetBase, FiguresViewSetBase
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedViewSetMixin, import_rejected_response, uploaded_file
-from gridgov.core.services import ImportRejected
+from gridgov.core.api import (
+    ScopedReadOnlyViewSet,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+    uploaded_file,
+    validated_body,
+)
+from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import write_sheet
 from gridgov.people.models import Resident
@@ -47,34 +53,23 @@ from .models import (
     TrainingKind,
 )
 
-
-def _visible(request, model):
-    return model.objects.visible_to(request.user)
-
-
 UPLOAD = {
     "multipart/form-data": inline_serializer("WorkforceImportUpload", {"file": serializers.FileField()})
 }
 
 
-def import_response(func, request, ok):
-    """Run an import on the uploaded file: 201 with `ok(result)`, or the one import-rejection answer."""
-    try:
-        result = func(request.user, uploaded_file(request))
-    except ImportRejected as exc:
-        return import_rejected_response(exc)
-    return Response(ok(result), status=201)
-
-
+# --- staff and their careers -----------------------------------------------------------------------------
 class PositionSerializer(serializers.ModelSerializer):
     class Meta:
         model = PositionRecord
         fields = ["post", "started_on", "ended_on", "note"]
+        read_only_fields = fields
 
 
-class StaffSerializer(serializers.ModelSerializer):
-    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.none())
-    community = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+class StaffSerializer(ScopedModelSerializer):
+    community = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.COMMUNITY))
+    # Someone living elsewhere in the city is taken on through the import, by full ID number.
+    resident = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.filter(is_active=True))
     name = serializers.CharField(source="resident.name", read_only=True)
     positions = PositionSerializer(many=True, read_only=True)
     certificates: serializers.SlugRelatedField = serializers.SlugRelatedField(
@@ -101,37 +96,13 @@ class StaffSerializer(serializers.ModelSerializer):
             "certificates",
         ]
         read_only_fields = ["area_path", "category", "grade", "is_active", "left_on"]
-        validators: list = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["community"].queryset = Area.objects.visible_to(request.user).filter(
-                level=Level.COMMUNITY
-            )  # type: ignore[attr-defined]
-            # Choices stay inside the user's scope (fail closed); someone living elsewhere in the city
-            # is taken on through the import, by full ID number.
-            self.fields["resident"].queryset = Resident.objects.visible_to(request.user).filter(
-                is_active=True
-            )  # type: ignore[attr-defined]
-
-    def create(self, validated_data):
-        return services.hire_staff(
-            self.context["request"].user,
-            resident=validated_data["resident"],
-            community=validated_data["community"],
-            post=validated_data["post"],
-            education=validated_data["education"],
-            hired_on=validated_data["hired_on"],
-            source=validated_data.get("source", ""),
-        )
+        validators: list = []  # one staff record per resident: services.hire_staff says so
 
 
 class PostChangeSerializer(serializers.Serializer):
     post = serializers.ChoiceField(choices=Post.choices)
     on = serializers.DateField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class CertificateInSerializer(serializers.Serializer):
@@ -145,29 +116,24 @@ class TrainingInSerializer(serializers.Serializer):
     started_on = serializers.DateField()
     ended_on = serializers.DateField(required=False, allow_null=True)
     host_city = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    studio = serializers.PrimaryKeyRelatedField(
-        queryset=Studio.objects.none(), required=False, allow_null=True
+    # Studios and salons are municipal or district events: any one may be chosen.
+    studio = ScopedPrimaryKeyRelatedField(
+        queryset=Studio.objects.unscoped("municipal studios are open to all"), required=False, allow_null=True
     )
-    salon = serializers.PrimaryKeyRelatedField(queryset=Salon.objects.none(), required=False, allow_null=True)
+    salon = ScopedPrimaryKeyRelatedField(
+        queryset=Salon.objects.unscoped("salons are open to all"), required=False, allow_null=True
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Studios and salons are municipal or district events: any one may be chosen.
-        self.fields["studio"].queryset = Studio.objects.unscoped("municipal studios are open to all")  # type: ignore[attr-defined]
-        self.fields["salon"].queryset = Salon.objects.unscoped("salons are open to all")  # type: ignore[attr-defined]
 
 
 class GridInSerializer(serializers.Serializer):
-    grid = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+    grid = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.GRID))
     on = serializers.DateField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["grid"].queryset = Area.objects.visible_to(request.user).filter(level=Level.GRID)  # type: ignore[attr-defined]
+
+class UnassignSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
 
 
 class EvaluationInSerializer(serializers.Serializer):
@@ -179,23 +145,24 @@ class EvaluationInSerializer(serializers.Serializer):
 
 class ReplaceInSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ReplacementReason.choices)
-    incoming = serializers.PrimaryKeyRelatedField(
-        queryset=Staff.objects.none(), required=False, allow_null=True
-    )
+    incoming = ScopedPrimaryKeyRelatedField(queryset=Staff.objects.all(), required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
     on = serializers.DateField(required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["incoming"].queryset = Staff.objects.visible_to(request.user)  # type: ignore[attr-defined]
+
+class SavedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    detail = serializers.CharField()
 
 
-class StaffViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class StaffViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """社区工作人员: secretaries, two-committee members, workers, grid workers — and their careers."""
 
-    queryset_model = Staff
+    queryset = (
+        Staff.objects.select_related("resident")
+        .prefetch_related("positions", "certificates")
+        .order_by("area_path", "post", "id")
+    )
     serializer_class = StaffSerializer
     filterset_class = StaffFilter
     action_permissions = {
@@ -211,118 +178,93 @@ class StaffViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         "import_xlsx": ["workforce.add_staff", "workforce.import_staff"],
         "export_xlsx": ["workforce.view_staff", "workforce.export_staff"],
     }
+    create_service = staticmethod(services.hire_staff)
 
-    def get_queryset(self):
-        return (
-            self.base_queryset()
-            .select_related("resident")
-            .prefetch_related("positions", "certificates")
-            .order_by("area_path", "post", "id")
-        )
+    def _saved(self, row, status: int = 200) -> Response:
+        return Response({"id": row.pk, "detail": _("已保存")}, status=status)
 
-    def _act(self, serializer_class, func, status=200):
-        staff = self.get_object()
-        data = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        result = func(staff, data.validated_data)
-        return Response({"id": result.pk, "detail": _("已保存")}, status=status)
-
-    @extend_schema(request=PostChangeSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PostChangeSerializer, responses=SavedSerializer)
     @action(detail=True, methods=["post"], url_path="change-post")
     def change_post(self, request, pk=None):
         """A step on a career ladder: the current spell ends and a new one starts."""
-        return self._act(
-            PostChangeSerializer,
-            lambda s, d: services.change_post(
-                request.user, s, post=d["post"], on=d.get("on"), note=d.get("note", "")
-            ),
+        return self._saved(
+            services.change_post(request.user, self.get_object(), **self.body(PostChangeSerializer))
         )
 
-    @extend_schema(request=CertificateInSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CertificateInSerializer, responses={201: SavedSerializer})
     @action(detail=True, methods=["post"])
     def certificate(self, request, pk=None):
-        return self._act(
-            CertificateInSerializer, lambda s, d: services.add_certificate(request.user, s, **d), 201
-        )
+        data = self.body(CertificateInSerializer)
+        return self._saved(services.add_certificate(request.user, self.get_object(), **data), 201)
 
-    @extend_schema(request=TrainingInSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=TrainingInSerializer, responses={201: SavedSerializer})
     @action(detail=True, methods=["post"])
     def training(self, request, pk=None):
-        return self._act(
-            TrainingInSerializer, lambda s, d: services.record_training(request.user, s, **d), 201
-        )
+        data = self.body(TrainingInSerializer)
+        return self._saved(services.record_training(request.user, self.get_object(), **data), 201)
 
-    @extend_schema(request=GridInSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=GridInSerializer, responses=SavedSerializer)
     @action(detail=True, methods=["post"], url_path="assign-grid")
     def assign_grid(self, request, pk=None):
         """一网一员: put a grid worker on a grid (their previous assignment ends, kept as history)."""
-        return self._act(
-            GridInSerializer,
-            lambda s, d: services.assign_grid(
-                request.user, s, d["grid"], on=d.get("on"), reason=d.get("reason", "")
-            ),
+        d = self.body(GridInSerializer)
+        row = services.assign_grid(
+            request.user, self.get_object(), d["grid"], on=d.get("on"), reason=d["reason"]
         )
+        return self._saved(row)
 
-    @extend_schema(
-        request=inline_serializer("Unassign", {"reason": serializers.CharField()}),
-        responses=OpenApiTypes.OBJECT,
-    )
+    @extend_schema(request=UnassignSerializer, responses=SavedSerializer)
     @action(detail=True, methods=["post"], url_path="unassign-grid")
     def unassign_grid(self, request, pk=None):
-        staff = self.get_object()
-        return Response(
-            {"id": services.unassign_grid(request.user, staff, reason=str(request.data.get("reason", ""))).pk}
-        )
+        reason = self.body(UnassignSerializer)["reason"]
+        return self._saved(services.unassign_grid(request.user, self.get_object(), reason=reason))
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "Promoted", {"id": serializers.IntegerField(), "grade": serializers.IntegerField()}
+        ),
+    )
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
         """Apply the grade rules (years of service, education, qualifications) of the scale in force."""
         staff = services.promote_staff(request.user, self.get_object())
         return Response({"id": staff.pk, "grade": staff.grade})
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={201: SavedSerializer})
     @action(detail=True, methods=["post"])
     def successor(self, request, pk=None):
         """Designate as the community's reserve successor (后备人才)."""
-        return Response({"id": services.designate_successor(request.user, self.get_object()).pk}, status=201)
+        return self._saved(services.designate_successor(request.user, self.get_object()), 201)
 
-    @extend_schema(request=EvaluationInSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=EvaluationInSerializer, responses={201: SavedSerializer})
     @action(detail=True, methods=["post"])
     def evaluate(self, request, pk=None):
         """履职评估: person–post fit, residents' satisfaction, outcome."""
-        return self._act(EvaluationInSerializer, lambda s, d: services.evaluate(request.user, s, **d), 201)
+        data = self.body(EvaluationInSerializer)
+        return self._saved(services.evaluate(request.user, self.get_object(), **data), 201)
 
-    @extend_schema(request=ReplaceInSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ReplaceInSerializer, responses={201: SavedSerializer})
     @action(detail=True, methods=["post"])
     def replace(self, request, pk=None):
         """Replace this secretary (with the reason); the incoming staff member takes the post."""
-        return self._act(
-            ReplaceInSerializer,
-            lambda s, d: services.replace_secretary(
-                request.user,
-                s,
-                reason=d["reason"],
-                incoming=d.get("incoming"),
-                note=d.get("note", ""),
-                on=d.get("on"),
-            ),
-            201,
-        )
+        data = self.body(ReplaceInSerializer)
+        return self._saved(services.replace_secretary(request.user, self.get_object(), **data), 201)
 
     @extend_schema(request=UPLOAD, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_xlsx(self, request):
-        return import_response(services.import_staff, request, lambda r: {"staff": r.staff})
+        result = services.import_staff(request.user, uploaded_file(request))
+        return Response({"staff": result.staff}, status=201)
 
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
-        qs = self.filter_queryset(self.base_queryset())
+        qs = self.filter_queryset(self.get_queryset())
         return xlsx_response(services.export_staff(request.user, qs), "staff.xlsx")
 
 
-class GridAssignmentSerializer(serializers.ModelSerializer):
+class GridAssignmentSerializer(ScopedModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     staff_name = serializers.CharField(source="staff.resident.name", read_only=True)
 
@@ -339,24 +281,20 @@ class GridAssignmentSerializer(serializers.ModelSerializer):
             "ended_on",
             "reason",
         ]
+        read_only_fields = fields
 
 
-class GridAssignmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class GridAssignmentViewSet(ScopedReadOnlyViewSet):
     """Grid assignments, current and past (history of reassignments)."""
 
-    queryset_model = GridAssignment
+    queryset = GridAssignment.objects.select_related("grid", "staff__resident").order_by(
+        "area_path", "-started_on", "id"
+    )
     serializer_class = GridAssignmentSerializer
     filterset_class = GridAssignmentFilter
 
-    def get_queryset(self):
-        return (
-            self.base_queryset()
-            .select_related("grid", "staff__resident")
-            .order_by("area_path", "-started_on", "id")
-        )
 
-
-class TrainingSerializer(serializers.ModelSerializer):
+class TrainingSerializer(ScopedModelSerializer):
     class Meta:
         model = Training
         fields = [
@@ -371,19 +309,18 @@ class TrainingSerializer(serializers.ModelSerializer):
             "note",
             "area_path",
         ]
+        read_only_fields = fields
 
 
-class TrainingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Training
+class TrainingViewSet(ScopedReadOnlyViewSet):
+    queryset = Training.objects.order_by("-started_on", "id")
     serializer_class = TrainingSerializer
     filterset_class = TrainingFilter
 
-    def get_queryset(self):
-        return self.base_queryset().order_by("-started_on", "id")
 
-
-class CompetitionSerializer(serializers.ModelSerializer):
-    district = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+# --- the secretaries' competition, studios and salons ----------------------------------------------------
+class CompetitionSerializer(ScopedModelSerializer):
+    district = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.DISTRICT))
 
     class Meta:
         model = Competition
@@ -392,29 +329,8 @@ class CompetitionSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["district"].queryset = Area.objects.visible_to(request.user).filter(
-                level=Level.DISTRICT
-            )  # type: ignore[attr-defined]
         if self.instance is not None:
             self.fields["district"].read_only = True  # a competition stays in its district
-
-    def create(self, validated_data):
-        return services.create_competition(
-            self.context["request"].user,
-            validated_data["district"],
-            title=validated_data["title"],
-            year=validated_data["year"],
-        )
-
-    def update(self, instance, validated_data):
-        return services.update_competition(
-            self.context["request"].user,
-            instance,
-            title=validated_data.get("title", instance.title),
-            year=validated_data.get("year", instance.year),
-        )
 
 
 class RoundSerializer(serializers.ModelSerializer):
@@ -425,187 +341,126 @@ class RoundSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "held_on"]
 
 
-class CompetitionViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class RankingRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    presentation = serializers.IntegerField(source="pk")
+    staff = serializers.IntegerField(source="staff_id")
+    name = serializers.CharField(source="staff.resident.name")
+    community = serializers.CharField(source="staff.community.name")
+    mean = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    judges = serializers.IntegerField()
+
+
+class CompetitionViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """擂台赛 per district (create, update, add rounds); `ranking` lists presenters by mean judges' score."""
 
-    queryset_model = Competition
+    queryset = Competition.objects.order_by("-year", "area_path")
     serializer_class = CompetitionSerializer
-    action_permissions = {
-        "add_round": ["workforce.view_competition", "workforce.add_competitionround"],
-    }
+    action_permissions = {"add_round": ["workforce.view_competition", "workforce.add_competitionround"]}
+    create_service = staticmethod(services.create_competition)
 
-    def get_queryset(self):
-        return self.base_queryset().order_by("-year", "area_path")
+    def update_service(self, actor, competition, **data):
+        data = {"title": competition.title, "year": competition.year, **data}
+        return services.update_competition(actor, competition, title=data["title"], year=data["year"])
 
     @extend_schema(request=RoundSerializer, responses={201: RoundSerializer})
     @action(detail=True, methods=["post"], url_path="rounds")
     def add_round(self, request, pk=None):
         """Add a round (场次); without a number it is the next one."""
-        competition = self.get_object()
-        data = RoundSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        d = self.body(RoundSerializer)
         row = services.add_round(
-            request.user,
-            competition,
-            held_on=data.validated_data["held_on"],
-            number=data.validated_data.get("number"),
+            request.user, self.get_object(), held_on=d["held_on"], number=d.get("number")
         )
         return Response(RoundSerializer(row).data, status=201)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=RankingRowSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
     def ranking(self, request, pk=None):
-        competition = self.get_object()
+        """Every presentation of the competition by mean judges' score, best first (a plain list)."""
         rows = queries.ranking(
-            Presentation.objects.visible_to(request.user).filter(round__competition=competition)
+            Presentation.objects.visible_to(request.user).filter(round__competition=self.get_object())
         )
-        return Response(
-            [
-                {
-                    "rank": r.rank,
-                    "presentation": r.pk,
-                    "staff": r.staff_id,
-                    "name": r.staff.resident.name,
-                    "community": r.staff.community.name,
-                    "mean": str(r.mean) if r.mean is not None else None,
-                    "judges": r.judges,
-                }  # type: ignore[attr-defined]
-                for r in rows
-            ]
-        )
+        return Response(RankingRowSerializer(rows, many=True).data)
 
 
-class PresentationSerializer(serializers.ModelSerializer):
+class PresentationSerializer(ScopedModelSerializer):
     scores = serializers.SerializerMethodField()
 
     class Meta:
         model = Presentation
         fields = ["id", "round", "staff", "topic", "area_path", "scores"]
+        read_only_fields = fields
 
     def get_scores(self, obj) -> list[dict]:
         return [{"judge": s.judge, "score": str(s.score)} for s in obj.scores.all()]
 
 
-class PresentationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset_model = Presentation
+class JudgeScoreSerializer(serializers.Serializer):
+    judge = serializers.CharField(max_length=50)
+    score = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class PresentationViewSet(ScopedReadOnlyViewSet):
+    queryset = Presentation.objects.prefetch_related("scores").order_by("round", "id")
     serializer_class = PresentationSerializer
     action_permissions = {"score": ["workforce.change_presentation"]}
 
-    def get_queryset(self):
-        return self.base_queryset().prefetch_related("scores").order_by("round", "id")
-
-    @extend_schema(
-        request=inline_serializer(
-            "JudgeScoreIn",
-            {
-                "judge": serializers.CharField(),
-                "score": serializers.DecimalField(max_digits=5, decimal_places=2),
-            },
-        ),
-        responses=OpenApiTypes.OBJECT,
-    )
+    @extend_schema(request=JudgeScoreSerializer, responses={201: JudgeScoreSerializer})
     @action(detail=True, methods=["post"])
     def score(self, request, pk=None):
-        row = services.score_presentation(
-            request.user,
-            self.get_object(),
-            judge=str(request.data.get("judge", "")),
-            score=request.data.get("score", ""),
-        )
-        return Response({"judge": row.judge, "score": str(row.score)}, status=201)
+        row = services.score_presentation(request.user, self.get_object(), **self.body(JudgeScoreSerializer))
+        return Response(JudgeScoreSerializer(row).data, status=201)
 
 
-class StudioSerializer(serializers.ModelSerializer):
-    community = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), write_only=True)
-    lead = serializers.PrimaryKeyRelatedField(queryset=Staff.objects.none(), required=False, allow_null=True)
+class StudioSerializer(ScopedModelSerializer):
+    community = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.filter(level=Level.COMMUNITY), write_only=True
+    )
+    lead = ScopedPrimaryKeyRelatedField(queryset=Staff.objects.all(), required=False, allow_null=True)
+    # Unique across the city: services.create_studio / update_studio say so (checked under lock).
+    name = serializers.CharField(max_length=100)
 
     class Meta:
         model = Studio
         fields = ["id", "name", "community", "lead", "training_base", "established_on", "area_path"]
         read_only_fields = ["area_path"]
-        validators: list = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["community"].queryset = Area.objects.visible_to(request.user).filter(
-                level=Level.COMMUNITY
-            )  # type: ignore[attr-defined]
-            self.fields["lead"].queryset = Staff.objects.visible_to(request.user)  # type: ignore[attr-defined]
         if self.instance is not None:
             self.fields["community"].read_only = True  # the hosting community does not move
-        # Uniqueness is the service's job (a clear Chinese message, checked under lock).
-        self.fields["name"].validators = []
-
-    def create(self, validated_data):
-        return services.create_studio(
-            self.context["request"].user,
-            validated_data["community"],
-            name=validated_data["name"],
-            training_base=validated_data.get("training_base", ""),
-            lead=validated_data.get("lead"),
-            established_on=validated_data.get("established_on"),
-        )
-
-    def update(self, instance, validated_data):
-        return services.update_studio(
-            self.context["request"].user,
-            instance,
-            name=validated_data.get("name", instance.name),
-            training_base=validated_data.get("training_base", instance.training_base),
-            lead=validated_data.get("lead", instance.lead),
-            established_on=validated_data.get("established_on", instance.established_on),
-        )
 
 
-class StudioViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class StudioViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """书记工作室 (path: the hosting community) with its training base."""
 
-    queryset_model = Studio
+    queryset = Studio.objects.order_by("name")
     serializer_class = StudioSerializer
+    create_service = staticmethod(services.create_studio)
 
-    def get_queryset(self):
-        return self.base_queryset().order_by("name")
+    def update_service(self, actor, studio, **data):
+        stored = {f: getattr(studio, f) for f in ("name", "training_base", "lead", "established_on")}
+        return services.update_studio(actor, studio, **{**stored, **data})
 
 
-class SalonSerializer(serializers.ModelSerializer):
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none(), write_only=True)
+class SalonSerializer(ScopedModelSerializer):
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), write_only=True)
 
     class Meta:
         model = Salon
         fields = ["id", "title", "held_on", "area", "area_path"]
         read_only_fields = ["area_path"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["area"].queryset = Area.objects.visible_to(request.user)  # type: ignore[attr-defined]
 
-    def create(self, validated_data):
-        return services.create_salon(
-            self.context["request"].user,
-            validated_data["area"],
-            title=validated_data["title"],
-            held_on=validated_data["held_on"],
-        )
-
-
-class SalonViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SalonViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """书记沙龙 sessions (path: the city, district or street that held it)."""
 
-    queryset_model = Salon
+    queryset = Salon.objects.order_by("-held_on", "id")
     serializer_class = SalonSerializer
-
-    def get_queryset(self):
-        return self.base_queryset().order_by("-held_on", "id")
+    create_service = staticmethod(services.create_salon)
 
 
+# --- payroll and the salary scale ------------------------------------------------------------------------
 class PayrollLineSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="staff.resident.name", read_only=True)
 
@@ -622,10 +477,11 @@ class PayrollLineSerializer(serializers.ModelSerializer):
             "allowance",
             "total",
         ]
+        read_only_fields = fields
 
 
-class PayrollSerializer(serializers.ModelSerializer):
-    community = serializers.PrimaryKeyRelatedField(queryset=Area.objects.none())
+class PayrollSerializer(ScopedModelSerializer):
+    community = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.COMMUNITY))
     lines = PayrollLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -652,35 +508,20 @@ class PayrollSerializer(serializers.ModelSerializer):
             "area_path",
             "computed_at",
         ]
-        validators: list = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["community"].queryset = Area.objects.visible_to(request.user).filter(
-                level=Level.COMMUNITY
-            )  # type: ignore[attr-defined]
-
-    def create(self, validated_data):
-        return services.compute_payroll(
-            self.context["request"].user, validated_data["community"], validated_data["month"]
-        )
+        validators: list = []  # once per community and month: services.compute_payroll says so
 
 
-class PayrollViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PayrollViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """Monthly payroll per community (POST computes it once), with the city/district finance split."""
 
-    queryset_model = Payroll
+    queryset = Payroll.objects.prefetch_related("lines__staff__resident").order_by("-month", "area_path")
     serializer_class = PayrollSerializer
     filterset_class = PayrollFilter
     action_permissions = {
         "create": ["workforce.add_payroll", "workforce.compute_payroll"],
         "export_xlsx": ["workforce.view_payroll"],
     }
-
-    def get_queryset(self):
-        return self.base_queryset().prefetch_related("lines__staff__resident").order_by("-month", "area_path")
+    create_service = staticmethod(services.compute_payroll)
 
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="export")
@@ -697,6 +538,7 @@ class SalaryRateSerializer(serializers.ModelSerializer):
     class Meta:
         model = SalaryRate
         fields = ["category", "grade", "post_pay", "grade_pay", "performance_pay", "allowance", "total"]
+        read_only_fields = fields
 
 
 class SalaryScaleSerializer(serializers.ModelSerializer):
@@ -714,6 +556,15 @@ class SalaryScaleSerializer(serializers.ModelSerializer):
             "certificate_grades",
             "rates",
         ]
+        read_only_fields = fields
+
+
+class ScaleImportSerializer(serializers.Serializer):
+    """The form fields that come with the xlsx; the service checks the name and the share (its messages)."""
+
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    effective_from = serializers.DateField()
+    city_share = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
 class SalaryScaleViewSet(viewsets.ReadOnlyModelViewSet):
@@ -743,21 +594,9 @@ class SalaryScaleViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_xlsx(self, request):
         """A new scale version from xlsx (every cell of 3 × 18 exactly once; nothing saved on any error)."""
-        try:
-            effective_from = dt.date.fromisoformat(str(request.data.get("effective_from", "")))
-        except ValueError:
-            return Response({"detail": _("生效日期格式应为 2025-01-01"), "errors": []}, status=400)
-        return import_response(
-            lambda user, upload: services.import_salary_scale(
-                user,
-                upload,
-                name=str(request.data.get("name", "")),
-                effective_from=effective_from,
-                city_share=request.data.get("city_share", ""),
-            ),
-            request,
-            lambda scale: {"id": scale.pk, "rates": scale.rates.count()},
-        )
+        data = validated_body(request, ScaleImportSerializer)
+        scale = services.import_salary_scale(request.user, uploaded_file(request), **data)
+        return Response({"id": scale.pk, "rates": scale.rates.count()}, status=201)
 
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="export")
@@ -769,6 +608,13 @@ class SalaryScaleViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
+# --- checks and figures ----------------------------------------------------------------------------------
+# The list of checks and one check's rows are two operations (a ViewSet without a serializer reads both as
+# "retrieve" otherwise).
+@extend_schema_view(
+    list=extend_schema(operation_id="workforce_checks_list"),
+    retrieve=extend_schema(operation_id="workforce_checks_retrieve"),
+)
 class WorkforceCheckViewSet(CheckViewSetBase):
     checks = queries.CHECKS
     view_permission = "workforce.view_staff"

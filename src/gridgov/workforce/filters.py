@@ -1,3 +1,6 @@
+"""One FilterSet per list, shared by the page and the API; both pass it through
+core.api_fields.scope_filterset (choices over scoped models in the requester's scope, numbers bounded)."""
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +21,7 @@ class StaffFilter(AreaSubtreeFilterSet):
 
 class TrainingFilter(AreaSubtreeFilterSet):
     kind = django_filters.ChoiceFilter(label=_("培训类型"), choices=TrainingKind.choices)
-    staff = django_filters.NumberFilter(label=_("人员"), field_name="staff_id")
+    staff = django_filters.ModelChoiceFilter(label=_("人员"), queryset=Staff.objects.all())
 
     class Meta:
         model = Training
@@ -27,7 +30,7 @@ class TrainingFilter(AreaSubtreeFilterSet):
 
 class GridAssignmentFilter(AreaSubtreeFilterSet):
     current = django_filters.BooleanFilter(label=_("当前"), field_name="ended_on", lookup_expr="isnull")
-    staff = django_filters.NumberFilter(label=_("人员"), field_name="staff_id")
+    staff = django_filters.ModelChoiceFilter(label=_("人员"), queryset=Staff.objects.all())
 
     class Meta:
         model = GridAssignment

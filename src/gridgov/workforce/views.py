@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +25,7 @@ from gridgov.areas.models import Area, Level
 from gridgov.areas.queries import breakdown_sheet, visible_ancestors
 from gridgov.core.checks import check_list_sheet
 from gridgov.core.forms import ImportForm
+from gridgov.core.pages import ScopedListView, listed, page_of, query_without_page
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
@@ -72,12 +72,6 @@ from .models import (
 )
 
 VIEW = "workforce.view_staff"
-
-
-def _querystring(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _dashboard_context(request) -> dict:
@@ -159,20 +153,19 @@ def check_export(request, code: str):
     return xlsx_response(content, f"workforce-check-{code}-{area.code}.xlsx")
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
-def staff_list(request):
-    base = Staff.objects.visible_to(request.user)
-    filterset = StaffFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound else base.filter(is_active=True)
-    page = Paginator(
-        qs.select_related("resident", "community").order_by("area_path", "post", "id"), 30
-    ).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "workforce/staff_list.html",
-        {"filter": filterset, "page": page, "querystring": _querystring(request), "posts": Post.choices},
-    )
+class StaffListView(ScopedListView):
+    permission_required = VIEW
+    queryset = Staff.objects.select_related("resident", "community").order_by("area_path", "post", "id")
+    filterset_class = StaffFilter
+    template_name = "workforce/staff_list.html"
+    extra_context = {"posts": Post.choices}
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs if self.filterset.is_bound else qs.filter(is_active=True)  # unfiltered: those in post
+
+
+staff_list = StaffListView.as_view()
 
 
 def _grids_for(request, staff: Staff):
@@ -269,10 +262,7 @@ def staff_assign_grid(request, pk: int):
 @login_required
 @permission_required("workforce.export_staff", raise_exception=True)
 def staff_export(request):
-    base = Staff.objects.visible_to(request.user)
-    filterset = StaffFilter(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound else base.filter(is_active=True)
-    return xlsx_response(services.export_staff(request.user, qs), "staff.xlsx")
+    return xlsx_response(services.export_staff(request.user, listed(StaffListView, request)), "staff.xlsx")
 
 
 @login_required
@@ -358,7 +348,7 @@ def _payrolls(request):
 @permission_required("workforce.view_payroll", raise_exception=True)
 def payroll_list(request):
     qs = _payrolls(request)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = page_of(request, qs, 50)
     communities = (
         Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY, is_active=True).order_by("path")
     )
@@ -380,7 +370,7 @@ def payroll_list(request):
     return render(
         request,
         "workforce/payroll_list.html",
-        {"page": page, "form": form, "querystring": _querystring(request)},
+        {"page": page, "form": form, "querystring": query_without_page(request)},
     )
 
 
@@ -476,7 +466,7 @@ def competition_export(request, pk: int):
 @permission_required(VIEW, raise_exception=True)
 def grid_history(request):
     root, qs = _grid_history(request)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = page_of(request, qs, 50)
     return render(
         request,
         "workforce/grid_history.html",
@@ -484,7 +474,7 @@ def grid_history(request):
             "area": root,
             "crumbs": visible_ancestors(request.user, root),
             "page": page,
-            "querystring": _querystring(request),
+            "querystring": query_without_page(request),
         },
     )
 
@@ -745,9 +735,11 @@ def salon_list(request):
             else:
                 messages.success(request, _("书记沙龙已登记"))
                 return redirect("workforce:salons")
-    page = Paginator(_salons(request), 50).get_page(request.GET.get("page"))
+    page = page_of(request, _salons(request), 50)
     return render(
-        request, "workforce/salons.html", {"page": page, "form": form, "querystring": _querystring(request)}
+        request,
+        "workforce/salons.html",
+        {"page": page, "form": form, "querystring": query_without_page(request)},
     )
 
 
