@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gridgov.accounts.roles import Role
+from gridgov.core.actors import SystemActor
 from gridgov.points import services
 from gridgov.points.models import MerchantKind
 from tests.factories import UserFactory
@@ -13,23 +14,25 @@ from .conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
+SYSTEM = SystemActor("test set-up")
+
 
 def test_resident_redeems_at_a_merchant(page, phone_page, live_server, city):
     community = city.communities[0]
-    services.fund_pool(None, community, 10_000, key="e2e-fund")
-    services.seed_catalogue(None, city.city)
+    services.fund_pool(SYSTEM, community, 10_000, key="e2e-fund")
+    services.seed_catalogue(SYSTEM, city.city)
     resident_user = UserFactory(
         username="jumin", role=Role.RESIDENT, area=city.unit_a, password="gridgov-demo"
     )
     merchant_user = UserFactory(
         username="shangjia", role=Role.MERCHANT, area=community, password="gridgov-demo"
     )
-    services.link_resident(None, resident_user, city.resident_a)
+    services.link_resident(SYSTEM, resident_user, city.resident_a)
     services.create_merchant(
-        None, name="邻里便利店", kind=MerchantKind.SHOP, area=community, user=merchant_user
+        SYSTEM, name="邻里便利店", kind=MerchantKind.SHOP, area=community, user=merchant_user
     )
     services.transfer(
-        None,
+        SYSTEM,
         services.earning_pool(city.resident_a.area_path),
         services.resident_account(city.resident_a),
         200,
