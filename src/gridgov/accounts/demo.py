@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gridgov.areas.models import Area, Level
+from gridgov.core.actors import SystemActor
 from gridgov.demo.context import CityContext
 from gridgov.demo.registry import step
 
@@ -10,6 +11,7 @@ from . import services
 from .models import User
 from .roles import Role
 
+GENERATOR = SystemActor("demo.accounts")  # audited as system:demo.accounts
 DEMO_PASSWORD = "gridgov-demo"  # noqa: S105 - printed by `make demo`; demo databases only
 
 # username, role, level of the bound area, index among generated areas of that level, display name
@@ -34,9 +36,9 @@ def generate_users(ctx: CityContext) -> str:
         stubs = ctx.areas.get(level) or []
         if not stubs or User._default_manager.filter(username=username).exists():
             continue
-        area = Area.objects.unscoped("demo accounts").get(pk=stubs[min(index, len(stubs) - 1)].id)
+        area = Area.objects.for_generator().get(pk=stubs[min(index, len(stubs) - 1)].id)
         user = services.create_user(
-            None, username=username, password=DEMO_PASSWORD, role=role, area=area, display_name=display
+            GENERATOR, username=username, password=DEMO_PASSWORD, role=role, area=area, display_name=display
         )
         if role == Role.CITY_ADMIN:
             User._default_manager.filter(pk=user.pk).update(is_staff=True)

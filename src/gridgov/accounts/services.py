@@ -3,7 +3,8 @@
 Every change to an account checks, inside its transaction, that the actor reaches the account's area and
 the new area (`check_path`), that the area's level fits the role (`ROLE_LEVEL`), and that the actor neither
 grants a role above its own nor acts on an account whose role is above its own (`roles.may_manage`).
-`actor=None` is the system (the generator, commands): audited under the command's label, no checks.
+A command or the generator acts as a `core.actors.SystemActor`: the checks run and pass, and the audit
+row names the job (`system:demo.accounts`).
 Audit snapshots never hold the password hash.
 """
 
@@ -17,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gridgov.core import audit
-from gridgov.core.scope import check_path
+from gridgov.core.actors import SystemActor, actor_may, skips_checks
+from gridgov.core.scope import check_reach
 from gridgov.core.services import ServiceError
 
 from .backends import is_locked
@@ -50,9 +52,9 @@ def _check_role_and_area(role: str, area) -> Role:
     return Role(role)
 
 
-def _check_grant(actor, role: str) -> None:
+def _check_grant(actor: User | SystemActor, role: str) -> None:
     """The actor may not hand out a role above its own."""
-    if actor is None or actor.is_superuser:
+    if skips_checks(actor) or actor.is_superuser:
         return
     if not may_manage(actor.role, role):
         raise ServiceError(
@@ -60,25 +62,25 @@ def _check_grant(actor, role: str) -> None:
         )
 
 
-def _check_target(actor, user: User) -> None:
+def _check_target(actor: User | SystemActor, user: User) -> None:
     """The actor reaches the account's area and the account's role is not above the actor's own."""
-    if actor is None:
+    if skips_checks(actor):
         return
-    check_path(actor, user.area_path)
+    check_reach(actor, user.area_path)
     if actor.is_superuser:
         return
     if user.is_superuser or not may_manage(actor.role, user.role):
         raise ServiceError(_("无权管理该账号:其角色高于本人"))
 
 
-def _check_manager(actor) -> None:
+def _check_manager(actor: User | SystemActor) -> None:
     """Defence in depth behind the pages' permission check: only account managers change accounts."""
-    if actor is not None and not actor.has_perm("accounts.manage_user"):
+    if not actor_may(actor, "accounts.manage_user"):
         raise ServiceError(_("无权管理账号"))
 
 
-def _check_not_self(actor, user: User) -> None:
-    if actor is not None and actor.pk == user.pk:
+def _check_not_self(actor: User | SystemActor, user: User) -> None:
+    if not skips_checks(actor) and actor.pk is not None and actor.pk == user.pk:
         raise ServiceError(_("不能修改或停用自己的账号,请联系上级管理员"))
 
 
@@ -108,13 +110,14 @@ def _lock(user: User) -> User:
 
 
 @transaction.atomic
-def create_user(actor, *, username: str, password: str, role: str, area, display_name: str = "") -> User:
+def create_user(
+    actor: User | SystemActor, *, username: str, password: str, role: str, area, display_name: str = ""
+) -> User:
     _check_manager(actor)
     username = _clean_username(username)
     _check_role_and_area(role, area)
     _check_grant(actor, role)  # before the scope: "above your own role" is the clearer answer
-    if actor is not None:
-        check_path(actor, area.path)
+    check_reach(actor, area.path)
     # Case-insensitive: "Zhang" and "zhang" would be two accounts a person cannot tell apart.
     if User._default_manager.filter(username__iexact=username).exists():
         raise ServiceError(_("用户名已存在:%(u)s") % {"u": username})
@@ -136,7 +139,7 @@ def create_user(actor, *, username: str, password: str, role: str, area, display
     return user
 
 
-def _rebind(actor, user: User, *, role: str | None, area, action: str) -> User:
+def _rebind(actor: User | SystemActor, user: User, *, role: str | None, area, action: str) -> User:
     """Role and/or area of an account; None keeps the current one. Checks the account and the new binding."""
     user = _lock(user)
     _check_manager(actor)
@@ -146,8 +149,7 @@ def _rebind(actor, user: User, *, role: str | None, area, action: str) -> User:
     area = area if area is not None else user.area
     _check_role_and_area(role, area)
     _check_grant(actor, role)  # before the scope: "above your own role" is the clearer answer
-    if actor is not None:
-        check_path(actor, area.path)
+    check_reach(actor, area.path)
     if user.role == role and user.area_id == area.pk:
         return user  # nothing to change, nothing to audit
     before = _snapshot(user)
@@ -159,18 +161,18 @@ def _rebind(actor, user: User, *, role: str | None, area, action: str) -> User:
 
 
 @transaction.atomic
-def change_role(actor, user: User, *, role: str, area=None) -> User:
+def change_role(actor: User | SystemActor, user: User, *, role: str, area=None) -> User:
     """Give the account another role and, if given, the area the new role is bound to."""
     return _rebind(actor, user, role=role, area=area, action="accounts.change_role")
 
 
 @transaction.atomic
-def move_user(actor, user: User, *, area) -> User:
+def move_user(actor: User | SystemActor, user: User, *, area) -> User:
     """Bind the account to another area, keeping its role."""
     return _rebind(actor, user, role=None, area=area, action="accounts.move_user")
 
 
-def _set_active(actor, user: User, active: bool) -> User:
+def _set_active(actor: User | SystemActor, user: User, active: bool) -> User:
     user = _lock(user)
     _check_manager(actor)
     _check_not_self(actor, user)
@@ -194,12 +196,12 @@ def _set_active(actor, user: User, active: bool) -> User:
 
 
 @transaction.atomic
-def deactivate(actor, user: User) -> User:
+def deactivate(actor: User | SystemActor, user: User) -> User:
     return _set_active(actor, user, False)
 
 
 @transaction.atomic
-def reactivate(actor, user: User) -> User:
+def reactivate(actor: User | SystemActor, user: User) -> User:
     return _set_active(actor, user, True)
 
 
@@ -219,7 +221,7 @@ def generate_password() -> str:
 
 
 @transaction.atomic
-def reset_password(actor, user: User, password: str | None = None) -> str:
+def reset_password(actor: User | SystemActor, user: User, password: str | None = None) -> str:
     """Set a new password (a generated one when none is given) and return it, to be shown once.
 
     The account's API tokens are revoked, its other sessions end (Django's session hash changes with the
@@ -248,7 +250,7 @@ def reset_password(actor, user: User, password: str | None = None) -> str:
 
 
 @transaction.atomic
-def record_user_export(actor, *, rows: int, filters: dict) -> None:
+def record_user_export(actor: User | SystemActor, *, rows: int, filters: dict) -> None:
     """An export of the account list is audited like the other list exports."""
     audit.record(
         actor,

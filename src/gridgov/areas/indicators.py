@@ -6,7 +6,7 @@ from .models import Area, Level
 
 
 def _active(level: int):
-    return lambda: Area.objects.unscoped("indicator").filter(level=level, is_active=True)
+    return lambda: Area.objects.for_indicator().filter(level=level, is_active=True)
 
 
 def _areas(code: str, label, unit, level: int, description=""):

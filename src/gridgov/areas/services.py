@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps
 from django.db import transaction
 from django.db.models import Max, Value
@@ -10,26 +12,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.core import audit
-from gridgov.core.scope import ScopedModel, check_path, subtree_q
+from gridgov.core.actors import SystemActor, as_user, skips_checks
+from gridgov.core.scope import ScopedModel, subtree_q
 from gridgov.core.services import ServiceError
 from gridgov.core.text import pinyin_pair
 
 from .models import MOVABLE_LEVELS, SEGMENT, Area, AreaChange, ChangeKind, Level, path_to_code
 
-
-def _lock(area_id: int) -> Area:
-    """Re-read an area under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction serialises writers)."""
-    return Area.objects.unscoped("lock inside a service").select_for_update().get(pk=area_id)
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 def next_child_path(parent: Area) -> str:
     level = parent.level + 1
     width = SEGMENT[level]
-    last = Area.objects.unscoped("code allocation").filter(parent=parent).aggregate(m=Max("path"))["m"]
-    # A code once given under this parent stays taken after its area moved away: history names it.
-    moved_away = AreaChange.objects.unscoped("code allocation").filter(
-        old_parent=parent, kind=ChangeKind.MOVE
+    last = (
+        Area.objects.unscoped("code allocation: every child code under the parent is taken, seen or not")
+        .filter(parent=parent)
+        .aggregate(m=Max("path"))["m"]
     )
+    # A code once given under this parent stays taken after its area moved away: history names it.
+    moved_away = AreaChange.objects.unscoped(
+        "code allocation: codes of children that moved away stay taken"
+    ).filter(old_parent=parent, kind=ChangeKind.MOVE)
     used = [int(code[-width:]) for code in [last, *moved_away.values_list("old_code", flat=True)] if code]
     seq = max(used, default=0) + 1
     if seq >= 10**width:
@@ -48,7 +53,7 @@ def _validate_geometry(geometry: dict | None) -> None:
 
 @transaction.atomic
 def create_area(
-    actor,
+    actor: User | SystemActor,
     *,
     parent: Area,
     name: str,
@@ -56,9 +61,7 @@ def create_area(
     x: float | None = None,
     y: float | None = None,
 ) -> Area:
-    parent = _lock(parent.pk)
-    if actor is not None:
-        check_path(actor, parent.path)
+    parent = Area.objects.lock_in_scope(actor, parent.pk)
     if parent.level >= Level.UNIT:
         raise ServiceError(_("单元下不能再建下级区域"))
     if not parent.is_active:
@@ -89,14 +92,10 @@ def create_area(
         new_code=area.code,
         new_parent=parent,
         new_name=name,
-        actor=_user(actor),
+        actor=as_user(actor),
     )
     audit.record(actor, "areas.create", area, after=audit.snapshot(area))
     return area
-
-
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def _path_holders() -> list[type[ScopedModel]]:
@@ -111,25 +110,24 @@ def _path_holders() -> list[type[ScopedModel]]:
 def _repath(old: str, new: str) -> None:
     """Rewrite every path under `old` to lie under `new`, in areas and in every model that stores paths."""
     cut = len(old) + 1
-    Area.objects.unscoped("re-zoning").filter(subtree_q("path", old)).update(
+    Area.objects.unscoped(
+        "re-zoning rewrites the moved subtree, which the actor was checked to reach"
+    ).filter(subtree_q("path", old)).update(
         path=Concat(Value(new), Substr("path", cut)),
         code=Concat(Value(new), Substr("code", cut)),
     )
     for model in _path_holders():
         field = model.scope_field
-        model.objects.unscoped("re-zoning").filter(subtree_q(field, old)).update(
-            **{field: Concat(Value(new), Substr(field, cut))}
-        )
+        model.objects.unscoped("re-zoning rewrites the paths of every row under the moved subtree").filter(
+            subtree_q(field, old)
+        ).update(**{field: Concat(Value(new), Substr(field, cut))})
 
 
 @transaction.atomic
-def move_area(actor, area: Area, new_parent: Area, *, reason: str) -> Area:
+def move_area(actor: User | SystemActor, area: Area, new_parent: Area, *, reason: str) -> Area:
     """Hang a grid under another community, or a building under another grid; its subtree follows."""
-    area = _lock(area.pk)
-    new_parent = _lock(new_parent.pk)
-    if actor is not None:
-        check_path(actor, area.path)
-        check_path(actor, new_parent.path)
+    area = Area.objects.lock_in_scope(actor, area.pk)
+    new_parent = Area.objects.lock_in_scope(actor, new_parent.pk)
     if area.level not in MOVABLE_LEVELS:
         raise ServiceError(_("只有网格和楼院可以迁移"))
     if new_parent.level != area.level - 1:
@@ -144,7 +142,9 @@ def move_area(actor, area: Area, new_parent: Area, *, reason: str) -> Area:
     old_path, old_code, old_parent = area.path, area.code, area.parent
     new_path = next_child_path(new_parent)
     _repath(old_path, new_path)
-    Area.objects.unscoped("re-zoning").filter(pk=area.pk).update(parent=new_parent)
+    Area.objects.unscoped("re-zoning: the moved area itself, locked and checked above").filter(
+        pk=area.pk
+    ).update(parent=new_parent)
     area.refresh_from_db()
     AreaChange.objects.create(
         area=area,
@@ -157,28 +157,32 @@ def move_area(actor, area: Area, new_parent: Area, *, reason: str) -> Area:
         old_name=area.name,
         new_name=area.name,
         reason=reason.strip(),
-        actor=_user(actor),
+        actor=as_user(actor),
     )
     audit.record(actor, "areas.move", area, before=before, after=audit.snapshot(area))
     return area
 
 
 @transaction.atomic
-def retire_area(actor, area: Area, *, reason: str) -> Area:
+def retire_area(actor: User | SystemActor, area: Area, *, reason: str) -> Area:
     """Retire a node that no longer has active children or residents; the row and its history stay."""
-    area = _lock(area.pk)
-    if actor is not None:
-        check_path(actor, area.path)
+    area = Area.objects.lock_in_scope(actor, area.pk)
     if not area.is_active:
         raise ServiceError(_("该区域已撤销"))
-    if area.level <= Level.COMMUNITY and not getattr(actor, "is_superuser", False) and actor is not None:
+    if area.level <= Level.COMMUNITY and not skips_checks(actor) and not actor.is_superuser:
         raise ServiceError(_("社区及以上区划的撤销须由民政部门办理,平台内只能撤销网格、楼院和单元"))
     if not (reason or "").strip():
         raise ServiceError(_("请填写撤销原因"))
-    if Area.objects.unscoped("retire check").filter(parent=area, is_active=True).exists():
+    if (
+        Area.objects.unscoped("retire check: any active child blocks, seen by the actor or not")
+        .filter(parent=area, is_active=True)
+        .exists()
+    ):
         raise ServiceError(_("请先迁移或撤销其下级区域"))
     for model in _path_holders():
-        active = model.objects.unscoped("retire check").filter(subtree_q(model.scope_field, area.path))
+        active = model.objects.unscoped("retire check: any active row under the area blocks").filter(
+            subtree_q(model.scope_field, area.path)
+        )
         if "is_active" in {f.name for f in model._meta.fields}:
             active = active.filter(is_active=True)
         if active.exists():
@@ -198,17 +202,15 @@ def retire_area(actor, area: Area, *, reason: str) -> Area:
         old_name=area.name,
         new_name=area.name,
         reason=reason.strip(),
-        actor=_user(actor),
+        actor=as_user(actor),
     )
     audit.record(actor, "areas.retire", area, before=before, after=audit.snapshot(area))
     return area
 
 
 @transaction.atomic
-def rename_area(actor, area: Area, *, name: str) -> Area:
-    area = _lock(area.pk)
-    if actor is not None:
-        check_path(actor, area.path)
+def rename_area(actor: User | SystemActor, area: Area, *, name: str) -> Area:
+    area = Area.objects.lock_in_scope(actor, area.pk)
     name = (name or "").strip()
     if not name:
         raise ServiceError(_("名称不能为空"))
@@ -225,7 +227,7 @@ def rename_area(actor, area: Area, *, name: str) -> Area:
         new_code=area.code,
         old_name=old_name,
         new_name=name,
-        actor=_user(actor),
+        actor=as_user(actor),
     )
     audit.record(actor, "areas.rename", area, before=before, after=audit.snapshot(area))
     return area

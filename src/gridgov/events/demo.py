@@ -332,9 +332,7 @@ def _number(events: list[Event]) -> None:
 
     ids = [e.pk for e in events]
     for start in range(0, len(ids), 2000):
-        Event.objects.unscoped("generator: number the rows just inserted").filter(
-            pk__in=ids[start : start + 2000]
-        ).update(
+        Event.objects.for_generator().filter(pk__in=ids[start : start + 2000]).update(
             number=Concat(
                 Substr("number", 1, 10),
                 LPad(Cast("id", CharField()), 7, Value("0")),
@@ -356,7 +354,7 @@ def _name_assignees(events: list[Event]) -> None:
         target = assignees.lookup(kind, unit_id)
         names[(kind, unit_id)] = target.name if target is not None else ""
     area_ids = {e.assignee_area_id for e in events if e.assignee_area_id}
-    areas = dict(Area.objects.unscoped("generator").filter(pk__in=area_ids).values_list("pk", "name"))
+    areas = dict(Area.objects.for_generator().filter(pk__in=area_ids).values_list("pk", "name"))
     for e in events:
         if e.assignee_id and not e.assignee_area_id:
             e.assignee_name = names.get((e.assignee_kind, e.assignee_id), "")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.actors import skips_checks
 from gridgov.core.models import TimeStampedModel
 from gridgov.core.scope import (
     OutOfScope,
@@ -90,7 +91,7 @@ class Category(models.Model):
 
 
 class EventQuerySet(ScopedQuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, action: str = "view"):
         """Residents see only what they reported. A login that acts for an assignee unit (a property
         company's account) sees what its kind's registered `visible_q` allows (events.assignees),
         instead of its area subtree; a property company: its estates' events and those dispatched to it."""
@@ -103,13 +104,21 @@ class EventQuerySet(ScopedQuerySet):
         except OutOfScope:
             return self._resolved().none()
         if user.is_superuser:
-            return super().visible_to(user)
+            return super().visible_to(user, action)
         if getattr(user, "role", "") == Role.RESIDENT:
             return self._resolved().filter(reporter=user)
         kind = assignees.member_kind(user)
         if kind is not None and kind.visible_q is not None:
             return self._resolved().filter(kind.visible_q(user))
-        return super().visible_to(user)
+        return super().visible_to(user, action)
+
+    def _check_locked(self, actor, obj) -> None:
+        """A locked work order is in scope when `visible_to` shows it (a company's login reaches its
+        estates' events and those dispatched to it, not an area subtree)."""
+        if skips_checks(actor):
+            return
+        if not self.model._default_manager.visible_to(actor).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+            raise OutOfScope(obj.area_path)
 
 
 class EventManager(ScopedManager.from_queryset(EventQuerySet)):  # type: ignore[misc]

@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from gridgov.accounts.roles import Role
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
-from gridgov.core.scope import OutOfScope, check_path, user_can_reach
+from gridgov.core.actors import SystemActor, as_user, is_system, skips_checks
+from gridgov.core.scope import OutOfScope, check_reach, user_can_reach
 from gridgov.core.services import ServiceError
 
 from . import assignees, hooks, machine, sla
@@ -35,7 +36,12 @@ from .models import (
     State,
 )
 
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
 MAX_ESCALATION = sla.MAX_LEVEL
+# The periodic escalation of overdue work orders (Celery beat), audited as system:events.escalate_overdue.
+ESCALATOR = SystemActor("events.escalate_overdue")
 
 
 class TransitionRefused(ServiceError):
@@ -46,8 +52,13 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _label(actor) -> str:
-    if actor is None:
+def _by_system(actor: User | SystemActor | None) -> bool:
+    """The platform itself acts: it may take the machine's SYSTEM transitions (escalation), no other."""
+    return skips_checks(actor) or is_system(actor)
+
+
+def _label(actor: User | SystemActor | None) -> str:
+    if _by_system(actor):
         return _("系统")
     return str(actor)
 
@@ -93,15 +104,8 @@ def allowed_actions(user, event: Event) -> list[str]:
     return result
 
 
-def _lock(actor, event: Event) -> Event:
-    locked = Event.objects.unscoped("lock inside a service").select_for_update().get(pk=event.pk)
-    if actor is not None and not Event.objects.visible_to(actor).filter(pk=locked.pk).exists():
-        raise OutOfScope(locked.area_path)
-    return locked
-
-
 def _transition(
-    actor,
+    actor: User | SystemActor,
     event: Event,
     action: str,
     *,
@@ -111,7 +115,7 @@ def _transition(
 ) -> Event:
     """The one place a state changes: lock, check the table and the actor, change, trail, audit."""
     now = _now(now)
-    event = _lock(actor, event)
+    event = Event.objects.lock_in_scope(actor, event.pk)
     label = machine.ACTION_LABELS.get(action, action)
     rule = machine.target(event.state, action)
     if rule is None:
@@ -123,7 +127,7 @@ def _transition(
             % {"state": event.get_state_display(), "action": label}
         )
     new_state, who = rule
-    if actor is None:
+    if _by_system(actor):
         permitted = machine.SYSTEM in who
     else:
         permitted = any(w in _CHECKS and _CHECKS[w](actor, event) for w in who)
@@ -141,7 +145,7 @@ def _transition(
         action=action,
         from_state=from_state,
         to_state=event.state,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=as_user(actor),
         actor_label=_label(actor),
         note=(note or "")[:500],
         created_at=now,
@@ -172,9 +176,9 @@ def _clean_text(value: str, label: str, max_length: int, required: bool = True) 
     return value
 
 
-def _check_report_area(actor, area: Area) -> None:
+def _check_report_area(actor: User | SystemActor, area: Area) -> None:
     """Staff report inside their subtree; a resident anywhere in their own community."""
-    if actor is None:
+    if skips_checks(actor):
         return
     if getattr(actor, "role", "") == Role.RESIDENT and actor.area_path:
         community = actor.area_path[:12]
@@ -188,7 +192,7 @@ def _check_report_area(actor, area: Area) -> None:
         if not kind.may_report(actor, area.path):
             raise OutOfScope(area.path)
         return
-    check_path(actor, area.path)
+    check_reach(actor, area.path)
 
 
 def duplicate_candidates(
@@ -204,7 +208,9 @@ def duplicate_candidates(
     since = now - dt.timedelta(hours=settings.GRIDGOV_EVENT_DUPLICATE_HOURS)
     near = area.path[: min(len(area.path), 15)]
     qs = (
-        Event.objects.unscoped("duplicate suggestions: same grid, same category")
+        Event.objects.unscoped(
+            "duplicate suggestions: open orders of the same grid and category, whoever reports"
+        )
         .in_area(near)
         .filter(category=category, state__in=OPEN_STATES, reported_at__gte=since, duplicate_of__isnull=True)
         .order_by("-reported_at")[:20]
@@ -221,7 +227,7 @@ def duplicate_candidates(
 
 @transaction.atomic
 def report_event(
-    actor,
+    actor: User | SystemActor,
     *,
     category: Category,
     title: str,
@@ -236,7 +242,9 @@ def report_event(
     now: dt.datetime | None = None,
 ) -> Event:
     now = _now(now)
-    area = Area.objects.unscoped("lock inside a service").get(pk=area.pk)
+    area = Area.objects.unscoped("the report's area re-read by id: _check_report_area checks it next").get(
+        pk=area.pk
+    )
     _check_report_area(actor, area)
     title = _clean_text(title, _("标题"), 100)
     description = _clean_text(description, _("描述"), 2000, required=False)
@@ -247,7 +255,7 @@ def report_event(
             Role.GRID_WORKER: Source.GRID,
             Role.PROPERTY: Source.PROPERTY,
         }
-        source = by_role.get(role, Source.STAFF if actor is not None else Source.SYSTEM)
+        source = by_role.get(role, Source.SYSTEM if _by_system(actor) else Source.STAFF)
     if x is None and area.x is not None:
         x, y = area.x, area.y
     event = Event.objects.create(
@@ -262,7 +270,7 @@ def report_event(
         address=(address or "")[:200],
         source=source,
         origin=origin[:64],
-        reporter=actor if actor is not None and actor.is_authenticated else None,
+        reporter=as_user(actor),
         reported_at=now,
         accept_due=sla.add_working_hours(now, category.accept_hours),
     )
@@ -311,14 +319,14 @@ def sniff(upload) -> str:
     raise ServiceError(_("附件只能是 JPG、PNG 图片或 PDF 文件"))
 
 
-def _save_attachment(actor, event: Event, upload) -> Attachment:
+def _save_attachment(actor: User | SystemActor, event: Event, upload) -> Attachment:
     content_type = sniff(upload)
     suffix = MAGIC[content_type][1][0]
     attachment = Attachment(
         event=event,
         content_type=content_type,
         size=upload.size,
-        uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+        uploaded_by=as_user(actor),
     )
     attachment.file.save(f"event-{event.pk}-{uuid.uuid4().hex[:8]}{suffix}", upload, save=False)
     attachment.save()
@@ -327,8 +335,8 @@ def _save_attachment(actor, event: Event, upload) -> Attachment:
 
 
 @transaction.atomic
-def add_attachment(actor, event: Event, upload) -> Attachment:
-    event = _lock(actor, event)
+def add_attachment(actor: User | SystemActor, event: Event, upload) -> Attachment:
+    event = Event.objects.lock_in_scope(actor, event.pk)
     if not event.is_open and event.state != State.CLOSED:
         raise ServiceError(_("事件已办结,不能再添加附件"))
     return _save_attachment(actor, event, upload)
@@ -336,7 +344,9 @@ def add_attachment(actor, event: Event, upload) -> Attachment:
 
 # --- transitions -------------------------------------------------------------------------------------
 @transaction.atomic
-def accept(actor, event: Event, *, note: str = "", now: dt.datetime | None = None) -> Event:
+def accept(
+    actor: User | SystemActor, event: Event, *, note: str = "", now: dt.datetime | None = None
+) -> Event:
     now = _now(now)
 
     def change(e: Event) -> None:
@@ -346,7 +356,7 @@ def accept(actor, event: Event, *, note: str = "", now: dt.datetime | None = Non
 
 
 @transaction.atomic
-def reject(actor, event: Event, *, note: str, now: dt.datetime | None = None) -> Event:
+def reject(actor: User | SystemActor, event: Event, *, note: str, now: dt.datetime | None = None) -> Event:
     note = _clean_text(note, _("不予受理的理由"), 500)
     now = _now(now)
 
@@ -357,10 +367,10 @@ def reject(actor, event: Event, *, note: str, now: dt.datetime | None = None) ->
 
 
 @transaction.atomic
-def merge(actor, event: Event, *, into: Event, now: dt.datetime | None = None) -> Event:
+def merge(actor: User | SystemActor, event: Event, *, into: Event, now: dt.datetime | None = None) -> Event:
     if into.pk == event.pk:
         raise ServiceError(_("不能把事件合并到它自己"))
-    target = Event.objects.visible_to(actor).filter(pk=into.pk).first() if actor else into
+    target = into if skips_checks(actor) else Event.objects.visible_to(actor).filter(pk=into.pk).first()
     if target is None:
         raise OutOfScope("merge target")
     if target.duplicate_of_id or target.state in (State.MERGED, State.REJECTED):
@@ -393,7 +403,7 @@ def suggest_dispatch(event: Event) -> DispatchRule | None:
 
 @transaction.atomic
 def dispatch(
-    actor,
+    actor: User | SystemActor,
     event: Event,
     *,
     assignee_kind: str,
@@ -427,31 +437,35 @@ def dispatch(
 
 
 @transaction.atomic
-def start(actor, event: Event, *, note: str = "", now: dt.datetime | None = None) -> Event:
+def start(
+    actor: User | SystemActor, event: Event, *, note: str = "", now: dt.datetime | None = None
+) -> Event:
     now = _now(now)
 
     def change(e: Event) -> None:
         e.started_at = e.started_at or now
-        e.handler = actor
+        e.handler = as_user(actor)
 
     return _transition(actor, event, "start", now=now, note=note, change=change)
 
 
 @transaction.atomic
-def return_event(actor, event: Event, *, note: str, now: dt.datetime | None = None) -> Event:
+def return_event(
+    actor: User | SystemActor, event: Event, *, note: str, now: dt.datetime | None = None
+) -> Event:
     note = _clean_text(note, _("退回理由"), 500)
     return _transition(actor, event, "return", now=now, note=note)
 
 
 @transaction.atomic
-def finish(actor, event: Event, *, result: str, now: dt.datetime | None = None) -> Event:
+def finish(actor: User | SystemActor, event: Event, *, result: str, now: dt.datetime | None = None) -> Event:
     result = _clean_text(result, _("处置结果"), 2000)
     now = _now(now)
 
     def change(e: Event) -> None:
         e.result = result
         e.handled_at = now
-        e.handler = actor
+        e.handler = as_user(actor)
 
     event = _transition(actor, event, "finish", now=now, note=result[:500], change=change)
     hooks.fire("handled", event, actor)
@@ -459,12 +473,14 @@ def finish(actor, event: Event, *, result: str, now: dt.datetime | None = None) 
 
 
 @transaction.atomic
-def verify(actor, event: Event, *, note: str = "", now: dt.datetime | None = None) -> Event:
+def verify(
+    actor: User | SystemActor, event: Event, *, note: str = "", now: dt.datetime | None = None
+) -> Event:
     return _transition(actor, event, "verify", now=now, note=note)
 
 
 @transaction.atomic
-def reopen(actor, event: Event, *, note: str, now: dt.datetime | None = None) -> Event:
+def reopen(actor: User | SystemActor, event: Event, *, note: str, now: dt.datetime | None = None) -> Event:
     note = _clean_text(note, _("核查不通过的理由"), 500)
 
     def change(e: Event) -> None:
@@ -475,7 +491,9 @@ def reopen(actor, event: Event, *, note: str, now: dt.datetime | None = None) ->
 
 
 @transaction.atomic
-def close(actor, event: Event, *, note: str = "", now: dt.datetime | None = None) -> Event:
+def close(
+    actor: User | SystemActor, event: Event, *, note: str = "", now: dt.datetime | None = None
+) -> Event:
     now = _now(now)
 
     def change(e: Event) -> None:
@@ -487,7 +505,9 @@ def close(actor, event: Event, *, note: str = "", now: dt.datetime | None = None
 
 
 @transaction.atomic
-def rate(actor, event: Event, *, rating: int, comment: str = "", now: dt.datetime | None = None) -> Event:
+def rate(
+    actor: User | SystemActor, event: Event, *, rating: int, comment: str = "", now: dt.datetime | None = None
+) -> Event:
     try:
         rating = int(rating)
     except (TypeError, ValueError):
@@ -519,7 +539,12 @@ def _escalation_level(event: Event, now: dt.datetime) -> int:
 
 @transaction.atomic
 def escalate(
-    actor, event: Event, *, note: str = "", level: int | None = None, now: dt.datetime | None = None
+    actor: User | SystemActor,
+    event: Event,
+    *,
+    note: str = "",
+    level: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Event:
     """督办: by a dispatcher (one level up) or by the periodic task (to the level the delay calls for)."""
     now = _now(now)
@@ -527,7 +552,7 @@ def escalate(
     def change(e: Event) -> None:
         e.escalation_level = min(MAX_ESCALATION, level if level is not None else e.escalation_level + 1)
         e.escalated_at = now
-        if actor is None:
+        if _by_system(actor):
             e.overdue = True
 
     event = _transition(actor, event, "escalate", now=now, note=note, change=change)
@@ -556,7 +581,7 @@ def escalate_overdue(now: dt.datetime | None = None) -> int:
     for event in candidates.iterator():
         level = _escalation_level(event, now)
         if level > event.escalation_level:
-            escalate(None, event, level=level, note=_("超时自动督办(%(n)d 级)") % {"n": level}, now=now)
+            escalate(ESCALATOR, event, level=level, note=_("超时自动督办(%(n)d 级)") % {"n": level}, now=now)
             done += 1
     return done
 
@@ -564,7 +589,7 @@ def escalate_overdue(now: dt.datetime | None = None) -> int:
 # --- patrols, visits and grid councils ---------------------------------------------------------------
 @transaction.atomic
 def log_patrol(
-    actor,
+    actor: User | SystemActor,
     *,
     area: Area,
     kind: str,
@@ -577,15 +602,13 @@ def log_patrol(
     """A patrol or visit; with `report_category` its findings also become a work order (same transaction)."""
     if kind not in PatrolKind.values:
         raise ServiceError(_("记录类型无效"))
-    area = Area.objects.unscoped("lock inside a service").get(pk=area.pk)
-    if actor is not None:
-        check_path(actor, area.path)
+    area = Area.objects.get_in_scope(actor, area.pk)
     place = _clean_text(place, _("地点"), 200)
     findings = _clean_text(findings, _("发现情况"), 2000, required=report_category is not None)
     started_at = started_at or timezone.now()
     log = PatrolLog.objects.create(
         kind=kind,
-        worker=actor if actor is not None and actor.is_authenticated else None,
+        worker=as_user(actor),
         area=area,
         area_path=area.path,
         started_at=started_at,
@@ -611,13 +634,17 @@ def log_patrol(
 
 @transaction.atomic
 def record_council(
-    actor, *, area: Area, held_on: dt.date, topic: str, decisions: str = "", attendees: int = 0
+    actor: User | SystemActor,
+    *,
+    area: Area,
+    held_on: dt.date,
+    topic: str,
+    decisions: str = "",
+    attendees: int = 0,
 ) -> GridCouncil:
-    area = Area.objects.unscoped("lock inside a service").get(pk=area.pk)
+    area = Area.objects.get_in_scope(actor, area.pk)
     if area.level != Level.GRID:
         raise ServiceError(_("网格议事会须在网格召开"))
-    if actor is not None:
-        check_path(actor, area.path)
     if attendees is None or int(attendees) < 0:
         raise ServiceError(_("参会人数无效"))
     council = GridCouncil.objects.create(
@@ -657,7 +684,7 @@ def export_columns():
 
 
 @transaction.atomic
-def export_events(actor, qs) -> bytes:
+def export_events(actor: User | SystemActor, qs) -> bytes:
     """The work orders of `qs` (already scoped and filtered by the caller) as xlsx; the export is audited."""
     from gridgov.core.xlsx import write_sheet
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from gridgov.areas.models import PATH_LENGTH, Area, Level
 from gridgov.core import audit
 from gridgov.core import indicators as core_indicators
+from gridgov.core.actors import SystemActor
 from gridgov.core.scope import subtree_q
 
 from . import network as nw
@@ -148,8 +149,14 @@ def walk_times(inputs: CircleInputs, graph: nw.Graph | None) -> CircleResult:
     return CircleResult(metres, nearest, None, "straight")
 
 
-def compute_coverage(city_path: str, progress: Callable[[int, int], None] | None = None) -> CoverageRun:
-    """Rebuild the city's BuildingAccess cache (a couple of seconds for ~26,000 buildings)."""
+def compute_coverage(
+    city_path: str,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    actor: SystemActor = SystemActor("facilities.compute_coverage"),  # noqa: B008 - frozen, a constant
+) -> CoverageRun:
+    """Rebuild the city's BuildingAccess cache (a couple of seconds for ~26,000 buildings). Always a
+    platform job over the whole city (a task, the generator): audited as the system actor it is given."""
     started = time.perf_counter()
     city_path = city_path[:CITY_LENGTH]
     steps = 4
@@ -199,11 +206,13 @@ def compute_coverage(city_path: str, progress: Callable[[int, int], None] | None
             )
         )
     with transaction.atomic():
-        BuildingAccess.objects.unscoped("rebuilding the derived cache").filter(
+        BuildingAccess.objects.unscoped("the task rebuilds the circle cache of the whole city").filter(
             subtree_q("area_path", city_path)
         ).delete()
         BuildingAccess.objects.bulk_create(rows, batch_size=2000)
-        run, _created = CoverageRun.objects.unscoped("derived cache").update_or_create(
+        run, _created = CoverageRun.objects.unscoped(
+            "the city's one circle run row, rebuilt by the task"
+        ).update_or_create(
             area_path=city_path,
             defaults={
                 "computed_at": timezone.now(),
@@ -219,7 +228,7 @@ def compute_coverage(city_path: str, progress: Callable[[int, int], None] | None
             },
         )
         audit.record(
-            None,
+            actor,
             "facilities.compute_coverage",
             run,
             after={"buildings": len(rows), "facilities": len(fac_ids), "method": result.method},

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from gridgov.areas.models import PATH_LENGTH, Area, Level
 from gridgov.core import indicators as core_indicators
+from gridgov.core.actors import SystemActor
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 
@@ -322,7 +323,7 @@ def generate_facilities(ctx: CityContext) -> str:
             segments=len(segments),
         )
         graph = nw.build_graph(segments)
-        WalkNetwork.objects.unscoped("generator").filter(pk=network.pk).update(
+        WalkNetwork.objects.for_generator().filter(pk=network.pk).update(
             nodes=graph.nodes, edges=graph.edges, length_km=round(graph.length_m / 1000, 2)
         )
         NetworkSegment.objects.bulk_create(
@@ -337,12 +338,10 @@ def generate_facilities(ctx: CityContext) -> str:
 
     from .coverage import compute_coverage
 
-    run = compute_coverage(city.path)
+    run = compute_coverage(city.path, actor=SystemActor("demo.facilities"))
     counts = {k: sum(1 for f in facilities if f.kind == k) for k in FacilityKind.values}
     ctx.summary.update({f"facilities_{k}": v for k, v in counts.items()})
-    covered = (
-        BuildingAccess.objects.unscoped("generator summary").filter(minutes_any__lte=run.minutes).count()
-    )
+    covered = BuildingAccess.objects.for_generator().filter(minutes_any__lte=run.minutes).count()
     return (
         f"路网 {len(segments)} 段 {graph.length_m / 1000:.0f} 公里, "
         f"中心 {counts[FacilityKind.SERVICE_CENTRE]}, 红色驿站 {counts[FacilityKind.RED_STATION]}, "
@@ -358,9 +357,7 @@ def context_from_db(scale: float = 1.0, seed: int = 7) -> CityContext:
     from .location import bbox
 
     ctx = CityContext(scale=scale, seed=seed, stdout=io.StringIO(), quiet=True)
-    rows = (
-        Area.objects.unscoped("rebuilding generator stubs").filter(level__lte=Level.BUILDING).order_by("path")
-    )
+    rows = Area.objects.for_generator().filter(level__lte=Level.BUILDING).order_by("path")
     for a in rows.iterator(chunk_size=5000):
         x, y = a.x or 0.0, a.y or 0.0
         box = bbox(a.geometry) or (x - 10, y - 10, x + 10, y + 10)

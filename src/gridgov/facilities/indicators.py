@@ -12,7 +12,7 @@ from .models import BuildingAccess, Facility, FacilityKind
 # A service centre sits at a street or a community, other positions at a community or below; the
 # generator places stations in buildings, but nothing requires it, so per-grid columns are left out.
 def _kind(kind: str):
-    return lambda: Facility.objects.unscoped("indicator").filter(is_active=True, kind=kind)
+    return lambda: Facility.objects.for_indicator().filter(is_active=True, kind=kind)
 
 
 def _positions(code: str, label, kind: str, breakdown_to: int, shown_to: int = Level.BUILDING) -> None:
@@ -34,7 +34,7 @@ register(
         "buildings_in_circle",
         _("生活圈内楼院"),
         _("个"),
-        lambda: BuildingAccess.objects.unscoped("indicator").filter(
+        lambda: BuildingAccess.objects.for_indicator().filter(
             minutes_any__lte=settings.GRIDGOV_CIRCLE_MINUTES
         ),
         "area_path",

@@ -48,7 +48,11 @@ def kind_field(kind: str | None) -> str:
 
 
 def coverage_run(path: str) -> CoverageRun | None:
-    return CoverageRun.objects.unscoped("derived cache status").filter(area_path=path[:CITY_LENGTH]).first()
+    return (
+        CoverageRun.objects.unscoped("the city's circle status (date, stale flag), shown in any area of it")
+        .filter(area_path=path[:CITY_LENGTH])
+        .first()
+    )
 
 
 # --- standards -------------------------------------------------------------------------------------------

@@ -182,10 +182,10 @@ def generate_party(ctx: CityContext) -> str:
         .values_list("resident_id", "resident__household_id", "resident__area_path")
     )
     households = list(
-        Household.objects.unscoped("generator").order_by("area_path", "id").values_list("id", "area_path")
+        Household.objects.for_generator().order_by("area_path", "id").values_list("id", "area_path")
     )
     heads = list(
-        Resident.objects.unscoped("generator")
+        Resident.objects.for_generator()
         .filter(relation=Relation.HEAD)
         .order_by("id")
         .values_list("id", "area_path")
@@ -334,7 +334,7 @@ def generate_party(ctx: CityContext) -> str:
             constants={"is_active": True},
             timestamps=True,
         )
-        member_id = dict(PartyMember.objects.unscoped("generator").values_list("resident_id", "id"))
+        member_id = dict(PartyMember.objects.for_generator().values_list("resident_id", "id"))
         member_of_household = {hid: member_id[rid] for hid, rid in member_household.items()}
 
         # 6. Central households: member households in each group's buildings; they serve the rest.

@@ -17,23 +17,21 @@ from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgCoverage, O
 
 def _covering(kind: str):
     """Active coverage rows of active organisations of `kind`: one row per covered grid or building."""
-    return lambda: OrgCoverage.objects.unscoped("indicator").filter(
+    return lambda: OrgCoverage.objects.for_indicator().filter(
         ended_at__isnull=True, org__kind=kind, org__is_active=True
     )
 
 
 def _posts(kind: str):
     """Active leader posts of `kind`, placed at the building or unit led."""
-    return lambda: BuildingLeader.objects.unscoped("indicator").filter(kind=kind, is_active=True)
+    return lambda: BuildingLeader.objects.for_indicator().filter(kind=kind, is_active=True)
 
 
 def _led_buildings():
-    posts = BuildingLeader.objects.unscoped("indicator").filter(
+    posts = BuildingLeader.objects.for_indicator().filter(
         area=OuterRef("pk"), kind=LeaderKind.BUILDING, is_active=True
     )
-    return (
-        Area.objects.unscoped("indicator").filter(level=Level.BUILDING, is_active=True).filter(Exists(posts))
-    )
+    return Area.objects.for_indicator().filter(level=Level.BUILDING, is_active=True).filter(Exists(posts))
 
 
 GRID_BRANCHES = register(
@@ -67,7 +65,7 @@ CENTRAL_HOUSEHOLDS = register(
         "party_central_households",
         _("党员中心户"),
         _("户"),
-        lambda: CentralHousehold.objects.unscoped("indicator").filter(is_active=True),
+        lambda: CentralHousehold.objects.for_indicator().filter(is_active=True),
         "area_path",
     )
 )
@@ -115,7 +113,7 @@ REGISTERED_MEMBERS = register(
         "party_registered_members",
         _("在册党员(组织关系)"),
         _("人"),
-        lambda: PartyMember.objects.unscoped("indicator").filter(is_active=True, resident__is_active=True),
+        lambda: PartyMember.objects.for_indicator().filter(is_active=True, resident__is_active=True),
         "resident__area_path",
         description=_("有组织关系记录的党员,按居住地统计"),
     )
@@ -125,7 +123,7 @@ DUAL_REGISTERED = register(
         "party_dual_registered",
         _("双报到在职党员"),
         _("人"),
-        lambda: PartyMember.objects.unscoped("indicator").filter(
+        lambda: PartyMember.objects.for_indicator().filter(
             is_active=True, in_service=True, dual_community__isnull=False
         ),
         "area_path",

@@ -33,9 +33,9 @@ from .models import (
 
 
 def _active_coverage(kind: str):
-    return OrgCoverage.objects.unscoped("inside a visible_to query").filter(
-        area=OuterRef("pk"), ended_at__isnull=True, org__kind=kind, org__is_active=True
-    )
+    return OrgCoverage.objects.unscoped(
+        "correlated: is an area the outer visible_to query shows covered"
+    ).filter(area=OuterRef("pk"), ended_at__isnull=True, org__kind=kind, org__is_active=True)
 
 
 def _areas(user, root: str, level: int) -> QuerySet[Area]:
@@ -61,19 +61,21 @@ def buildings_without_group(user, root: str, params: dict | None = None) -> Quer
 
 
 def buildings_without_leader(user, root: str, params: dict | None = None) -> QuerySet[Area]:
-    leaders = BuildingLeader.objects.unscoped("inside a visible_to query").filter(
-        area=OuterRef("pk"), kind=LeaderKind.BUILDING, is_active=True
-    )
+    leaders = BuildingLeader.objects.unscoped(
+        "correlated: has a building the user sees an active leader"
+    ).filter(area=OuterRef("pk"), kind=LeaderKind.BUILDING, is_active=True)
     return (
         _areas(user, root, Level.BUILDING).filter(~Exists(leaders)).select_related("parent").order_by("path")
     )
 
 
 def households_not_served(user, root: str, params: dict | None = None) -> QuerySet[Household]:
-    served = ServedHousehold.objects.unscoped("inside a visible_to query").filter(household=OuterRef("pk"))
-    central = CentralHousehold.objects.unscoped("inside a visible_to query").filter(
-        household=OuterRef("pk"), is_active=True
+    served = ServedHousehold.objects.unscoped("correlated: is a household the user sees served").filter(
+        household=OuterRef("pk")
     )
+    central = CentralHousehold.objects.unscoped(
+        "correlated: is a household the user sees a central one"
+    ).filter(household=OuterRef("pk"), is_active=True)
     return (
         Household.objects.visible_to(user)
         .in_area(root)
@@ -99,7 +101,9 @@ def member_count_subquery():
     Two correlated counts, each an index lookup (members by org; groups by parent), rather than one
     OR over a join that would scan every member for every branch.
     """
-    members = PartyMember.objects.unscoped("inside a visible_to query").filter(is_active=True)
+    members = PartyMember.objects.unscoped(
+        "correlated: counts members of each org the outer query shows"
+    ).filter(is_active=True)
     return _count(members.filter(org=OuterRef("pk"))) + _count(members.filter(org__parent=OuterRef("pk")))
 
 
@@ -215,7 +219,9 @@ def org_export_rows(qs: QuerySet[PartyOrg]) -> Iterator[dict]:
     """One row per organisation: where it sits, what it covers now and its own active members."""
     from django.db.models import Count, Prefetch
 
-    active = OrgCoverage.objects.unscoped("coverage of listed orgs").filter(ended_at__isnull=True)
+    active = OrgCoverage.objects.unscoped(
+        "prefetched coverage of the orgs the caller already narrowed"
+    ).filter(ended_at__isnull=True)
     qs = qs.annotate(
         n_members=Count("members", filter=Q(members__is_active=True), distinct=True)
     ).prefetch_related(Prefetch("coverage", queryset=active.select_related("area"), to_attr="covers"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import PATH_LENGTH, Area, Level
 from gridgov.core import audit, pii
-from gridgov.core.scope import check_path, subtree_q
+from gridgov.core.actors import SystemActor, as_user
+from gridgov.core.scope import subtree_q
 from gridgov.core.services import ImportRejected, RowError, ServiceError
 from gridgov.core.xlsx import read_sheet
 from gridgov.people import validation
@@ -36,29 +37,19 @@ from .models import (
     ServedHousehold,
 )
 
-
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
-def _check(actor, path: str) -> None:
-    if actor is not None:
-        check_path(actor, path)
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
-def _lock_org(actor, org: PartyOrg) -> PartyOrg:
-    org = PartyOrg.objects.unscoped("lock inside a service").select_for_update().get(pk=org.pk)
-    _check(actor, org.area_path)
+def _active_org(org: PartyOrg) -> PartyOrg:
     if not org.is_active:
         raise ServiceError(_("党组织“%(n)s”已撤销") % {"n": org.name})
     return org
 
 
-def _lock_areas(actor, areas: Iterable[Area]) -> list[Area]:
-    ids = sorted({a.pk for a in areas})
-    locked = list(Area.objects.unscoped("lock inside a service").select_for_update().filter(pk__in=ids))
+def _active_areas(actor: User | SystemActor, areas: Iterable[Area]) -> list[Area]:
+    locked = Area.objects.lock_all_in_scope(actor, [a.pk for a in areas])
     for area in locked:
-        _check(actor, area.path)
         if not area.is_active:
             raise ServiceError(_("区域“%(n)s”已撤销") % {"n": area.name})
     return locked
@@ -80,7 +71,9 @@ def common_home(paths: Sequence[str]) -> str:
     raise ServiceError(_("覆盖区域不在同一城市"))
 
 
-def _change(actor, org: PartyOrg, kind: str, *, other=None, detail=None, reason: str = "") -> OrgChange:
+def _change(
+    actor: User | SystemActor, org: PartyOrg, kind: str, *, other=None, detail=None, reason: str = ""
+) -> OrgChange:
     return OrgChange.objects.create(
         org=org,
         kind=kind,
@@ -88,7 +81,7 @@ def _change(actor, org: PartyOrg, kind: str, *, other=None, detail=None, reason:
         area_path=org.area_path,
         detail=detail or {},
         reason=reason,
-        actor=_user(actor),
+        actor=as_user(actor),
     )
 
 
@@ -112,7 +105,7 @@ def _validate_coverage(org_kind: str, parent: PartyOrg | None, areas: list[Area]
             raise ServiceError(_("网格不在上级社区党组织的范围内"))
     if org_kind == OrgKind.BUILDING_GROUP and parent is not None:
         grids = set(
-            OrgCoverage.objects.unscoped("coverage of the parent branch")
+            OrgCoverage.objects.unscoped("the parent branch's grids (the parent was locked and checked)")
             .filter(org=parent, ended_at__isnull=True)
             .values_list("area_path", flat=True)
         )
@@ -121,10 +114,17 @@ def _validate_coverage(org_kind: str, parent: PartyOrg | None, areas: list[Area]
 
 
 def _taken(areas: list[Area], exclude_org: PartyOrg | None = None) -> list[str]:
-    qs = OrgCoverage.objects.unscoped("coverage uniqueness").filter(area__in=areas, ended_at__isnull=True)
+    qs = OrgCoverage.objects.unscoped(
+        "an area is covered by one org city-wide; only names of taken areas leave"
+    ).filter(area__in=areas, ended_at__isnull=True)
     if exclude_org is not None:
         qs = qs.exclude(org=exclude_org)
-    return [a.name for a in Area.objects.unscoped("names of taken areas").filter(pk__in=qs.values("area_id"))]
+    return [
+        a.name
+        for a in Area.objects.unscoped(
+            "names of the areas just found taken, which the actor had chosen"
+        ).filter(pk__in=qs.values("area_id"))
+    ]
 
 
 def _cover(org: PartyOrg, areas: list[Area]) -> None:
@@ -132,7 +132,7 @@ def _cover(org: PartyOrg, areas: list[Area]) -> None:
     if taken:
         raise ServiceError(_("以下区域已由其他党组织覆盖:%(a)s") % {"a": "、".join(taken)})
     current = set(
-        OrgCoverage.objects.unscoped("current coverage")
+        OrgCoverage.objects.unscoped("what the org locked and checked by the caller covers now")
         .filter(org=org, ended_at__isnull=True)
         .values_list("area_id", flat=True)
     )
@@ -149,7 +149,7 @@ def _rehome(org: PartyOrg) -> None:
     if org.kind not in COVERED_LEVEL:
         return
     paths = list(
-        OrgCoverage.objects.unscoped("coverage of one org")
+        OrgCoverage.objects.unscoped("every area of an org the caller locked, to re-derive its home")
         .filter(org=org, ended_at__isnull=True)
         .values_list("area_path", flat=True)
     )
@@ -157,16 +157,18 @@ def _rehome(org: PartyOrg) -> None:
         return
     home = common_home(paths)
     if home != org.area_path:
-        org.area = Area.objects.unscoped("home area").get(path=home)
+        org.area = Area.objects.unscoped("an org's home is the common ancestor of its areas").get(path=home)
         org.area_path = home
         org.save(update_fields=["area", "area_path", "updated_at"])
         # Members of the organisation follow it.
-        PartyMember.objects.unscoped("members follow their org").filter(org=org).update(area_path=home)
+        PartyMember.objects.unscoped("every member of the org follows it to its new home").filter(
+            org=org
+        ).update(area_path=home)
 
 
 @transaction.atomic
 def create_org(
-    actor,
+    actor: User | SystemActor,
     *,
     kind: str,
     name: str,
@@ -181,31 +183,33 @@ def create_org(
     if not name:
         raise ServiceError(_("名称不能为空"))
     if parent is not None:
-        parent = _lock_org(actor, parent)
+        parent = _active_org(PartyOrg.objects.lock_in_scope(actor, parent.pk))
     allowed = PARENT_KINDS[kind]
     if allowed and (parent is None or parent.kind not in allowed):
         raise ServiceError(_("上级党组织的类型不正确"))
     if not allowed and parent is not None:
         raise ServiceError(_("街道党工委没有上级党组织"))
-    areas = _lock_areas(actor, covers)
+    areas = _active_areas(actor, covers)
     _validate_coverage(kind, parent, areas)
     if kind in HOME_LEVEL:
         if area is None:
             raise ServiceError(_("请选择所在区域"))
-        area = _lock_areas(actor, [area])[0]
+        area = _active_areas(actor, [area])[0]
         if area.level != HOME_LEVEL[kind]:
             raise ServiceError(_("所在区域的层级应为“%(l)s”") % {"l": Level(HOME_LEVEL[kind]).label})
         if parent is not None and not area.path.startswith(parent.area_path):
             raise ServiceError(_("所在区域不在上级党组织的范围内"))
         if (
-            PartyOrg.objects.unscoped("one org per area")
+            PartyOrg.objects.unscoped("one org of a kind per area, whoever sees the other")
             .filter(area=area, kind__in=[kind], is_active=True)
             .exists()
         ):
             raise ServiceError(_("该区域已有同类党组织"))
         home = area
     else:
-        home = Area.objects.unscoped("home area").get(path=common_home([a.path for a in areas]))
+        home = Area.objects.unscoped(
+            "the new org's home: the common ancestor of the areas checked above"
+        ).get(path=common_home([a.path for a in areas]))
     org = PartyOrg.objects.create(
         kind=kind,
         name=name,
@@ -225,24 +229,26 @@ def create_org(
 
 def _coverage_paths(org: PartyOrg) -> list[str]:
     return sorted(
-        OrgCoverage.objects.unscoped("coverage of one org")
+        OrgCoverage.objects.unscoped("the areas of one org, for its audit row and history")
         .filter(org=org, ended_at__isnull=True)
         .values_list("area_path", flat=True)
     )
 
 
 @transaction.atomic
-def set_coverage(actor, org: PartyOrg, areas: Sequence[Area], *, reason: str = "") -> PartyOrg:
+def set_coverage(
+    actor: User | SystemActor, org: PartyOrg, areas: Sequence[Area], *, reason: str = ""
+) -> PartyOrg:
     """Replace what a branch or group covers; ended coverage rows stay as history."""
-    org = _lock_org(actor, org)
-    areas = _lock_areas(actor, areas)
+    org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
+    areas = _active_areas(actor, areas)
     parent = org.parent
     _validate_coverage(org.kind, parent, areas)
     before = {**audit.snapshot(org), "covers": _coverage_paths(org)}
     keep = {a.pk for a in areas}
-    OrgCoverage.objects.unscoped("end coverage").filter(org=org, ended_at__isnull=True).exclude(
-        area_id__in=keep
-    ).update(ended_at=timezone.now())
+    OrgCoverage.objects.unscoped("ends every current row of the org locked above").filter(
+        org=org, ended_at__isnull=True
+    ).exclude(area_id__in=keep).update(ended_at=timezone.now())
     _cover(org, areas)
     _rehome(org)
     after = {**audit.snapshot(org), "covers": _coverage_paths(org)}
@@ -260,28 +266,32 @@ def set_coverage(actor, org: PartyOrg, areas: Sequence[Area], *, reason: str = "
 
 
 @transaction.atomic
-def merge_orgs(actor, source: PartyOrg, target: PartyOrg, *, reason: str) -> PartyOrg:
+def merge_orgs(actor: User | SystemActor, source: PartyOrg, target: PartyOrg, *, reason: str) -> PartyOrg:
     """Merge `source` into `target`: its coverage, members, groups and central households move; it is dissolved."""
     if source.pk == target.pk:
         raise ServiceError(_("不能与自身合并"))
     first, second = sorted([source, target], key=lambda o: o.pk)
-    locked = {o.pk: _lock_org(actor, o) for o in (first, second)}
+    locked = {o.pk: _active_org(PartyOrg.objects.lock_in_scope(actor, o.pk)) for o in (first, second)}
     source, target = locked[source.pk], locked[target.pk]
     if source.kind != target.kind:
         raise ServiceError(_("只能合并同类党组织"))
     if not (reason or "").strip():
         raise ServiceError(_("请填写调整原因"))
     before = {"source": _coverage_paths(source), "target": _coverage_paths(target)}
-    moved = OrgCoverage.objects.unscoped("merge").filter(org=source, ended_at__isnull=True)
-    areas = list(Area.objects.unscoped("merge").filter(pk__in=moved.values("area_id")))
+    moved = OrgCoverage.objects.unscoped("merge: all coverage of the locked source org moves").filter(
+        org=source, ended_at__isnull=True
+    )
+    areas = list(
+        Area.objects.unscoped("merge: the areas the source org covers").filter(pk__in=moved.values("area_id"))
+    )
     if target.kind == OrgKind.GRID_BRANCH:
         _validate_coverage(
             target.kind,
             target.parent,
             areas
             + list(
-                Area.objects.unscoped("merge").filter(
-                    pk__in=OrgCoverage.objects.unscoped("merge")
+                Area.objects.unscoped("merge: the areas the target org covers").filter(
+                    pk__in=OrgCoverage.objects.unscoped("merge: the coverage of the locked target org")
                     .filter(org=target, ended_at__isnull=True)
                     .values("area_id")
                 )
@@ -290,11 +300,21 @@ def merge_orgs(actor, source: PartyOrg, target: PartyOrg, *, reason: str) -> Par
     now = timezone.now()
     moved.update(ended_at=now)
     _cover(target, areas)
-    members = PartyMember.objects.unscoped("merge").filter(org=source).update(org=target)
-    PartyOrg.objects.unscoped("merge").filter(parent=source, is_active=True).update(parent=target)
-    CentralHousehold.objects.unscoped("merge").filter(group=source).update(group=target)
+    members = (
+        PartyMember.objects.unscoped("merge: every member of the source org moves")
+        .filter(org=source)
+        .update(org=target)
+    )
+    PartyOrg.objects.unscoped("merge: every child org of the source moves").filter(
+        parent=source, is_active=True
+    ).update(parent=target)
+    CentralHousehold.objects.unscoped("merge: every central household of the source moves").filter(
+        group=source
+    ).update(group=target)
     _rehome(target)
-    PartyMember.objects.unscoped("merge").filter(org=target).update(area_path=target.area_path)
+    PartyMember.objects.unscoped("merge: every member of the target follows its new home").filter(
+        org=target
+    ).update(area_path=target.area_path)
     source.is_active = False
     source.dissolved_at = now
     source.save(update_fields=["is_active", "dissolved_at", "updated_at"])
@@ -312,9 +332,11 @@ def merge_orgs(actor, source: PartyOrg, target: PartyOrg, *, reason: str) -> Par
 
 
 @transaction.atomic
-def split_org(actor, org: PartyOrg, *, name: str, areas: Sequence[Area], reason: str) -> PartyOrg:
+def split_org(
+    actor: User | SystemActor, org: PartyOrg, *, name: str, areas: Sequence[Area], reason: str
+) -> PartyOrg:
     """Split off the given covered areas into a new sibling; members living there and groups inside follow."""
-    org = _lock_org(actor, org)
+    org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
     if org.kind not in COVERED_LEVEL:
         raise ServiceError(_("只有网格党支部和楼院党小组可以按覆盖范围拆分"))
     if not (reason or "").strip():
@@ -322,7 +344,7 @@ def split_org(actor, org: PartyOrg, *, name: str, areas: Sequence[Area], reason:
     name = (name or "").strip()
     if not name:
         raise ServiceError(_("名称不能为空"))
-    areas = _lock_areas(actor, areas)
+    areas = _active_areas(actor, areas)
     current = set(_coverage_paths(org))
     split_paths = {a.path for a in areas}
     if not split_paths or not split_paths <= current:
@@ -330,10 +352,12 @@ def split_org(actor, org: PartyOrg, *, name: str, areas: Sequence[Area], reason:
     if split_paths == current:
         raise ServiceError(_("不能把全部覆盖区域都拆分出去"))
     before = {**audit.snapshot(org), "covers": sorted(current)}
-    OrgCoverage.objects.unscoped("split").filter(org=org, area__in=areas, ended_at__isnull=True).update(
-        ended_at=timezone.now()
+    OrgCoverage.objects.unscoped("split: the locked org's coverage of the areas checked above").filter(
+        org=org, area__in=areas, ended_at__isnull=True
+    ).update(ended_at=timezone.now())
+    home = Area.objects.unscoped("the new org's home: the common ancestor of the split areas").get(
+        path=common_home(sorted(split_paths))
     )
-    home = Area.objects.unscoped("home area").get(path=common_home(sorted(split_paths)))
     new = PartyOrg.objects.create(
         kind=org.kind,
         name=name,
@@ -346,13 +370,13 @@ def split_org(actor, org: PartyOrg, *, name: str, areas: Sequence[Area], reason:
     moved_members = 0
     for path in split_paths:
         moved_members += (
-            PartyMember.objects.unscoped("split")
+            PartyMember.objects.unscoped("split: every member of the org living in a split area")
             .filter(org=org, resident__area_path__startswith=path)
             .update(org=new, area_path=new.area_path)
         )
-        PartyOrg.objects.unscoped("split").filter(parent=org, is_active=True).filter(
-            subtree_q("area_path", path)
-        ).update(parent=new)
+        PartyOrg.objects.unscoped("split: every child org inside a split area").filter(
+            parent=org, is_active=True
+        ).filter(subtree_q("area_path", path)).update(parent=new)
     _rehome(org)
     detail = {"from": sorted(current), "moved": sorted(split_paths), "members": moved_members}
     _change(actor, org, ChangeKind.SPLIT, other=new, detail=detail, reason=reason.strip())
@@ -362,10 +386,10 @@ def split_org(actor, org: PartyOrg, *, name: str, areas: Sequence[Area], reason:
 
 
 @transaction.atomic
-def reparent_org(actor, org: PartyOrg, new_parent: PartyOrg, *, reason: str) -> PartyOrg:
+def reparent_org(actor: User | SystemActor, org: PartyOrg, new_parent: PartyOrg, *, reason: str) -> PartyOrg:
     """Hang an organisation under another parent (e.g. after its grids were moved to another community)."""
-    org = _lock_org(actor, org)
-    new_parent = _lock_org(actor, new_parent)
+    org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
+    new_parent = _active_org(PartyOrg.objects.lock_in_scope(actor, new_parent.pk))
     if new_parent.kind not in PARENT_KINDS[org.kind]:
         raise ServiceError(_("上级党组织的类型不正确"))
     if new_parent.pk == org.parent_id:
@@ -391,17 +415,27 @@ def reparent_org(actor, org: PartyOrg, new_parent: PartyOrg, *, reason: str) -> 
 
 
 @transaction.atomic
-def dissolve_org(actor, org: PartyOrg, *, reason: str) -> PartyOrg:
-    org = _lock_org(actor, org)
+def dissolve_org(actor: User | SystemActor, org: PartyOrg, *, reason: str) -> PartyOrg:
+    org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
     if not (reason or "").strip():
         raise ServiceError(_("请填写撤销原因"))
-    if PartyMember.objects.unscoped("dissolve check").filter(org=org, is_active=True).exists():
+    if (
+        PartyMember.objects.unscoped("dissolve check: any active member blocks, seen or not")
+        .filter(org=org, is_active=True)
+        .exists()
+    ):
         raise ServiceError(_("请先转出该党组织的党员"))
-    if PartyOrg.objects.unscoped("dissolve check").filter(parent=org, is_active=True).exists():
+    if (
+        PartyOrg.objects.unscoped("dissolve check: any active child org blocks, seen or not")
+        .filter(parent=org, is_active=True)
+        .exists()
+    ):
         raise ServiceError(_("请先调整或撤销其下级党组织"))
     before = {**audit.snapshot(org), "covers": _coverage_paths(org)}
     now = timezone.now()
-    OrgCoverage.objects.unscoped("dissolve").filter(org=org, ended_at__isnull=True).update(ended_at=now)
+    OrgCoverage.objects.unscoped("dissolve: ends all coverage of the locked org").filter(
+        org=org, ended_at__isnull=True
+    ).update(ended_at=now)
     org.is_active = False
     org.dissolved_at = now
     org.save(update_fields=["is_active", "dissolved_at", "updated_at"])
@@ -424,7 +458,7 @@ def _member_path(org: PartyOrg | None, dual_community: Area | None) -> str:
 
 @transaction.atomic
 def register_member(
-    actor,
+    actor: User | SystemActor,
     *,
     resident: Resident,
     org: PartyOrg | None = None,
@@ -434,8 +468,7 @@ def register_member(
     joined_on: dt.date | None = None,
 ) -> PartyMember:
     """Record a resident's party membership; the resident is tagged 党员."""
-    resident = Resident.objects.unscoped("lock inside a service").select_for_update().get(pk=resident.pk)
-    _check(actor, resident.area_path)
+    resident = Resident.objects.lock_in_scope(actor, resident.pk)
     member = _validate_member(actor, resident, org, in_service, workplace, dual_community)
     member.joined_on = joined_on
     member.save()
@@ -444,11 +477,17 @@ def register_member(
     return member
 
 
-def _validate_member(actor, resident, org, in_service, workplace, dual_community) -> PartyMember:
-    if PartyMember.objects.unscoped("one membership per resident").filter(resident=resident).exists():
+def _validate_member(
+    actor: User | SystemActor, resident, org, in_service, workplace, dual_community
+) -> PartyMember:
+    if (
+        PartyMember.objects.unscoped("a resident is a member once, whoever registered it")
+        .filter(resident=resident)
+        .exists()
+    ):
         raise ServiceError(_("该居民已登记为党员"))
     if org is not None:
-        org = _lock_org(actor, org)
+        org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
     workplace = (workplace or "").strip()
     if in_service:
         if not workplace:
@@ -458,7 +497,7 @@ def _validate_member(actor, resident, org, in_service, workplace, dual_community
     elif org is None:
         raise ServiceError(_("请选择所在党组织"))
     if dual_community is not None:
-        dual_community = _lock_areas(actor, [dual_community])[0]
+        dual_community = _active_areas(actor, [dual_community])[0]
         if dual_community.level != Level.COMMUNITY:
             raise ServiceError(_("双报到须选择社区"))
     return PartyMember(
@@ -473,10 +512,11 @@ def _validate_member(actor, resident, org, in_service, workplace, dual_community
 
 
 @transaction.atomic
-def transfer_member(actor, member: PartyMember, org: PartyOrg, *, reason: str = "") -> PartyMember:
-    member = PartyMember.objects.unscoped("lock inside a service").select_for_update().get(pk=member.pk)
-    _check(actor, member.area_path)
-    org = _lock_org(actor, org)
+def transfer_member(
+    actor: User | SystemActor, member: PartyMember, org: PartyOrg, *, reason: str = ""
+) -> PartyMember:
+    member = PartyMember.objects.lock_in_scope(actor, member.pk)
+    org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
     if member.org_id == org.pk:
         raise ServiceError(_("该党员已在此党组织"))
     before = audit.snapshot(member)
@@ -496,22 +536,27 @@ def transfer_member(actor, member: PartyMember, org: PartyOrg, *, reason: str = 
 # --- central households and leaders ----------------------------------------------------------------
 @transaction.atomic
 def designate_central_household(
-    actor, *, member: PartyMember, group: PartyOrg | None, serves: Sequence[Household] = ()
+    actor: User | SystemActor,
+    *,
+    member: PartyMember,
+    group: PartyOrg | None,
+    serves: Sequence[Household] = (),
 ) -> CentralHousehold:
     member = (
-        PartyMember.objects.unscoped("lock inside a service").select_related("resident").get(pk=member.pk)
+        PartyMember.objects.unscoped("the member's household is locked and checked next")
+        .select_related("resident")
+        .get(pk=member.pk)
     )
-    household = (
-        Household.objects.unscoped("lock inside a service")
-        .select_for_update()
-        .get(pk=member.resident.household_id)
-    )
-    _check(actor, household.area_path)
+    household = Household.objects.lock_in_scope(actor, member.resident.household_id)
     if group is not None:
-        group = _lock_org(actor, group)
+        group = _active_org(PartyOrg.objects.lock_in_scope(actor, group.pk))
         if group.kind != OrgKind.BUILDING_GROUP:
             raise ServiceError(_("党员中心户应归属楼院党小组"))
-    if CentralHousehold.objects.unscoped("uniqueness").filter(household=household).exists():
+    if (
+        CentralHousehold.objects.unscoped("a household is a central household once, whoever designated it")
+        .filter(household=household)
+        .exists()
+    ):
         raise ServiceError(_("该户已是党员中心户"))
     central = CentralHousehold.objects.create(
         household=household,
@@ -531,26 +576,25 @@ def designate_central_household(
     return central
 
 
-def _add_served(actor, central: CentralHousehold, households: Sequence[Household]) -> list[ServedHousehold]:
-    locked = list(
-        Household.objects.unscoped("lock inside a service")
-        .select_for_update()
-        .filter(pk__in=sorted({h.pk for h in households}))
-    )
+def _add_served(
+    actor: User | SystemActor, central: CentralHousehold, households: Sequence[Household]
+) -> list[ServedHousehold]:
+    locked = Household.objects.lock_all_in_scope(actor, [h.pk for h in households])
     community = central.area_path[: PATH_LENGTH[Level.COMMUNITY]]
     for h in locked:
-        _check(actor, h.area_path)
         if not h.area_path.startswith(community):
             raise ServiceError(_("联系户应在中心户所在社区内"))
         if h.pk == central.household_id:
             raise ServiceError(_("中心户不能联系自身"))
     taken = (
-        ServedHousehold.objects.unscoped("uniqueness").filter(household__in=locked).exclude(central=central)
+        ServedHousehold.objects.unscoped("a household is served by one central household, whoever sees it")
+        .filter(household__in=locked)
+        .exclude(central=central)
     )
     if taken.exists():
         raise ServiceError(_("有户已由其他党员中心户联系"))
     existing = set(
-        ServedHousehold.objects.unscoped("existing")
+        ServedHousehold.objects.unscoped("the households the central household locked above already serves")
         .filter(central=central)
         .values_list("household_id", flat=True)
     )
@@ -564,11 +608,10 @@ def _add_served(actor, central: CentralHousehold, households: Sequence[Household
 
 
 @transaction.atomic
-def assign_served(actor, central: CentralHousehold, households: Sequence[Household]) -> int:
-    central = (
-        CentralHousehold.objects.unscoped("lock inside a service").select_for_update().get(pk=central.pk)
-    )
-    _check(actor, central.area_path)
+def assign_served(
+    actor: User | SystemActor, central: CentralHousehold, households: Sequence[Household]
+) -> int:
+    central = CentralHousehold.objects.lock_in_scope(actor, central.pk)
     if not central.is_active:
         raise ServiceError(_("该党员中心户已取消"))
     rows = _add_served(actor, central, households)
@@ -580,7 +623,7 @@ def assign_served(actor, central: CentralHousehold, households: Sequence[Househo
 
 @transaction.atomic
 def appoint_leader(
-    actor,
+    actor: User | SystemActor,
     *,
     area: Area,
     resident: Resident,
@@ -588,16 +631,15 @@ def appoint_leader(
     appointed_on: dt.date | None = None,
 ) -> BuildingLeader:
     """Appoint a red building leader (building) or unit leader (unit); the previous one's term ends."""
-    area = _lock_areas(actor, [area])[0]
+    area = _active_areas(actor, [area])[0]
     want = Level.BUILDING if kind == LeaderKind.BUILDING else Level.UNIT
     if kind not in LeaderKind.values or area.level != want:
         raise ServiceError(_("红色楼长按楼院选聘,单元长按单元选聘"))
-    resident = Resident.objects.unscoped("lock inside a service").get(pk=resident.pk)
-    _check(actor, resident.area_path)
+    resident = Resident.objects.lock_in_scope(actor, resident.pk)
     if not resident.is_active:
         raise ServiceError(_("该居民已不在册"))
     current = (
-        BuildingLeader.objects.unscoped("current leader")
+        BuildingLeader.objects.unscoped("the current leader of the area locked and checked above")
         .select_for_update()
         .filter(area=area, kind=kind, is_active=True)
         .first()
@@ -627,7 +669,7 @@ class ImportResult:
     members: int
 
 
-def import_members(actor, upload: IO[bytes]) -> ImportResult:
+def import_members(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult:
     """Party members by ID number of a registered resident: all rows or nothing, every bad row listed."""
     errors: list[RowError] = []
     rows = []
@@ -681,7 +723,7 @@ def import_members(actor, upload: IO[bytes]) -> ImportResult:
         return _import_member_rows(actor, rows)
 
 
-def _import_member_rows(actor, rows) -> ImportResult:
+def _import_member_rows(actor: User | SystemActor, rows) -> ImportResult:
     errors: list[RowError] = []
     residents = {
         r.id_index: r
@@ -702,7 +744,7 @@ def _import_member_rows(actor, rows) -> ImportResult:
         )
     }
     existing = set(
-        PartyMember.objects.unscoped("one membership per resident")
+        PartyMember.objects.unscoped("a resident is a member once, whoever registered it")
         .filter(resident__in=residents.values())
         .values_list("resident_id", flat=True)
     )
@@ -758,7 +800,7 @@ def _import_member_rows(actor, rows) -> ImportResult:
 
 
 @transaction.atomic
-def export_members(actor, qs, *, unmasked: bool = False) -> bytes:
+def export_members(actor: User | SystemActor, qs, *, unmasked: bool = False) -> bytes:
     """Members in the import's columns. Full ID numbers (so the file re-imports) only when asked for and
     the user may unmask residents (people.unmask_resident); otherwise masked. Audited either way."""
     from gridgov.core.xlsx import write_sheet

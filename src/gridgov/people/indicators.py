@@ -16,7 +16,7 @@ def years_ago(years: int, today: dt.date | None = None) -> dt.date:
 
 
 def _residents():
-    return Resident.objects.unscoped("indicator").filter(is_active=True)
+    return Resident.objects.for_indicator().filter(is_active=True)
 
 
 def _aged(years: int):
@@ -29,7 +29,7 @@ register(
         "households",
         _("户数"),
         _("户"),
-        lambda: Household.objects.unscoped("indicator").filter(is_active=True),
+        lambda: Household.objects.for_indicator().filter(is_active=True),
         "area_path",
     )
 )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit, pii
+from gridgov.core.actors import SystemActor
 from gridgov.core.scope import check_path
 from gridgov.core.services import ImportRejected, RowError, ServiceError
 from gridgov.core.text import pinyin_pair
@@ -20,13 +21,13 @@ from . import validation
 from .columns import RESIDENT_COLUMNS
 from .models import ID_PURPOSE, Household, Relation, Resident, ResidentTag, Tag
 
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
 RELATION_BY_LABEL = {str(label): value for value, label in Relation.choices}
 
 
-def _lock_unit(actor, unit: Area) -> Area:
-    unit = Area.objects.unscoped("lock inside a service").select_for_update().get(pk=unit.pk)
-    if actor is not None:
-        check_path(actor, unit.path)
+def _usable_unit(unit: Area) -> Area:
     if unit.level != Level.UNIT:
         raise ServiceError(_("户必须登记在单元下"))
     if not unit.is_active:
@@ -35,10 +36,14 @@ def _lock_unit(actor, unit: Area) -> Area:
 
 
 @transaction.atomic
-def create_household(actor, *, unit: Area, number: str) -> Household:
-    unit = _lock_unit(actor, unit)
+def create_household(actor: User | SystemActor, *, unit: Area, number: str) -> Household:
+    unit = _usable_unit(Area.objects.lock_in_scope(actor, unit.pk))
     number = validation.clean_household_number(number)
-    if Household.objects.unscoped("uniqueness").filter(unit=unit, number=number).exists():
+    if (
+        Household.objects.unscoped("a unit's household numbers: the unit was checked in scope")
+        .filter(unit=unit, number=number)
+        .exists()
+    ):
         raise ServiceError(_("该单元已有户号 %(n)s") % {"n": number})
     household = Household.objects.create(unit=unit, number=number, area_path=unit.path)
     audit.record(actor, "people.create_household", household, after=audit.snapshot(household))
@@ -46,7 +51,9 @@ def create_household(actor, *, unit: Area, number: str) -> Household:
 
 
 def _check_id_free(index: str, exclude_pk: int | None = None) -> None:
-    qs = Resident.objects.unscoped("ID uniqueness is city-wide").filter(id_index=index)
+    qs = Resident.objects.unscoped(
+        "an ID number is registered once city-wide; the answer names no row"
+    ).filter(id_index=index)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
@@ -54,10 +61,7 @@ def _check_id_free(index: str, exclude_pk: int | None = None) -> None:
         raise ServiceError(_("该身份证号已登记"))
 
 
-def _lock_household(actor, household: Household) -> Household:
-    household = Household.objects.unscoped("lock inside a service").select_for_update().get(pk=household.pk)
-    if actor is not None:
-        check_path(actor, household.area_path)
+def _active_household(household: Household) -> Household:
     if not household.is_active:
         raise ServiceError(_("该户已注销"))
     return household
@@ -65,7 +69,7 @@ def _lock_household(actor, household: Household) -> Household:
 
 @transaction.atomic
 def register_resident(
-    actor,
+    actor: User | SystemActor,
     *,
     household: Household,
     name: str,
@@ -74,7 +78,7 @@ def register_resident(
     relation: str = Relation.HEAD,
     tags: Iterable[Tag] = (),
 ) -> Resident:
-    household = _lock_household(actor, household)
+    household = _active_household(Household.objects.lock_in_scope(actor, household.pk))
     card = validation.clean_id_number(id_number)
     if relation not in Relation.values:
         raise ServiceError(_("与户主关系无效"))
@@ -92,7 +96,7 @@ def register_resident(
 
 @transaction.atomic
 def update_resident(
-    actor,
+    actor: User | SystemActor,
     resident: Resident,
     *,
     name: str | None = None,
@@ -101,9 +105,7 @@ def update_resident(
     household: Household | None = None,
     tags: Iterable[Tag] | None = None,
 ) -> Resident:
-    resident = Resident.objects.unscoped("lock inside a service").select_for_update().get(pk=resident.pk)
-    if actor is not None:
-        check_path(actor, resident.area_path)
+    resident = Resident.objects.lock_in_scope(actor, resident.pk)
     before = audit.snapshot(resident)
     before["tags"] = sorted(resident.tags.values_list("code", flat=True))
     if name is not None:
@@ -117,7 +119,7 @@ def update_resident(
         resident.relation = relation
     if household is not None and household.pk != resident.household_id:
         # Moving into a household outside the actor's area is a scope violation (404 upstream).
-        household = _lock_household(actor, household)
+        household = _active_household(Household.objects.lock_in_scope(actor, household.pk))
         resident.household = household
         resident.area_path = household.area_path
     resident.save()
@@ -130,7 +132,7 @@ def update_resident(
 
 
 @transaction.atomic
-def unmask_resident(actor, resident: Resident) -> dict[str, str]:
+def unmask_resident(actor: User | SystemActor, resident: Resident) -> dict[str, str]:
     """The full ID-card and phone numbers, for a user allowed to see them; every call is audited."""
     if actor is None or not actor.has_perm("people.unmask_resident"):
         raise PermissionError("unmask")
@@ -169,7 +171,7 @@ def _split_tags(text: str) -> list[str]:
     return [t for t in (s.strip() for s in text.split("、")) if t]
 
 
-def import_residents(actor, upload: IO[bytes]) -> ImportResult:
+def import_residents(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult:
     """All rows or nothing: any bad row rejects the file and every bad row is reported."""
     errors: list[RowError] = []
     rows: list[_Row] = []
@@ -245,7 +247,7 @@ def import_residents(actor, upload: IO[bytes]) -> ImportResult:
     return result
 
 
-def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResult:
+def _import_rows(actor: User | SystemActor, rows: list[_Row], errors: list[RowError]) -> ImportResult:
     # Resolve units through the actor's scope inside the transaction: unknown and out-of-scope
     # codes get the same answer.
     units = {
@@ -255,7 +257,7 @@ def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResul
         .filter(level=Level.UNIT, is_active=True, code__in={r.unit_code for r in rows})
     }
     existing = set(
-        Resident.objects.unscoped("ID uniqueness is city-wide")
+        Resident.objects.unscoped("an ID number is registered once city-wide; the answer names no row")
         .filter(id_index__in=[r.index for r in rows])
         .values_list("id_index", flat=True)
     )
@@ -275,9 +277,9 @@ def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResul
 
     households = {
         (h.unit_id, h.number): h
-        for h in Household.objects.unscoped("import matches households of visible units").filter(
-            unit__in=list(units.values())
-        )
+        for h in Household.objects.unscoped(
+            "households of the units just resolved through the actor's scope"
+        ).filter(unit__in=list(units.values()))
     }
     new_households = []
     for row in rows:
@@ -318,12 +320,12 @@ def _import_rows(actor, rows: list[_Row], errors: list[RowError]) -> ImportResul
 
 
 # --- export -----------------------------------------------------------------------------------------
-def can_unmask(actor) -> bool:
+def can_unmask(actor: User | SystemActor | None) -> bool:
     return actor is not None and actor.has_perm("people.unmask_resident")
 
 
 @transaction.atomic
-def export_residents_now(actor, params: dict, *, unmasked: bool) -> tuple[bytes, int]:
+def export_residents_now(actor: User | SystemActor, params: dict, *, unmasked: bool) -> tuple[bytes, int]:
     """A small export, built in the request; full numbers only for users allowed to unmask."""
     from gridgov.core.xlsx import write_sheet
 
@@ -346,8 +348,9 @@ def export_residents_now(actor, params: dict, *, unmasked: bool) -> tuple[bytes,
 
 
 @transaction.atomic
-def start_export_job(actor, params: dict, *, unmasked: bool):
-    """A large export runs as a Celery task; the returned job reports its progress."""
+def start_export_job(actor: User, params: dict, *, unmasked: bool):
+    """A large export runs as a Celery task; the returned job reports its progress to the person who
+    started it (a job has a user as owner: no SystemActor here)."""
     from gridgov.core.models import Job
 
     from .tasks import export_residents
@@ -363,7 +366,7 @@ def start_export_job(actor, params: dict, *, unmasked: bool):
 
 
 @transaction.atomic
-def export_households_now(actor, params: dict) -> bytes:
+def export_households_now(actor: User | SystemActor, params: dict) -> bytes:
     """A small household export, built in the request, of the list as filtered in the actor's scope."""
     from gridgov.core.xlsx import write_sheet
 
@@ -384,7 +387,7 @@ def export_households_now(actor, params: dict) -> bytes:
 
 
 @transaction.atomic
-def start_household_export_job(actor, params: dict):
+def start_household_export_job(actor: User, params: dict):
     """A large household export runs as a Celery task, like the resident export."""
     from gridgov.core.models import Job
 

@@ -90,7 +90,7 @@ def generate_property(ctx: CityContext) -> str:
     if not streets or not grids:
         return "0 家物业企业"
     households = dict(
-        Household.objects.unscoped("generator: households per building")
+        Household.objects.for_generator()
         .annotate(building=Substr("area_path", 1, 18))
         .order_by()
         .values_list("building")
@@ -264,7 +264,7 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
     rng = ctx.fork("property-scores")
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     estates = list(
-        Estate.objects.unscoped("generator")
+        Estate.objects.for_generator()
         .filter(company__isnull=False)
         .values_list("pk", "area_id", "area_path", "company_id")
     )
@@ -324,7 +324,7 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
         start = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min))
         stats: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, 0, 0, 0, []])
         rows = (
-            Event.objects.unscoped("generator: work order statistics")
+            Event.objects.for_generator()
             .filter(assignee_kind=AssigneeKind.PROPERTY, dispatched_at__gte=start)
             .values_list(
                 "assignee_id",
@@ -347,7 +347,7 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
             if rating is not None and state == State.RATED:
                 s[4].append(rating)
         companies = list(
-            PropertyCompany.objects.unscoped("generator").values_list("pk", "area_path", "is_public_interest")
+            PropertyCompany.objects.for_generator().values_list("pk", "area_path", "is_public_interest")
         )
         estates_by_company: dict[int, list[tuple]] = defaultdict(list)
         for e in estates:
@@ -433,7 +433,7 @@ def generate_company_accounts(ctx: CityContext) -> str:
     if user is None or CompanyAccount.objects.filter(user=user).exists():
         return "0 个物业企业账号"
     row = (
-        Estate.objects.unscoped("generator: the demo property login's company")
+        Estate.objects.for_generator()
         .filter(
             area_path__startswith=user.area_path, company__isnull=False, company__is_public_interest=False
         )

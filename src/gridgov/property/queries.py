@@ -47,7 +47,7 @@ def _companies(companies: QuerySet | None) -> QuerySet:
     return (
         companies
         if companies is not None
-        else PropertyCompany.objects.unscoped("evaluation over every company")
+        else PropertyCompany.objects.unscoped("no list given (actor=None, transitional): rank every company")
     )
 
 
@@ -55,7 +55,7 @@ def _scores(companies: QuerySet | None, months: list[dt.date]) -> dict[int, dict
     ids = list(_companies(companies).values_list("pk", flat=True))
     result: dict[int, dict[dt.date, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     rows = (
-        MonthlyScore.objects.unscoped("ranking reads scores of the companies given")
+        MonthlyScore.objects.unscoped("the scores of the companies the caller already narrowed")
         .filter(company_id__in=ids, month__in=months)
         .values_list("company_id", "month", "scorer", "score")
     )
@@ -143,7 +143,7 @@ def complaint_counts(estates: QuerySet | list, since: dt.datetime | None = None)
     if not rows:
         return {}
     root = commonpath([path for _pk, path in rows])
-    qs = Event.objects.unscoped("complaints per estate (the estates were scoped)").filter(
+    qs = Event.objects.unscoped("complaints under estates the caller narrowed; only counts leave").filter(
         subtree_q("area_path", root), category__is_complaint=True
     )
     if since is not None:
@@ -178,9 +178,9 @@ def estate_at(path: str):
     if len(path) < 18:
         return None
     building = path[:18]
-    estates = Estate.objects.unscoped("the estate of one place (read for a scoped event)").select_related(
-        "company"
-    )
+    estates = Estate.objects.unscoped(
+        "the estate of a place of an event the caller already read in scope"
+    ).select_related("company")
     found = estates.filter(buildings__path=building).order_by("-id").first()
     if found is not None:
         return found
@@ -193,16 +193,16 @@ def ranking_peers(company: PropertyCompany) -> QuerySet:
     ranking page lists them), or in its district when it is registered there."""
     from gridgov.core.scope import subtree_q
 
-    return PropertyCompany.objects.unscoped("ranking peers of one company").filter(
-        subtree_q("area_path", company.area_path[:9])
-    )
+    return PropertyCompany.objects.unscoped(
+        "a rank compares a company with its district's peers, seen or not"
+    ).filter(subtree_q("area_path", company.area_path[:9]))
 
 
 def company_standing(company: PropertyCompany, months: int = 12) -> list[dict]:
     """The company's scores and rank for each of its last `months` scored months, newest first:
     {"month", "row" (its RankRow, None when its scores are incomplete), "of" (companies ranked)}."""
     scored = (
-        MonthlyScore.objects.unscoped("one company's own scores")
+        MonthlyScore.objects.unscoped("the scores of one company the caller already read in scope")
         .filter(company=company)
         .order_by()
         .values_list("month", flat=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
-from gridgov.core.scope import OutOfScope, check_path
+from gridgov.core.actors import SystemActor, actor_may, as_user, skips_checks
+from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ServiceError
 
 from . import queries
@@ -47,6 +48,9 @@ from .models import (
     Talk,
 )
 
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
 SCORER_PERMISSION: dict[str, str] = {
     Scorer.PARTY: "property.score_party",
     Scorer.PROFESSIONAL: "property.score_professional",
@@ -62,14 +66,7 @@ def month_start(value: dt.date) -> dt.date:
     return value.replace(day=1)
 
 
-def _lock_company(actor, company: PropertyCompany) -> PropertyCompany:
-    company = PropertyCompany.objects.unscoped("lock inside a service").select_for_update().get(pk=company.pk)
-    if actor is not None:
-        check_path(actor, company.area_path)
-    return company
-
-
-def serves_in_scope(actor, company: PropertyCompany) -> bool:
+def serves_in_scope(actor: User | SystemActor, company: PropertyCompany) -> bool:
     """A company registered in the actor's subtree, or serving an estate there (a community scores its estates' company)."""
     from gridgov.core.scope import user_can_reach
 
@@ -79,14 +76,18 @@ def serves_in_scope(actor, company: PropertyCompany) -> bool:
     )
 
 
-def _check_company_reach(actor, company: PropertyCompany, estate_path: str) -> None:
+def _check_company_reach(actor: User | SystemActor, company: PropertyCompany, estate_path: str) -> None:
     """A company may serve an estate if it is registered above the estate (its street or district) or in
     the actor's own subtree; an inactive (eliminated) company serves no new estate."""
     from gridgov.core.scope import user_can_reach
 
     if not company.is_active:
         raise ServiceError(_("该物业企业已不在管"))
-    if actor is None or estate_path.startswith(company.area_path) or user_can_reach(actor, company.area_path):
+    if (
+        skips_checks(actor)
+        or estate_path.startswith(company.area_path)
+        or user_can_reach(actor, company.area_path)
+    ):
         return
     raise OutOfScope(company.area_path)
 
@@ -101,7 +102,7 @@ def _clean_name(value: str, label: str) -> str:
 # --- companies and estates ---------------------------------------------------------------------------
 @transaction.atomic
 def create_company(
-    actor,
+    actor: User | SystemActor,
     *,
     name: str,
     area: Area,
@@ -110,9 +111,7 @@ def create_company(
     party_org_name: str = "",
     contact_phone: str = "",
 ) -> PropertyCompany:
-    area = Area.objects.unscoped("lock inside a service").get(pk=area.pk)
-    if actor is not None:
-        check_path(actor, area.path)
+    area = Area.objects.get_in_scope(actor, area.pk)
     if area.level > Level.COMMUNITY:
         raise ServiceError(_("物业企业须登记在区县、街道或社区"))
     if party_status not in PartyOrgStatus.values:
@@ -131,8 +130,8 @@ def create_company(
 
 
 @transaction.atomic
-def set_standards(actor, company: PropertyCompany, codes: list[str]) -> PropertyCompany:
-    company = _lock_company(actor, company)
+def set_standards(actor: User | SystemActor, company: PropertyCompany, codes: list[str]) -> PropertyCompany:
+    company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     unknown = set(codes) - set(STANDARD_CODES)
     if unknown:
         raise ServiceError(_("未知的标准:%(codes)s") % {"codes": "、".join(sorted(unknown))})
@@ -150,8 +149,10 @@ def set_standards(actor, company: PropertyCompany, codes: list[str]) -> Property
 
 
 @transaction.atomic
-def join_alliance(actor, company: PropertyCompany, *, joined_on: dt.date | None = None) -> PropertyCompany:
-    company = _lock_company(actor, company)
+def join_alliance(
+    actor: User | SystemActor, company: PropertyCompany, *, joined_on: dt.date | None = None
+) -> PropertyCompany:
+    company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if company.in_alliance:
         raise ServiceError(_("该企业已加入红色物业党建联盟"))
     company.in_alliance = True
@@ -167,10 +168,10 @@ def join_alliance(actor, company: PropertyCompany, *, joined_on: dt.date | None 
 
 
 @transaction.atomic
-def link_account(actor, user, company: PropertyCompany) -> CompanyAccount:
+def link_account(actor: User | SystemActor, user, company: PropertyCompany) -> CompanyAccount:
     from gridgov.accounts.roles import Role
 
-    company = _lock_company(actor, company)
+    company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if user.role != Role.PROPERTY:
         raise ServiceError(_("只有物业企业角色的账号可以绑定物业企业"))
     account, _created = CompanyAccount.objects.update_or_create(user=user, defaults={"company": company})
@@ -180,7 +181,7 @@ def link_account(actor, user, company: PropertyCompany) -> CompanyAccount:
 
 @transaction.atomic
 def create_estate(
-    actor,
+    actor: User | SystemActor,
     *,
     name: str,
     area: Area,
@@ -189,9 +190,7 @@ def create_estate(
     households: int = 0,
     buildings: list[Area] | None = None,
 ) -> Estate:
-    area = Area.objects.unscoped("lock inside a service").get(pk=area.pk)
-    if actor is not None:
-        check_path(actor, area.path)
+    area = Area.objects.get_in_scope(actor, area.pk)
     if area.level not in (Level.COMMUNITY, Level.GRID):
         raise ServiceError(_("小区须落在社区或网格"))
     model = coverage_model or (CoverageModel.INTRODUCED if company else CoverageModel.NONE)
@@ -200,7 +199,9 @@ def create_estate(
     if company is None and model != CoverageModel.NONE:
         raise ServiceError(_("有物业服务的小区须指定物业企业"))
     if company is not None:
-        company = PropertyCompany.objects.unscoped("lock inside a service").get(pk=company.pk)
+        company = PropertyCompany.objects.unscoped(
+            "the serving company may sit above the actor's area: _check_company_reach decides next"
+        ).get(pk=company.pk)
         _check_company_reach(actor, company, area.path)
     estate = Estate.objects.create(
         name=_clean_name(name, _("小区名称")),
@@ -220,14 +221,14 @@ def create_estate(
 
 
 @transaction.atomic
-def assign_fallback(actor, estate: Estate, organisation: PropertyCompany) -> Estate:
+def assign_fallback(actor: User | SystemActor, estate: Estate, organisation: PropertyCompany) -> Estate:
     """A public-interest property organisation takes over an estate with no company (兜底)."""
-    estate = Estate.objects.unscoped("lock inside a service").select_for_update().get(pk=estate.pk)
-    if actor is not None:
-        check_path(actor, estate.area_path)
+    estate = Estate.objects.lock_in_scope(actor, estate.pk)
     if estate.company_id is not None:
         raise ServiceError(_("该小区已有物业服务企业"))
-    organisation = PropertyCompany.objects.unscoped("lock inside a service").get(pk=organisation.pk)
+    organisation = PropertyCompany.objects.unscoped(
+        "the fallback organisation may sit above the actor's area: _check_company_reach decides next"
+    ).get(pk=organisation.pk)
     if not organisation.is_public_interest:
         raise ServiceError(_("兜底须由公益性物业组织承接"))
     _check_company_reach(actor, organisation, estate.area_path)
@@ -239,10 +240,8 @@ def assign_fallback(actor, estate: Estate, organisation: PropertyCompany) -> Est
 
 
 @transaction.atomic
-def set_fee_collection(actor, estate: Estate, rate: Any) -> Estate:
-    estate = Estate.objects.unscoped("lock inside a service").select_for_update().get(pk=estate.pk)
-    if actor is not None:
-        check_path(actor, estate.area_path)
+def set_fee_collection(actor: User | SystemActor, estate: Estate, rate: Any) -> Estate:
+    estate = Estate.objects.lock_in_scope(actor, estate.pk)
     try:
         value = Decimal(str(rate))
     except Exception:
@@ -259,7 +258,7 @@ def set_fee_collection(actor, estate: Estate, rate: Any) -> Estate:
 # --- round-table meetings ----------------------------------------------------------------------------
 @transaction.atomic
 def record_round_table(
-    actor,
+    actor: User | SystemActor,
     *,
     community: Area,
     held_on: dt.date,
@@ -274,11 +273,9 @@ def record_round_table(
     from gridgov.events import services as event_services
     from gridgov.events.models import Source
 
-    community = Area.objects.unscoped("lock inside a service").get(pk=community.pk)
+    community = Area.objects.get_in_scope(actor, community.pk)
     if community.level != Level.COMMUNITY:
         raise ServiceError(_("圆桌会议由社区党组织召集,须选择社区"))
-    if actor is not None:
-        check_path(actor, community.path)
     attendees = [a.strip() for a in attendees if a and a.strip()]
     if len(attendees) < 3:
         raise ServiceError(_("圆桌会议须有居委会、业委会和物业企业等至少三方参会"))
@@ -329,7 +326,7 @@ def work_order_stats(company: PropertyCompany, month: dt.date) -> dict[str, Any]
 
     start, stop = _month_range(month)
     rows = list(
-        Event.objects.unscoped("evaluation reads every work order of the company")
+        Event.objects.unscoped("a company's score counts all its work orders, wherever; only figures leave")
         .filter(
             assignee_kind=AssigneeKind.PROPERTY,
             assignee_id=company.pk,
@@ -372,7 +369,7 @@ def professional_score(stats: dict[str, Any], inspection: float) -> float:
 
 def survey_stats(company: PropertyCompany, month: dt.date) -> dict[str, Any]:
     totals = (
-        Survey.objects.unscoped("evaluation reads the company's surveys")
+        Survey.objects.unscoped("a company's score counts all its surveys, wherever; only sums leave")
         .filter(company=company, month=month)
         .aggregate(respondents=Sum("respondents"), satisfied=Sum("satisfied"))
     )
@@ -404,21 +401,31 @@ def _clean_score(value: Any, label: str) -> float:
 
 @transaction.atomic
 def score_month(
-    actor, company: PropertyCompany, *, month: dt.date, scorer: str, score: Any = None, inspection: Any = None
+    actor: User | SystemActor,
+    company: PropertyCompany,
+    *,
+    month: dt.date,
+    scorer: str,
+    score: Any = None,
+    inspection: Any = None,
 ) -> MonthlyScore:
     """One scorer's score of one company for one month; a second score for the same month is refused."""
     if scorer not in Scorer.values:
         raise ServiceError(_("评分方无效"))
-    if actor is not None and not actor.has_perm(SCORER_PERMISSION[scorer]):
+    if not actor_may(actor, SCORER_PERMISSION[scorer]):
         raise ServiceError(_("您无权以“%(s)s”评分方打分") % {"s": Scorer(scorer).label})
-    company = PropertyCompany.objects.unscoped("lock inside a service").select_for_update().get(pk=company.pk)
-    if actor is not None and not serves_in_scope(actor, company):
+    company = (
+        PropertyCompany.objects.unscoped("lock the company by id; serves_in_scope checks it on the next line")
+        .select_for_update()
+        .get(pk=company.pk)
+    )
+    if not skips_checks(actor) and not serves_in_scope(actor, company):
         raise OutOfScope(company.area_path)
     month = month_start(month)
     if month > timezone.localdate():
         raise ServiceError(_("不能为未来的月份评分"))
     if (
-        MonthlyScore.objects.unscoped("uniqueness check")
+        MonthlyScore.objects.unscoped("one score per company, month and scorer, whoever scored")
         .filter(company=company, month=month, scorer=scorer)
         .exists()
     ):
@@ -451,7 +458,7 @@ def score_month(
                 scorer=scorer,
                 score=_d(value),
                 detail=detail,
-                scored_by=actor if actor is not None and actor.is_authenticated else None,
+                scored_by=as_user(actor),
             )
     except IntegrityError:
         raise ServiceError(_("该月该评分方已评分,不能重复评分")) from None
@@ -460,10 +467,10 @@ def score_month(
 
 
 @transaction.atomic
-def record_survey(actor, estate: Estate, *, month: dt.date, respondents: int, satisfied: int) -> Survey:
-    estate = Estate.objects.unscoped("lock inside a service").get(pk=estate.pk)
-    if actor is not None:
-        check_path(actor, estate.area_path)
+def record_survey(
+    actor: User | SystemActor, estate: Estate, *, month: dt.date, respondents: int, satisfied: int
+) -> Survey:
+    estate = Estate.objects.get_in_scope(actor, estate.pk)
     if estate.company_id is None:
         raise ServiceError(_("该小区没有物业服务企业"))
     if respondents <= 0 or not 0 <= satisfied <= respondents:
@@ -482,7 +489,7 @@ def record_survey(actor, estate: Estate, *, month: dt.date, respondents: int, sa
 
 @transaction.atomic
 def record_talk(
-    actor,
+    actor: User | SystemActor,
     company: PropertyCompany,
     *,
     year: int,
@@ -491,15 +498,19 @@ def record_talk(
     content: str,
     rectification: str = "",
 ) -> Talk:
-    company = _lock_company(actor, company)
+    company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if not 1 <= quarter <= 4:
         raise ServiceError(_("季度须为 1 到 4"))
     bottom = queries.quarter_bottom(
-        PropertyCompany.objects.visible_to(actor) if actor else None, year, quarter
+        None if skips_checks(actor) else PropertyCompany.objects.visible_to(actor), year, quarter
     )
     if company.pk not in {row.company.pk for row in bottom}:
         raise ServiceError(_("该企业不在本季度排名末位名单中"))
-    if Talk.objects.unscoped("uniqueness check").filter(company=company, year=year, quarter=quarter).exists():
+    if (
+        Talk.objects.unscoped("one talk per company and quarter, whoever recorded it")
+        .filter(company=company, year=year, quarter=quarter)
+        .exists()
+    ):
         raise ServiceError(_("本季度已有该企业的约谈记录"))
     content = (content or "").strip()
     if not content:
@@ -512,7 +523,7 @@ def record_talk(
         held_on=held_on,
         content=content,
         rectification=(rectification or "").strip(),
-        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        recorded_by=as_user(actor),
     )
     audit.record(actor, "property.talk", talk, after=audit.snapshot(talk))
     return talk
@@ -520,22 +531,26 @@ def record_talk(
 
 @transaction.atomic
 def decide_elimination(
-    actor, company: PropertyCompany, *, year: int, decision: str, note: str = ""
+    actor: User | SystemActor, company: PropertyCompany, *, year: int, decision: str, note: str = ""
 ) -> Elimination:
-    if actor is not None and not actor.has_perm("property.decide_elimination"):
+    if not actor_may(actor, "property.decide_elimination"):
         raise ServiceError(_("您无权作出淘汰决定"))
-    company = _lock_company(actor, company)
+    company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if decision not in Decision.values:
         raise ServiceError(_("决定无效"))
     listed = {
         row.company.pk: row
         for row in queries.elimination_list(
-            PropertyCompany.objects.visible_to(actor) if actor else None, year
+            None if skips_checks(actor) else PropertyCompany.objects.visible_to(actor), year
         )
     }
     if company.pk not in listed:
         raise ServiceError(_("该企业年度平均分未低于淘汰标准,不在淘汰名单中"))
-    if Elimination.objects.unscoped("uniqueness check").filter(company=company, year=year).exists():
+    if (
+        Elimination.objects.unscoped("one decision per company and year, whoever made it")
+        .filter(company=company, year=year)
+        .exists()
+    ):
         raise ServiceError(_("该企业本年度已有淘汰决定"))
     row = Elimination.objects.create(
         company=company,
@@ -544,7 +559,7 @@ def decide_elimination(
         average=_d(listed[company.pk].average),
         decision=decision,
         note=(note or "").strip(),
-        decided_by=actor if actor is not None and actor.is_authenticated else None,
+        decided_by=as_user(actor),
     )
     if decision == Decision.ELIMINATE:
         company.is_active = False

@@ -138,7 +138,7 @@ class _Builder:
 def _residents(community_path: str, tag_id: int, party: bool, need: int) -> list[int]:
     """Adult residents (25–57) of one community, party members first if asked (one indexed range scan)."""
     oldest, youngest = years_ago(57, TODAY), years_ago(25, TODAY)
-    qs = Resident.objects.unscoped("generator").filter(
+    qs = Resident.objects.for_generator().filter(
         area_path__gte=community_path,
         area_path__lt=community_path + ":",
         birth_date__gt=oldest,

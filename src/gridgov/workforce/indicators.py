@@ -29,7 +29,7 @@ from .models import (
 
 
 def _staff():
-    return Staff.objects.unscoped("indicator").filter(is_active=True)
+    return Staff.objects.for_indicator().filter(is_active=True)
 
 
 def _corps():
@@ -39,11 +39,11 @@ def _corps():
 
 def _entered_two_committees():
     """Staff on duty whose history has a two-committee spell that began after a worker's spell."""
-    worker_before = PositionRecord.objects.unscoped("indicator").filter(
+    worker_before = PositionRecord.objects.for_indicator().filter(
         staff=OuterRef("staff"), post__in=WORKER_POSTS, started_on__lt=OuterRef("started_on")
     )
     entered = (
-        PositionRecord.objects.unscoped("indicator")
+        PositionRecord.objects.for_indicator()
         .filter(staff=OuterRef("pk"), post__in=TWO_COMMITTEE_POSTS)
         .filter(Exists(worker_before))
     )
@@ -51,21 +51,21 @@ def _entered_two_committees():
 
 
 def _qualified():
-    certificates = Certificate.objects.unscoped("indicator").filter(staff=OuterRef("pk"))
+    certificates = Certificate.objects.for_indicator().filter(staff=OuterRef("pk"))
     return _corps().filter(Exists(certificates))
 
 
 def _trained(kind: str):
     def rows():
-        trainings = Training.objects.unscoped("indicator").filter(staff=OuterRef("pk"), kind=kind)
-        return Staff.objects.unscoped("indicator").filter(Exists(trainings))
+        trainings = Training.objects.for_indicator().filter(staff=OuterRef("pk"), kind=kind)
+        return Staff.objects.for_indicator().filter(Exists(trainings))
 
     return rows
 
 
 def _on_stage():
-    presentations = Presentation.objects.unscoped("indicator").filter(staff=OuterRef("pk"))
-    return Staff.objects.unscoped("indicator").filter(Exists(presentations))
+    presentations = Presentation.objects.for_indicator().filter(staff=OuterRef("pk"))
+    return Staff.objects.for_indicator().filter(Exists(presentations))
 
 
 def _reg(code, label, unit, rows, path="area_path", level=Level.COMMUNITY):
@@ -81,29 +81,29 @@ _reg(
     "wf_grid_assigned",
     _("在岗网格员(已配网格)"),
     _("名"),
-    lambda: GridAssignment.objects.unscoped("indicator").filter(ended_on__isnull=True),
+    lambda: GridAssignment.objects.for_indicator().filter(ended_on__isnull=True),
     level=Level.GRID,
 )
 _reg(
     "wf_successors",
     _("后备人才"),
     _("名"),
-    lambda: Successor.objects.unscoped("indicator").filter(ended_on__isnull=True),
+    lambda: Successor.objects.for_indicator().filter(ended_on__isnull=True),
 )
 _reg("wf_seconded", _("外地挂职书记"), _("名"), _trained(TrainingKind.SECONDMENT))
-_reg("wf_studios", _("市级书记工作室"), _("个"), lambda: Studio.objects.unscoped("indicator").all())
+_reg("wf_studios", _("市级书记工作室"), _("个"), lambda: Studio.objects.for_indicator().all())
 _reg(
     "wf_salon_attendances",
     _("书记沙龙参与"),
     _("人次"),
-    lambda: Training.objects.unscoped("indicator").filter(kind=TrainingKind.SALON),
+    lambda: Training.objects.for_indicator().filter(kind=TrainingKind.SALON),
 )
 _reg("wf_on_stage", _("擂台赛登台书记"), _("名"), _on_stage)
 _reg(
     "wf_replaced",
     _("调整撤换书记"),
     _("名"),
-    lambda: Replacement.objects.unscoped("indicator").filter(
+    lambda: Replacement.objects.for_indicator().filter(
         reason__in=[ReplacementReason.POOR_PERFORMANCE, ReplacementReason.LOW_SATISFACTION]
     ),
 )

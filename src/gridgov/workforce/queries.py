@@ -34,9 +34,9 @@ COMMUNITY = PATH_LENGTH[Level.COMMUNITY]
 
 
 def communities_without_successor(user, root: str, params: dict | None = None) -> QuerySet[Area]:
-    successors = Successor.objects.unscoped("inside a visible_to query").filter(
-        community=OuterRef("pk"), ended_on__isnull=True
-    )
+    successors = Successor.objects.unscoped(
+        "correlated: has a community the user sees a reserve listing"
+    ).filter(community=OuterRef("pk"), ended_on__isnull=True)
     return (
         Area.objects.visible_to(user)
         .in_area(root)
@@ -48,7 +48,7 @@ def communities_without_successor(user, root: str, params: dict | None = None) -
 
 
 def grids_without_worker(user, root: str, params: dict | None = None) -> QuerySet[Area]:
-    assigned = GridAssignment.objects.unscoped("inside a visible_to query").filter(
+    assigned = GridAssignment.objects.unscoped("correlated: has a grid the user sees a worker").filter(
         grid=OuterRef("pk"), ended_on__isnull=True
     )
     return (
@@ -62,7 +62,7 @@ def grids_without_worker(user, root: str, params: dict | None = None) -> QuerySe
 
 
 def workers_without_grid(user, root: str, params: dict | None = None) -> QuerySet[Staff]:
-    assigned = GridAssignment.objects.unscoped("inside a visible_to query").filter(
+    assigned = GridAssignment.objects.unscoped("correlated: has a worker the user sees a grid").filter(
         staff=OuterRef("pk"), ended_on__isnull=True
     )
     return (

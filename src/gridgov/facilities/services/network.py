@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
@@ -13,13 +14,17 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
-from gridgov.core.scope import check_path, subtree_q
+from gridgov.core.actors import SystemActor, as_user
+from gridgov.core.scope import check_reach, subtree_q
 from gridgov.core.services import ImportRejected, RowError, ServiceError
 
 from .. import network as nw
 from ..coverage import CITY_LENGTH
 from ..models import NetworkSegment, WalkNetwork
 from .recompute import invalidate_coverage
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 @dataclass
@@ -34,7 +39,9 @@ class NetworkCheck:
 def _city_of(area: Area) -> Area:
     if area.level == Level.CITY:
         return area
-    return Area.objects.unscoped("the city of a visible area").get(path=area.path[:CITY_LENGTH])
+    return Area.objects.unscoped("the city above an area the caller already reached").get(
+        path=area.path[:CITY_LENGTH]
+    )
 
 
 def _city_extent(city: Area) -> tuple[float, float, float, float] | None:
@@ -43,7 +50,7 @@ def _city_extent(city: Area) -> tuple[float, float, float, float] | None:
     box = bbox(city.geometry)
     if box is not None:
         return box
-    rows = Area.objects.unscoped("extent of a city").filter(
+    rows = Area.objects.unscoped("a city's extent from every area point in it; only the box leaves").filter(
         subtree_q("path", city.path), x__isnull=False, y__isnull=False
     )
     xs = list(rows.values_list("x", "y"))
@@ -130,16 +137,20 @@ def _translate_network_problem(problem: str) -> str:
 
 @transaction.atomic
 def import_network(
-    actor, *, area: Area, data: bytes | str | dict, name: str = "", drop_fragments: bool = False
+    actor: User | SystemActor,
+    *,
+    area: Area,
+    data: bytes | str | dict,
+    name: str = "",
+    drop_fragments: bool = False,
 ) -> WalkNetwork:
     """Replace a city's walking network. All or nothing: a bad file changes nothing."""
-    if actor is not None:
-        check_path(actor, area.path)
+    check_reach(actor, area.path)
     if area.level != Level.CITY:
         raise ServiceError(_("步行路网按城市导入:请选择市级区域"))
     city = area
     checked = check_network(data, city, drop_fragments=drop_fragments)
-    WalkNetwork.objects.unscoped("replacing the city's network").filter(
+    WalkNetwork.objects.unscoped("the city's networks, the city checked above, are all replaced").filter(
         area_path=city.path, is_active=True
     ).update(is_active=False)
     network = WalkNetwork.objects.create(
@@ -152,7 +163,7 @@ def import_network(
         length_km=round(checked.graph.length_m / 1000, 2),
         dropped_fragments=len(checked.fragments) if drop_fragments else 0,
         warnings=checked.warnings,
-        imported_by=actor if getattr(actor, "is_authenticated", False) else None,
+        imported_by=as_user(actor),
     )
     NetworkSegment.objects.bulk_create(
         (

@@ -6,16 +6,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import PATH_LENGTH, Area, Level
-from gridgov.core.scope import check_path
+from gridgov.core.actors import SystemActor, skips_checks
+from gridgov.core.scope import check_reach
 from gridgov.core.services import ServiceError
 
 from ..location import Locator, contains, polygon_owner
 from ..models import FacilityKind, HostType, Service
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 KIND_BY_LABEL = {str(label): value for value, label in FacilityKind.choices}
 HOST_BY_LABEL = {str(label): value for value, label in HostType.choices}
@@ -100,7 +104,7 @@ def clean_services(values: Iterable[str] | str) -> list[str]:
 
 
 def resolve_location(
-    actor,
+    actor: User | SystemActor,
     *,
     kind: str,
     area: Area | None,
@@ -115,8 +119,7 @@ def resolve_location(
     A service centre is registered to a street or community; other kinds to a community or below.
     """
     if area is not None:
-        if actor is not None:
-            check_path(actor, area.path)
+        check_reach(actor, area.path)
         if not area.is_active:
             raise ServiceError(_("区域“%(a)s”已撤销") % {"a": area.name})
         if x is None or y is None:
@@ -131,12 +134,12 @@ def resolve_location(
     else:
         if x is None or y is None:
             raise ServiceError(_("请填写坐标或所属区域"))
-        locator = locator or (Locator.for_user(actor) if actor is not None else Locator(_all_areas()))
+        locator = locator or (Locator(_all_areas()) if skips_checks(actor) else Locator.for_user(actor))
         area = locator.locate(x, y)
         if area is None:
             raise ServiceError(_("位置 (%(x).0f, %(y).0f) 不在您管辖的任何区域内") % {"x": x, "y": y})
         if kind == FacilityKind.SERVICE_CENTRE and area.level > Level.COMMUNITY:
-            area = Area.objects.unscoped("the grid's own community").get(
+            area = Area.objects.unscoped("the community above an area the locator found in scope").get(
                 path=area.path[: PATH_LENGTH[Level.COMMUNITY]]
             )
     if kind == FacilityKind.SERVICE_CENTRE and area.level not in (Level.STREET, Level.COMMUNITY):
@@ -147,4 +150,4 @@ def resolve_location(
 
 
 def _all_areas():
-    return Area.objects.unscoped("locating a point for a system task")
+    return Area.objects.unscoped("locating a point with no user to narrow by (actor=None, transitional)")

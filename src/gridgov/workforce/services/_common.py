@@ -1,4 +1,4 @@
-"""Helpers shared by the workforce service modules: locks that re-check scope, and input cleaning."""
+"""Helpers shared by the workforce service modules: checks of just-locked rows, and input cleaning."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.scope import check_path
 from gridgov.core.services import ServiceError
 
 from ..models import Staff
@@ -16,35 +15,15 @@ from ..models import Staff
 CENT = Decimal("0.01")
 
 
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
-def _check(actor, path: str) -> None:
-    if actor is not None:
-        check_path(actor, path)
-
-
-def _lock_staff(actor, staff: Staff, *, active: bool = True) -> Staff:
-    staff = (
-        Staff.objects.unscoped("lock the staff member by id; their path is checked right after")
-        .select_for_update()
-        .select_related("resident")
-        .get(pk=staff.pk)
-    )
-    _check(actor, staff.area_path)
+def _serving(staff: Staff, *, active: bool = True) -> Staff:
+    """The staff member just locked (`Staff.objects.select_related("resident").lock_in_scope`), if serving."""
     if active and not staff.is_active:
         raise ServiceError(_("“%(n)s”已离岗") % {"n": staff.resident.name})
     return staff
 
 
-def _lock_area(actor, area: Area, level: int) -> Area:
-    area = (
-        Area.objects.unscoped("lock the area by id; its path is checked right after")
-        .select_for_update()
-        .get(pk=area.pk)
-    )
-    _check(actor, area.path)
+def _area_at(area: Area, level: int) -> Area:
+    """The area just locked (`Area.objects.lock_in_scope`), if it is of `level` and active."""
     if area.level != level:
         raise ServiceError(_("请选择%(l)s") % {"l": Level(level).label})
     if not area.is_active:

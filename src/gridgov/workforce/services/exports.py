@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gridgov.core import audit
+from gridgov.core.actors import SystemActor
+from gridgov.core.scope import check_reach
 
 from ..models import Payroll, PostCategory
-from ._common import _check
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 @transaction.atomic
-def export_staff(actor, qs) -> bytes:
+def export_staff(actor: User | SystemActor, qs) -> bytes:
     from gridgov.core.xlsx import write_sheet
 
     from ..columns import STAFF_EXPORT_COLUMNS, STAFF_TITLE
@@ -26,12 +32,12 @@ def export_staff(actor, qs) -> bytes:
 
 
 @transaction.atomic
-def export_payroll(actor, payroll: Payroll) -> bytes:
+def export_payroll(actor: User | SystemActor, payroll: Payroll) -> bytes:
     from gridgov.core.xlsx import write_sheet
 
     from ..columns import PAYROLL_COLUMNS, PAYROLL_TITLE
 
-    _check(actor, payroll.area_path)
+    check_reach(actor, payroll.area_path)
     rows = [
         {
             "name": line.staff.resident.name,

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.core import audit
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 
 from ..models import GRADES, GradeChange, SalaryScale, Staff
-from ._common import _lock_staff
+from ._common import _serving
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 def scale_for(on: dt.date) -> SalaryScale:
@@ -56,9 +61,9 @@ def _set_grade(staff: Staff, category: str, grade: int, on: dt.date, reason: str
 
 
 @transaction.atomic
-def promote_staff(actor, staff: Staff, *, on: dt.date | None = None) -> Staff:
+def promote_staff(actor: User | SystemActor, staff: Staff, *, on: dt.date | None = None) -> Staff:
     """Apply the grade rules of the scale in force: years of service, education, qualifications."""
-    staff = _lock_staff(actor, staff)
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     on = on or timezone.localdate()
     scale = scale_for(on)
     certificates = list(staff.certificates.values_list("kind", flat=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,10 +11,14 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 
 from ..models import GridAssignment, Post, Staff
-from ._common import _lock_area, _lock_staff
+from ._common import _area_at, _serving
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 def _end_assignment(staff: Staff, on: dt.date, reason: str) -> int:
@@ -28,11 +33,11 @@ def _end_assignment(staff: Staff, on: dt.date, reason: str) -> int:
 
 @transaction.atomic
 def assign_grid(
-    actor, staff: Staff, grid: Area, *, on: dt.date | None = None, reason: str = ""
+    actor: User | SystemActor, staff: Staff, grid: Area, *, on: dt.date | None = None, reason: str = ""
 ) -> GridAssignment:
     """Put a full-time grid worker on a grid (ending their previous assignment: history is kept)."""
-    staff = _lock_staff(actor, staff)
-    grid = _lock_area(actor, grid, Level.GRID)
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
+    grid = _area_at(Area.objects.lock_in_scope(actor, grid.pk), Level.GRID)
     if staff.post != Post.GRID_WORKER:
         raise ServiceError(_("只有专职网格员可以配置到网格"))
     if not grid.path.startswith(staff.area_path):
@@ -71,8 +76,10 @@ def assign_grid(
 
 
 @transaction.atomic
-def unassign_grid(actor, staff: Staff, *, reason: str, on: dt.date | None = None) -> Staff:
-    staff = _lock_staff(actor, staff)
+def unassign_grid(
+    actor: User | SystemActor, staff: Staff, *, reason: str, on: dt.date | None = None
+) -> Staff:
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     if not (reason or "").strip():
         raise ServiceError(_("请填写调离原因"))
     if not _end_assignment(staff, on or timezone.localdate(), reason.strip()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit, pii
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ImportRejected, RowError, ServiceError
 from gridgov.core.xlsx import read_sheet
 from gridgov.people import validation
@@ -40,6 +41,9 @@ from ..models import (
 from ._common import CENT
 from .grades import compute_grade, scale_for
 
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
 
 @dataclass
 class StaffImportResult:
@@ -50,7 +54,7 @@ def _parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text.strip())
 
 
-def import_staff(actor, upload: IO[bytes]) -> StaffImportResult:
+def import_staff(actor: User | SystemActor, upload: IO[bytes]) -> StaffImportResult:
     """Staff by the ID number of a registered resident: all rows or nothing."""
     errors: list[RowError] = []
     rows = []
@@ -109,7 +113,7 @@ def import_staff(actor, upload: IO[bytes]) -> StaffImportResult:
         return _import_staff_rows(actor, rows)
 
 
-def _import_staff_rows(actor, rows) -> StaffImportResult:
+def _import_staff_rows(actor: User | SystemActor, rows) -> StaffImportResult:
     errors: list[RowError] = []
     communities = {
         a.code: a
@@ -190,7 +194,7 @@ def _import_staff_rows(actor, rows) -> StaffImportResult:
 
 
 def import_salary_scale(
-    actor,
+    actor: User | SystemActor,
     upload: IO[bytes],
     *,
     name: str,

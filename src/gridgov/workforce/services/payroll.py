@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 
 from ..models import Payroll, PayrollLine, PostCategory, SalaryRate, SalaryScale, Staff
-from ._common import CENT, _check, _lock_area, _month, _next_month
+from ._common import CENT, _area_at, _month, _next_month
 from .grades import scale_for
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 def rates_of(scale: SalaryScale) -> dict[tuple[str, int], SalaryRate]:
@@ -29,9 +34,9 @@ def split(total: Decimal, city_share: Decimal) -> tuple[Decimal, Decimal]:
 
 
 @transaction.atomic
-def compute_payroll(actor, community: Area, month: dt.date) -> Payroll:
+def compute_payroll(actor: User | SystemActor, community: Area, month: dt.date) -> Payroll:
     """One community's payroll for a month from the scale in force; computed once per month."""
-    community = _lock_area(actor, community, Level.COMMUNITY)
+    community = _area_at(Area.objects.lock_in_scope(actor, community.pk), Level.COMMUNITY)
     month = _month(month)
     if (
         Payroll.objects.unscoped("once per month: any payroll of the locked, checked community")
@@ -96,19 +101,12 @@ MAX_PAY = Decimal("10000000")  # PayrollLine.performance_pay holds 9 digits, 2 a
 SOURCE_LENGTH = 100  # Payroll.performance_source.max_length
 
 
-def lock_payroll(actor, payroll: Payroll) -> Payroll:
+def lock_payroll(actor: User | SystemActor, payroll: Payroll) -> Payroll:
     """The payroll locked for the caller's transaction and checked against the actor's scope.
 
     For a caller (points) that reads the lines and then calls `set_performance_pay` in the same
     transaction: the lock serialises two such callers, so the second sees what the first wrote."""
-    payroll = (
-        Payroll.objects.unscoped("lock the payroll by id; its path is checked on the next line")
-        .select_for_update()
-        .select_related("scale")
-        .get(pk=payroll.pk)
-    )
-    _check(actor, payroll.area_path)
-    return payroll
+    return Payroll.objects.select_related("scale").lock_in_scope(actor, payroll.pk)
 
 
 def _pay_amount(value) -> Decimal:
@@ -124,7 +122,7 @@ def _pay_amount(value) -> Decimal:
 
 @transaction.atomic
 def set_performance_pay(
-    actor, payroll: Payroll, amounts_by_line: Mapping[int, Decimal], *, source: str
+    actor: User | SystemActor, payroll: Payroll, amounts_by_line: Mapping[int, Decimal], *, source: str
 ) -> Payroll:
     """Set the performance pay of every line of a computed payroll (points computes it from the scores).
 

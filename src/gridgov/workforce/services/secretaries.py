@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
+from gridgov.core.actors import SystemActor, as_user
 from gridgov.core.services import ServiceError
 
 from ..models import (
@@ -28,13 +30,16 @@ from ..models import (
     Studio,
     Successor,
 )
-from ._common import _check, _decimal, _lock_area, _lock_staff, _text, _user, _validate_choice, _year
+from ._common import _area_at, _decimal, _serving, _text, _validate_choice, _year
 from .grades import _set_grade
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 @transaction.atomic
 def replace_secretary(
-    actor,
+    actor: User | SystemActor,
     outgoing: Staff,
     *,
     reason: str,
@@ -43,7 +48,7 @@ def replace_secretary(
     on: dt.date | None = None,
 ) -> Replacement:
     """Replace a community secretary: the outgoing leaves the post (and the staff), the incoming takes it."""
-    outgoing = _lock_staff(actor, outgoing)
+    outgoing = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, outgoing.pk))
     if outgoing.post != Post.SECRETARY:
         raise ServiceError(_("“%(n)s”不是现任社区书记") % {"n": outgoing.resident.name})
     _validate_choice(reason, ReplacementReason, _("撤换原因无效"))
@@ -51,7 +56,7 @@ def replace_secretary(
         raise ServiceError(_("请说明调整原因"))
     on = on or timezone.localdate()
     if incoming is not None:
-        incoming = _lock_staff(actor, incoming)
+        incoming = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, incoming.pk))
         if incoming.pk == outgoing.pk:
             raise ServiceError(_("新任书记不能是原书记本人"))
         if incoming.community_id != outgoing.community_id:
@@ -91,7 +96,7 @@ def replace_secretary(
         note=note.strip(),
         replaced_on=on,
         area_path=outgoing.area_path,
-        actor=_user(actor),
+        actor=as_user(actor),
     )
     audit.record(
         actor, "workforce.replace_secretary", replacement, before=before, after=audit.snapshot(replacement)
@@ -106,16 +111,6 @@ def replace_secretary(
 # submissions are serialised and the second one sees the first.
 
 
-def _lock_competition(actor, competition: Competition) -> Competition:
-    competition = (
-        Competition.objects.unscoped("lock the competition by id; its path is checked right after")
-        .select_for_update()
-        .get(pk=competition.pk)
-    )
-    _check(actor, competition.area_path)
-    return competition
-
-
 def _competition_taken(district_id: int, year: int, title: str, exclude: int | None = None) -> bool:
     qs = Competition.objects.unscoped("district, year and title are unique; the district was checked").filter(
         district_id=district_id, year=year, title=title
@@ -124,9 +119,9 @@ def _competition_taken(district_id: int, year: int, title: str, exclude: int | N
 
 
 @transaction.atomic
-def create_competition(actor, district: Area, *, title: str, year) -> Competition:
+def create_competition(actor: User | SystemActor, district: Area, *, title: str, year) -> Competition:
     """A district's secretaries' competition (擂台赛); the same district, year and title twice is refused."""
-    district = _lock_area(actor, district, Level.DISTRICT)
+    district = _area_at(Area.objects.lock_in_scope(actor, district.pk), Level.DISTRICT)
     title = _text(title, _("名称"), 200)
     year = _year(year)
     if _competition_taken(district.pk, year, title):
@@ -141,8 +136,10 @@ def create_competition(actor, district: Area, *, title: str, year) -> Competitio
 
 
 @transaction.atomic
-def update_competition(actor, competition: Competition, *, title: str, year) -> Competition:
-    competition = _lock_competition(actor, competition)
+def update_competition(
+    actor: User | SystemActor, competition: Competition, *, title: str, year
+) -> Competition:
+    competition = Competition.objects.lock_in_scope(actor, competition.pk)
     title = _text(title, _("名称"), 200)
     year = _year(year)
     if _competition_taken(competition.district_id, year, title, exclude=competition.pk):
@@ -158,10 +155,10 @@ def update_competition(actor, competition: Competition, *, title: str, year) -> 
 
 @transaction.atomic
 def add_round(
-    actor, competition: Competition, *, held_on: dt.date, number: int | None = None
+    actor: User | SystemActor, competition: Competition, *, held_on: dt.date, number: int | None = None
 ) -> CompetitionRound:
     """A round (场次) of a competition; without a number it is the next one."""
-    competition = _lock_competition(actor, competition)
+    competition = Competition.objects.lock_in_scope(actor, competition.pk)
     if held_on is None:
         raise ServiceError(_("请填写日期"))
     if held_on.year != competition.year:
@@ -183,14 +180,11 @@ def add_round(
 
 
 @transaction.atomic
-def add_presentation(actor, round: CompetitionRound, staff: Staff, *, topic: str = "") -> Presentation:
-    round = (
-        CompetitionRound.objects.unscoped("read the round by id; its path is checked right after")
-        .select_related("competition")
-        .get(pk=round.pk)
-    )
-    _check(actor, round.area_path)
-    staff = _lock_staff(actor, staff)
+def add_presentation(
+    actor: User | SystemActor, round: CompetitionRound, staff: Staff, *, topic: str = ""
+) -> Presentation:
+    round = CompetitionRound.objects.select_related("competition").lock_in_scope(actor, round.pk)
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     if not staff.area_path.startswith(round.competition.area_path):
         raise ServiceError(_("只能登台本区县的社区书记"))
     if (
@@ -209,13 +203,10 @@ def add_presentation(actor, round: CompetitionRound, staff: Staff, *, topic: str
 
 
 @transaction.atomic
-def score_presentation(actor, presentation: Presentation, *, judge: str, score: Decimal | str) -> JudgeScore:
-    presentation = (
-        Presentation.objects.unscoped("lock the presentation by id; its path is checked right after")
-        .select_for_update()
-        .get(pk=presentation.pk)
-    )
-    _check(actor, presentation.area_path)
+def score_presentation(
+    actor: User | SystemActor, presentation: Presentation, *, judge: str, score: Decimal | str
+) -> JudgeScore:
+    presentation = Presentation.objects.lock_in_scope(actor, presentation.pk)
     judge = (judge or "").strip()
     if not judge:
         raise ServiceError(_("请填写评委"))
@@ -230,10 +221,10 @@ def score_presentation(actor, presentation: Presentation, *, judge: str, score: 
 
 
 # --- studios and salons -------------------------------------------------------------------------------
-def _studio_lead(actor, lead: Staff | None) -> Staff | None:
+def _studio_lead(actor: User | SystemActor, lead: Staff | None) -> Staff | None:
     if lead is None:
         return None
-    lead = _lock_staff(actor, lead)
+    lead = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, lead.pk))
     if lead.post != Post.SECRETARY:
         raise ServiceError(_("领衔书记须为在任社区书记"))
     return lead
@@ -249,7 +240,7 @@ def _studio_fields(name: str, training_base: str, established_on: dt.date | None
 
 @transaction.atomic
 def create_studio(
-    actor,
+    actor: User | SystemActor,
     community: Area,
     *,
     name: str,
@@ -258,7 +249,7 @@ def create_studio(
     established_on: dt.date | None = None,
 ) -> Studio:
     """A secretary studio (书记工作室) hosted by a community, with its training base; names are unique."""
-    community = _lock_area(actor, community, Level.COMMUNITY)
+    community = _area_at(Area.objects.lock_in_scope(actor, community.pk), Level.COMMUNITY)
     name, training_base = _studio_fields(name, training_base, established_on)
     lead = _studio_lead(actor, lead)
     if Studio.objects.unscoped("studio names are unique city-wide").filter(name=name).exists():
@@ -280,7 +271,7 @@ def create_studio(
 
 @transaction.atomic
 def update_studio(
-    actor,
+    actor: User | SystemActor,
     studio: Studio,
     *,
     name: str,
@@ -288,12 +279,7 @@ def update_studio(
     lead: Staff | None = None,
     established_on: dt.date | None = None,
 ) -> Studio:
-    studio = (
-        Studio.objects.unscoped("lock the studio by id; its path is checked right after")
-        .select_for_update()
-        .get(pk=studio.pk)
-    )
-    _check(actor, studio.area_path)
+    studio = Studio.objects.lock_in_scope(actor, studio.pk)
     name, training_base = _studio_fields(name, training_base, established_on)
     if (lead.pk if lead is not None else None) != studio.lead_id:
         lead = _studio_lead(actor, lead)  # a new lead must be a serving secretary; the current one stays
@@ -324,14 +310,9 @@ SALON_LEVELS = (Level.CITY, Level.DISTRICT, Level.STREET)
 
 
 @transaction.atomic
-def create_salon(actor, area: Area, *, title: str, held_on: dt.date) -> Salon:
+def create_salon(actor: User | SystemActor, area: Area, *, title: str, held_on: dt.date) -> Salon:
     """A salon session (书记沙龙) held by a city, district or street; the same one twice is refused."""
-    area = (
-        Area.objects.unscoped("lock the host area by id; its path is checked right after")
-        .select_for_update()
-        .get(pk=area.pk)
-    )
-    _check(actor, area.path)
+    area = Area.objects.lock_in_scope(actor, area.pk)
     if area.level not in SALON_LEVELS:
         raise ServiceError(_("书记沙龙由市、区县或街道举办"))
     if not area.is_active:

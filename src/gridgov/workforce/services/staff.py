@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 from gridgov.people.models import Resident
 
@@ -30,14 +32,17 @@ from ..models import (
     TrainingKind,
     category_for,
 )
-from ._common import _decimal, _lock_area, _lock_staff, _validate_choice
+from ._common import _area_at, _decimal, _serving, _validate_choice
 from .grades import _set_grade, compute_grade, scale_for
 from .grids import _end_assignment
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 
 @transaction.atomic
 def hire_staff(
-    actor,
+    actor: User | SystemActor,
     *,
     resident: Resident,
     community: Area,
@@ -46,7 +51,7 @@ def hire_staff(
     hired_on: dt.date,
     source: str = "",
 ) -> Staff:
-    community = _lock_area(actor, community, Level.COMMUNITY)
+    community = _area_at(Area.objects.lock_in_scope(actor, community.pk), Level.COMMUNITY)
     resident = Resident.objects.unscoped(
         "staff may live anywhere in the city; the community is what is checked"
     ).get(pk=resident.pk)
@@ -98,9 +103,11 @@ def hire_staff(
 
 
 @transaction.atomic
-def change_post(actor, staff: Staff, *, post: str, on: dt.date | None = None, note: str = "") -> Staff:
+def change_post(
+    actor: User | SystemActor, staff: Staff, *, post: str, on: dt.date | None = None, note: str = ""
+) -> Staff:
     """A step on a career ladder (or any change of post): the old spell ends, a new one starts."""
-    staff = _lock_staff(actor, staff)
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     _validate_choice(post, Post, _("岗位无效"))
     if post == staff.post:
         raise ServiceError(_("新岗位与现任岗位相同"))
@@ -137,8 +144,10 @@ def change_post(actor, staff: Staff, *, post: str, on: dt.date | None = None, no
 
 
 @transaction.atomic
-def add_certificate(actor, staff: Staff, *, kind: str, issued_on: dt.date, number: str = "") -> Certificate:
-    staff = _lock_staff(actor, staff)
+def add_certificate(
+    actor: User | SystemActor, staff: Staff, *, kind: str, issued_on: dt.date, number: str = ""
+) -> Certificate:
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     _validate_choice(kind, CertificateKind, _("职业资格类型无效"))
     if (
         Certificate.objects.unscoped("one certificate of a kind per checked staff member")
@@ -154,8 +163,8 @@ def add_certificate(actor, staff: Staff, *, kind: str, issued_on: dt.date, numbe
 
 
 @transaction.atomic
-def designate_successor(actor, staff: Staff, *, on: dt.date | None = None) -> Successor:
-    staff = _lock_staff(actor, staff)
+def designate_successor(actor: User | SystemActor, staff: Staff, *, on: dt.date | None = None) -> Successor:
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     if staff.post == Post.SECRETARY:
         raise ServiceError(_("现任书记不能作为本社区的后备人才"))
     if (
@@ -176,7 +185,7 @@ def designate_successor(actor, staff: Staff, *, on: dt.date | None = None) -> Su
 
 @transaction.atomic
 def record_training(
-    actor,
+    actor: User | SystemActor,
     staff: Staff,
     *,
     kind: str,
@@ -187,7 +196,7 @@ def record_training(
     salon=None,
     note: str = "",
 ) -> Training:
-    staff = _lock_staff(actor, staff)
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     _validate_choice(kind, TrainingKind, _("培训类型无效"))
     host_city = (host_city or "").strip()
     if ended_on is not None and ended_on < started_on:
@@ -221,8 +230,10 @@ def record_training(
 
 
 @transaction.atomic
-def evaluate(actor, staff: Staff, *, year: int, fit_score, satisfaction, outcome: str) -> Evaluation:
-    staff = _lock_staff(actor, staff)
+def evaluate(
+    actor: User | SystemActor, staff: Staff, *, year: int, fit_score, satisfaction, outcome: str
+) -> Evaluation:
+    staff = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
     _validate_choice(outcome, Outcome, _("评估结果无效"))
     fit, sat = _decimal(fit_score, _("人岗匹配度")), _decimal(satisfaction, _("群众满意度"))
     for value in (fit, sat):

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from gridgov.areas.models import Area
 from gridgov.core import audit, context
+from gridgov.core.actors import SystemActor
 from gridgov.demo.context import CityContext
 from gridgov.demo.registry import ordered_steps
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale: float, seed: int, if_empty: bool, quiet: bool, **options):
         if not 0 < scale <= 5:
             raise CommandError("--scale 应在 (0, 5] 之间")
-        if Area.objects.unscoped("generator emptiness check").exists():
+        if Area.objects.for_generator().exists():
             if if_empty:
                 self.stdout.write("数据库中已有城市,跳过生成。")
                 return
@@ -38,7 +39,7 @@ class Command(BaseCommand):
                 result = step.func(ctx)
                 with transaction.atomic():
                     audit.record(
-                        None,
+                        SystemActor("generate_city"),
                         "demo.generate",
                         None,
                         object_repr=step.name,

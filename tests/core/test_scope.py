@@ -9,19 +9,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db.models import Count
+from django.db import models, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 
 from gridgov.accounts.models import User
+from gridgov.areas import services as area_services
 from gridgov.areas.models import Area, AreaChange
 from gridgov.core import idcard
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent, Job
 from gridgov.core.scope import OutOfScope, ScopeError
 from gridgov.core.services import ServiceError
 from gridgov.people import services as people_services
 from gridgov.people.models import Household, Resident
 
-from .base import (
+from ..base import (
     MANAGE_PEOPLE_ROLES,
     REZONE_ROLES,
     UNMASK_ROLES,
@@ -29,9 +33,9 @@ from .base import (
     VIEW_PEOPLE_ROLES,
     state_of,
 )
-from .conftest import ROLES
-from .factories import AreaFactory, HouseholdFactory, UserFactory, make_child
-from .helpers import resident_row, upload, xlsx_bytes
+from ..conftest import ROLES
+from ..factories import AreaFactory, HouseholdFactory, UserFactory, make_child
+from ..helpers import resident_row, upload, xlsx_bytes
 
 ALL_ROLES = tuple(ROLES)
 NEW_ID = idcard.build("120101", dt.date(1991, 5, 6), 21)
@@ -362,7 +366,7 @@ def test_api_refuses_moving_a_resident_into_another_grid(city, users, api_for):
 
 
 def test_moving_a_resident_within_the_grid_works(city, users, api_for):
-    other = people_services.create_household(None, unit=city.unit_a, number="102")
+    other = people_services.create_household(SystemActor("test.setup"), unit=city.unit_a, number="102")
     resident = city.resident_a
     response = api_for("grid_worker").patch(
         reverse("resident-detail", args=[resident.pk]), {"household": other.pk}, format="json"
@@ -468,6 +472,251 @@ def test_household_factory_and_members_prefetch_through_visible_to(city, users):
     HouseholdFactory(unit=city.unit_a, number="102")
     rows = Household.objects.visible_to(users["grid_worker"]).prefetch_related("members").order_by("number")
     assert [(h.number, len(h.members.all())) for h in rows] == [("101", 2), ("102", 0)]
+
+
+# --- subqueries and combinators -------------------------------------------------------------------------
+def _visible(user):
+    return Resident.objects.visible_to(user).order_by()  # SQLite: no ORDER BY inside a compound query
+
+
+def _all():
+    return Resident.objects.order_by()
+
+
+# Each hands an unresolved scoped query to another query. Before the scope flag lived on the Query, the
+# outer query ran it unchecked: a street user's union listed the whole city's residents.
+UNRESOLVED_INSIDE: dict[str, Callable[[User], Any]] = {
+    "in": lambda u: list(_visible(u).filter(household__in=Household.objects.all())),
+    "in_values": lambda u: list(
+        Household.objects.visible_to(u).filter(pk__in=Resident.objects.values("household"))
+    ),
+    "in_on_an_unscoped_model": lambda u: list(
+        User.objects.filter(area__households__in=Household.objects.all())
+    ),
+    "exists": lambda u: list(
+        Area.objects.visible_to(u).filter(Exists(Resident.objects.filter(area_path="3800")))
+    ),
+    "not_exists": lambda u: list(Household.objects.visible_to(u).filter(~Exists(Resident.objects.all()))),
+    "subquery_outerref": lambda u: list(
+        Household.objects.visible_to(u).annotate(
+            other=Subquery(Resident.objects.filter(household=OuterRef("pk")).values("name")[:1])
+        )
+    ),
+    "subquery_in_values": lambda u: list(
+        Household.objects.visible_to(u)
+        .values("pk")
+        .annotate(
+            n=Subquery(
+                Resident.objects.order_by().values("is_active").annotate(c=Count("pk")).values("c")[:1]
+            )
+        )
+    ),
+    "q_in": lambda u: list(_visible(u).filter(Q(household__in=Household.objects.all()) | Q(pk=0))),
+    "union": lambda u: list(_visible(u).union(_all())),
+    "union_unresolved_first": lambda u: list(_all().union(_visible(u))),
+    "union_values": lambda u: list(_visible(u).values_list("pk").union(_all().values_list("pk"))),
+    "union_count": lambda u: _visible(u).union(_all()).count(),
+    "union_from_an_unscoped_model": lambda u: list(
+        User.objects.order_by().values_list("pk").union(_all().values_list("pk"))
+    ),
+    "intersection": lambda u: list(_visible(u).intersection(_all())),
+    "difference": lambda u: list(_visible(u).difference(_all().filter(pk=0))),
+    "or": lambda u: list(_visible(u) | Resident.objects.all()),
+    "or_unresolved_first": lambda u: list(Resident.objects.all() | _visible(u)),
+    "or_sliced": lambda u: list(_visible(u).order_by("pk")[:1] | Resident.objects.all()),
+    "xor": lambda u: list(_visible(u) ^ Resident.objects.filter(pk=0)),
+}
+
+
+@pytest.mark.parametrize("form", list(UNRESOLVED_INSIDE))
+def test_unresolved_scoped_query_is_refused_inside_another(form, city, users):
+    with pytest.raises(ScopeError):
+        UNRESOLVED_INSIDE[form](users["street"])
+
+
+def test_the_union_probe_no_longer_leaks(city, users):
+    street = users["street"]
+    visible = {r.pk for r in city.all_residents if r.area_path.startswith(street.area.path)}
+    assert 0 < len(visible) < len(city.all_residents)
+    with pytest.raises(ScopeError):
+        list(_visible(street).union(_all()))
+    union = _visible(street).union(_visible(users["grid_worker"]))
+    assert {r.pk for r in union} == visible
+    assert {r.pk for r in _visible(street) | Resident.objects.filter(pk=0).visible_to(street)} == visible
+    everyone = Resident.objects.unscoped("test: every resident, on purpose").order_by()
+    assert {r.pk for r in _visible(street).union(everyone)} == {r.pk for r in city.all_residents}
+
+
+def test_resolved_subqueries_work_and_stay_bounded(city, users):
+    street = users["street"]
+    visible = {r.pk for r in city.all_residents if r.area_path.startswith(street.area.path)}
+    inner = Household.objects.visible_to(street)
+    assert (
+        set(
+            Resident.objects.visible_to(users["city_admin"])
+            .filter(household__in=inner)
+            .values_list("pk", flat=True)
+        )
+        == visible
+    )
+    in_scope = Exists(Resident.objects.visible_to(street).filter(household=OuterRef("pk")))
+    assert Household.objects.visible_to(users["city_admin"]).filter(in_scope).count() == len(visible) // 2
+    named = Household.objects.visible_to(street).annotate(
+        head=Subquery(
+            Resident.objects.visible_to(street)
+            .filter(household=OuterRef("pk"), relation="head")
+            .values("name")
+        )
+    )
+    assert all(h.head.startswith("户主") for h in named)
+    # `&` is bounded when either side is.
+    assert {r.pk for r in Resident.objects.all() & _visible(street)} == visible
+    # Exclude across a to-many relation builds its own correlated subquery on the outer model: allowed.
+    households = Household.objects.visible_to(street).exclude(members__relation="head")
+    assert list(households) == []
+    assert Household.objects.visible_to(street).exclude(members__name="nobody").count() == len(visible) // 2
+
+
+def test_a_combination_is_narrowed_afterwards(city, users):
+    street = users["street"]
+    either = (
+        Resident.objects.filter(relation="head") | Resident.objects.filter(relation="child")
+    ).visible_to(street)
+    assert {r.pk for r in either} == {
+        r.pk for r in city.all_residents if r.area_path.startswith(street.area.path)
+    }
+
+
+def test_query_of_an_unresolved_queryset_cannot_be_compiled(city):
+    with pytest.raises(ScopeError):
+        str(Resident.objects.filter(name="x").query)
+    assert "WHERE" in str(Resident.objects.unscoped("test: print the SQL").filter(name="x").query)
+
+
+# --- related managers -----------------------------------------------------------------------------------
+def test_reverse_manager_of_an_unscoped_parent_must_be_resolved(city, users):
+    from gridgov.events.models import Category, Event
+
+    category = Category.objects.create(code="t-scope", name="测试分类")
+    worker = users["grid_worker"]
+    inside, outside = city.grid_a, city.unit_outside(worker)
+    for n, area in enumerate((inside, outside)):
+        Event.objects.create(
+            number=f"T{n}",
+            category=category,
+            title="t",
+            area=area,
+            area_path=area.path,
+            reporter=worker,
+            reported_at=timezone.now(),
+        )
+    with pytest.raises(ScopeError):
+        list(category.events.all())
+    with pytest.raises(ScopeError):
+        category.events.count()
+    with pytest.raises(ScopeError):
+        category.rules.exists()
+    assert [e.area_path for e in category.events.visible_to(worker)] == [inside.path]
+    with pytest.raises(ScopeError):
+        list(Category.objects.filter(pk=category.pk).prefetch_related("events"))
+    # The parent is scoped and was loaded through scope: its reverse managers are bounded by it.
+    assert list(Area.objects.visible_to(worker).get(pk=inside.pk).events.all()) == [
+        Event.objects.visible_to(worker).get(area=inside)
+    ]
+
+
+def test_reverse_one_to_one_reads_the_linked_row_without_scope(city, users):
+    """`user.merchant` goes through Django's plain base manager (scope.py's docstring): the row linked to
+    the user in hand, whatever its area. That is the user's own row; nobody else's is read this way."""
+    from gridgov.points.models import Merchant
+
+    outside = city.other_city[2]  # a community of the other city
+    merchant_user = UserFactory(role="merchant", area=city.communities[0])
+    shop = Merchant.objects.create(name="外市小店", kind="shop", area=outside, area_path=outside.path)
+    Merchant.objects.unscoped("test: link the shop to its account").filter(pk=shop.pk).update(
+        user=merchant_user
+    )
+    merchant_user = User.objects.get(pk=merchant_user.pk)
+    assert merchant_user.merchant.pk == shop.pk
+    assert type(Merchant._base_manager) is models.Manager  # not scoped: saving and deletion need it
+    assert not Merchant.objects.visible_to(merchant_user).filter(pk=shop.pk).exists()
+
+
+# --- locks, system actors ------------------------------------------------------------------------------
+def test_lock_in_scope_locks_what_the_actor_reaches(city, users):
+    worker = users["grid_worker"]
+    inside, outside = city.household_a, city.household_outside(worker)
+    with transaction.atomic():
+        assert Household.objects.lock_in_scope(worker, inside.pk) == inside
+        with pytest.raises(OutOfScope):
+            Household.objects.lock_in_scope(worker, outside.pk)
+        with pytest.raises(Household.DoesNotExist):
+            Household.objects.lock_in_scope(worker, outside.pk + 10_000)
+        assert Household.objects.lock_in_scope(SystemActor("test.job"), outside.pk) == outside
+        assert Household.objects.get_in_scope(worker, inside.pk) == inside
+        with pytest.raises(OutOfScope):
+            Household.objects.get_in_scope(worker, outside.pk)
+        pks = [h.pk for h in city.households[:2]]
+        assert [
+            h.pk for h in Household.objects.lock_all_in_scope(users["community_worker"], pks[::-1])
+        ] == pks
+        with pytest.raises(OutOfScope):
+            Household.objects.lock_all_in_scope(worker, pks)
+        with pytest.raises(Household.DoesNotExist):
+            Household.objects.lock_all_in_scope(worker, [inside.pk, inside.pk + 10_000])
+
+
+def test_lock_in_scope_applies_the_models_role_rule(city):
+    """A merchant account reaches its community, but changes only the merchant it runs."""
+    from gridgov.points.models import Merchant
+
+    community = city.communities[0]
+    own_user = UserFactory(role="merchant", area=community)
+    own = Merchant.objects.create(name="本店", kind="shop", area=community, area_path=community.path)
+    other = Merchant.objects.create(name="邻店", kind="shop", area=community, area_path=community.path)
+    Merchant.objects.unscoped("test: link the shop to its account").filter(pk=own.pk).update(user=own_user)
+    with transaction.atomic():
+        assert Merchant.objects.lock_in_scope(own_user, own.pk).pk == own.pk
+        with pytest.raises(OutOfScope):
+            Merchant.objects.lock_in_scope(own_user, other.pk)
+        assert Merchant.objects.lock_in_scope(UserFactory(role="street", area=city.streets[0]), other.pk)
+
+
+def test_a_system_actor_passes_the_checks_and_is_audited_by_name(city):
+    job = SystemActor("test.import")
+    unit = city.other_city[-1]  # no user of the first city reaches it; the system does
+    household = people_services.create_household(job, unit=unit, number="909")
+    event = AuditEvent.objects.filter(action="people.create_household").latest("id")
+    assert (event.actor_id, event.actor_label) == (None, "system:test.import")
+    resident = people_services.register_resident(job, household=household, name="系统导入", id_number=NEW_ID)
+    assert resident.area_path == unit.path
+    area = area_services.create_area(job, parent=city.building_a, name="系统单元")
+    change = AreaChange.objects.unscoped("test: the history row of the new area").get(area=area)
+    assert change.actor_id is None  # a SystemActor is never stored in a user foreign key
+
+
+def test_a_system_actor_takes_only_the_system_transitions(city, users):
+    from gridgov.events import services as event_services
+    from gridgov.events.models import Category, EventTransition, State
+
+    category = Category.objects.create(code="t-system", name="测试分类")
+    event = event_services.report_event(
+        users["grid_worker"], category=category, title="井盖缺失", area=city.grid_a
+    )
+    with pytest.raises(event_services.TransitionRefused):
+        event_services.accept(event_services.ESCALATOR, event)
+    event = event_services.escalate(event_services.ESCALATOR, event, level=1)
+    assert (event.state, event.overdue, event.escalation_level) == (State.REPORTED, True, 1)
+    trail = EventTransition.objects.filter(event=event).latest("id")
+    assert (trail.actor_id, trail.actor_label) == (None, "系统")
+    audit_row = AuditEvent.objects.filter(action="events.escalate").latest("id")
+    assert audit_row.actor_label == "system:events.escalate_overdue"
+
+
+def test_unscoped_needs_a_reason(city):
+    for reason in ("", "   ", None, 3):
+        with pytest.raises(ValueError):
+            Resident.objects.unscoped(reason)
 
 
 def test_audit_events_are_append_only(city):
