@@ -45,6 +45,7 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 # Each benchmark measures ours and a peer in the same run and ends with `ratio: N`.
 bench: install

@@ -4,6 +4,14 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from gridgov.areas.api import AreaViewSet
+from gridgov.emergency.api import (
+    ActivationViewSet,
+    EmployerViewSet,
+    MyPostViewSet,
+    ReadinessViewSet,
+    ResponderViewSet,
+    WorkGroupViewSet,
+)
 from gridgov.events.api import CategoryViewSet, EventViewSet, GridCouncilViewSet, PatrolLogViewSet
 from gridgov.facilities.api import (
     BuildingAccessViewSet,
@@ -106,6 +114,12 @@ router.register("points/participations", ParticipationViewSet, basename="points-
 router.register("points/rules", RuleViewSet, basename="points-rule")
 router.register("points/staff-awards", StaffAwardViewSet, basename="points-award")
 router.register("points/me", MeViewSet, basename="points-me")
+router.register("emergency/employers", EmployerViewSet, basename="emergency-employer")
+router.register("emergency/responders", ResponderViewSet, basename="emergency-responder")
+router.register("emergency/groups", WorkGroupViewSet, basename="emergency-group")
+router.register("emergency/readiness", ReadinessViewSet, basename="emergency-readiness")
+router.register("emergency/activations", ActivationViewSet, basename="emergency-activation")
+router.register("emergency/my-posts", MyPostViewSet, basename="emergency-my-post")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gridgov.points",
     "gridgov.property",
     "gridgov.events",
+    "gridgov.emergency",
     "gridgov.demo",
     "gridgov.web",
 ]
@@ -248,7 +249,28 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set that several fields use (host_type, room_type).
-    "ENUM_NAME_OVERRIDES": {"HostTypeEnum": "gridgov.facilities.models.HostType"},
+    "ENUM_NAME_OVERRIDES": {
+        "HostTypeEnum": "gridgov.facilities.models.HostType",
+        "EventStateEnum": "gridgov.events.models.State",
+        "EventSourceEnum": "gridgov.events.models.Source",
+        "AssigneeKindEnum": "gridgov.events.models.AssigneeKind",
+        "TransactionKindEnum": "gridgov.points.models.TxKind",
+        "MerchantKindEnum": "gridgov.points.models.MerchantKind",
+        "ActivityKindEnum": "gridgov.points.models.ActivityKind",
+        "ParticipationStatusEnum": "gridgov.points.models.PartStatus",
+        "EarnRoleEnum": "gridgov.points.models.EarnRole",
+        "AwardCategoryEnum": "gridgov.points.models.AwardCategory",
+        "OrgKindEnum": "gridgov.party.models.OrgKind",
+        "OrgChangeKindEnum": "gridgov.party.models.ChangeKind",
+        "LeaderKindEnum": "gridgov.party.models.LeaderKind",
+        "PostCategoryEnum": "gridgov.workforce.models.PostCategory",
+        "StaffSourceEnum": "gridgov.workforce.models.Source",
+        "CertificateKindEnum": "gridgov.workforce.models.CertificateKind",
+        "TrainingKindEnum": "gridgov.workforce.models.TrainingKind",
+        "AreaLevelEnum": "gridgov.areas.models.Level",
+        "SkillEnum": "gridgov.emergency.models.Skill",
+        "ActivationLevelEnum": "gridgov.emergency.models.Activation.Level",
+    },
 }
 
 LOGGING = {

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("points/", include("gridgov.points.urls")),
     path("events/", include("gridgov.events.urls")),
     path("property/", include("gridgov.property.urls")),
+    path("emergency/", include("gridgov.emergency.urls")),
     path("api/", include("gridgov.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

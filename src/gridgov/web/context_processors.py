@@ -11,6 +11,12 @@ def _linked_resident(user) -> bool:
     return ResidentLink.objects.filter(user=user).exists()
 
 
+def _responder(user) -> bool:
+    from gridgov.emergency.models import Responder
+
+    return Responder.objects.unscoped("does this login have posts").filter(user=user).exists()
+
+
 def _items(user) -> list[tuple[str, object]]:
     """The navigation of one user: only pages the role may open (the crawl test holds this)."""
     role = getattr(user, "role", "")
@@ -26,6 +32,8 @@ def _items(user) -> list[tuple[str, object]]:
             items.append(("points:me", _("我的积分")))
         if perm("facilities.view_nearby"):
             items.append(("facilities:nearby", _("附近的阵地")))
+        if _responder(user):
+            items.append(("emergency:me", _("我的岗位")))
         return items
     if role == Role.MERCHANT:
         if perm("points.add_redemption"):
@@ -67,6 +75,12 @@ def _items(user) -> list[tuple[str, object]]:
         items.append(("property:ranking", _("红色物业")))
     if perm("points.view_participation"):
         items.append(("points:approvals", _("积分")))
+    if perm("emergency.activate_emergency"):
+        items.append(("emergency:console", _("平急结合")))
+    elif perm("emergency.view_readiness"):
+        items.append(("emergency:readiness", _("平急结合")))
+    if _responder(user):
+        items.append(("emergency:me", _("我的岗位")))
     if perm("accounts.manage_user"):
         items.append(("accounts:user_list", _("账号")))
     if perm("core.view_auditevent"):

@@ -1,0 +1,70 @@
+"""Every write of the emergency app (docs/emergency.md). Callers: `from gridgov.emergency import services`."""
+
+from ._common import NotAllowed
+from .activation import (
+    DEFAULT_ACK_MINUTES,
+    DEFAULT_MAX_DISTANCE,
+    Plan,
+    ReassignResult,
+    acknowledge,
+    activate,
+    build_plan,
+    deactivate,
+    live_counts,
+    preview,
+    reassign_no_shows,
+    resolve,
+)
+from .groups import (
+    DEFAULT_TEMPLATES,
+    FormResult,
+    ensure_city_templates,
+    form_groups,
+    override_templates,
+    templates_for,
+)
+from .readiness import compute_readiness, refresh_readiness
+from .responders import (
+    ImportResult,
+    bulk_register,
+    clean_skills,
+    create_employer,
+    export_responders,
+    import_responders,
+    link_user,
+    register_responder,
+    update_availability,
+)
+
+__all__ = [
+    "DEFAULT_ACK_MINUTES",
+    "DEFAULT_MAX_DISTANCE",
+    "DEFAULT_TEMPLATES",
+    "FormResult",
+    "ImportResult",
+    "NotAllowed",
+    "Plan",
+    "ReassignResult",
+    "acknowledge",
+    "activate",
+    "build_plan",
+    "bulk_register",
+    "clean_skills",
+    "compute_readiness",
+    "create_employer",
+    "deactivate",
+    "ensure_city_templates",
+    "export_responders",
+    "form_groups",
+    "import_responders",
+    "link_user",
+    "live_counts",
+    "override_templates",
+    "preview",
+    "reassign_no_shows",
+    "refresh_readiness",
+    "register_responder",
+    "resolve",
+    "templates_for",
+    "update_availability",
+]

@@ -1,0 +1,161 @@
+"""Generic scope tests (tests/base.py) for every emergency endpoint: lists and details show exactly the
+user's subtree, actions refuse other roles with 403 and out-of-scope objects with the 404 of a missing id,
+collection calls follow the role matrix."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridgov.emergency import services
+from gridgov.emergency.models import Activation, EmployerUnit, Post, Readiness, Responder, WorkGroup
+
+from ..base import (
+    Action,
+    ActionAPITests,
+    Call,
+    DetailAPITests,
+    EndpointMatrixTests,
+    ListAPITests,
+    PlatformAPITests,
+)
+from ..conftest import ROLES
+from .conftest import SYSTEM, build, register
+
+# grid workers may view responders, groups and readiness, but those rows sit on community paths above a
+# grid: their lists are empty, so they are neither "allowed" (an object in scope) nor "denied" (403)
+VIEWERS = ("city_admin", "district", "street", "community_secretary", "community_worker")
+NO_VIEW = ("property", "resident")
+
+
+@pytest.fixture
+def scoped(city):
+    """The emergency fixture, plus a responder, groups and an activation in the other city (out of every
+    user's scope) and an activation of 东一 (in scope of everyone from its community up)."""
+    data = build(city, cadres=12)
+    other_city, other_community = city.other_city[0], city.other_city[3]
+    services.ensure_city_templates(SYSTEM, other_city)
+    register(other_community, data.employer, skills=("general",), x=0.0, y=0.0)
+    services.form_groups(SYSTEM, [other_community])
+    services.refresh_readiness([c.path for c in city.communities] + [other_community.path])
+    services.activate(SYSTEM, communities=[city.communities[0]], level=4, reason="演练一", is_drill=True)
+    services.activate(SYSTEM, communities=[other_community], level=4, reason="演练二", is_drill=True)
+    return data
+
+
+class _Scoped:
+    @pytest.fixture(autouse=True)
+    def _data(self, scoped):
+        return scoped
+
+    def in_scope(self, city, user):
+        return self.model.objects.unscoped("test oracle").filter(area_path=city.communities[0].path).first()
+
+    def out_of_scope(self, city, user):
+        return self.model.objects.unscoped("test oracle").filter(area_path=city.other_city[3].path).first()
+
+
+class TestEmployerAPI(PlatformAPITests):
+    basename = "emergency-employer"
+    model = EmployerUnit
+    allowed_roles = VIEWERS
+    denied_roles = ("grid_worker", *NO_VIEW)
+
+    @pytest.fixture(autouse=True)
+    def _data(self, scoped):
+        return scoped
+
+
+class TestResponderAPI(_Scoped, ListAPITests, DetailAPITests, ActionAPITests):
+    basename = "emergency-responder"
+    model = Responder
+    allowed_roles = VIEWERS
+    denied_roles = NO_VIEW
+    actions = {"emergency-responder-availability": Action(perms=("emergency.change_responder",))}
+
+
+class TestWorkGroupAPI(_Scoped, ListAPITests, DetailAPITests):
+    basename = "emergency-group"
+    model = WorkGroup
+    allowed_roles = VIEWERS
+    denied_roles = NO_VIEW
+
+
+class TestReadinessAPI(_Scoped, ListAPITests, DetailAPITests):
+    basename = "emergency-readiness"
+    model = Readiness
+    allowed_roles = VIEWERS
+    denied_roles = NO_VIEW
+
+
+class TestActivationAPI(_Scoped, ListAPITests, DetailAPITests, ActionAPITests):
+    basename = "emergency-activation"
+    model = Activation
+    allowed_roles = VIEWERS
+    denied_roles = ("grid_worker", *NO_VIEW)
+    actions = {
+        "emergency-activation-board": Action(perms=("emergency.view_activation",), method="get"),
+        "emergency-activation-deactivate": Action(perms=("emergency.activate_emergency",)),
+        "emergency-activation-reassign": Action(
+            perms=("emergency.activate_emergency", "emergency.reassign_post")
+        ),
+    }
+
+
+def _drill(test, city):
+    return {"communities": [city.communities[1].pk], "level": 4, "reason": "矩阵演练", "is_drill": True}
+
+
+def _a_post(test, city):
+    return [
+        Post.objects.unscoped("test oracle").filter(activation__isnull=False).values_list("pk", flat=True)[0]
+    ]
+
+
+def _an_employer(test, city):
+    return [EmployerUnit.objects.order_by("pk").values_list("pk", flat=True)[0]]
+
+
+class TestEmergencyCalls(EndpointMatrixTests):
+    @pytest.fixture(autouse=True)
+    def _data(self, scoped):
+        return scoped
+
+    calls = {
+        "emergency-responder-import-xlsx": Call(
+            perms=("emergency.add_responder", "emergency.import_responder"),
+            method="post",
+            multipart=True,
+            passed=400,
+        ),
+        "emergency-responder-export-xlsx": Call(perms=("emergency.export_responder",), audited=True),
+        "emergency-employer-register-staff": Call(
+            perms=("emergency.import_responder",),
+            method="post",
+            multipart=True,
+            passed=400,
+            args=_an_employer,
+        ),
+        "emergency-group-form": Call(
+            perms=("emergency.form_workgroup",),
+            method="post",
+            audited=True,
+            data=lambda test, city: {"communities": [city.communities[0].pk]},
+        ),
+        "emergency-readiness-refresh": Call(
+            perms=("emergency.view_readiness",),
+            method="post",
+            audited=True,
+            data=lambda test, city: {"area": city.grid_a.pk},
+        ),
+        "emergency-activation-preview": Call(
+            perms=("emergency.activate_emergency",), method="post", data=_drill
+        ),
+        "emergency-activation-activate": Call(
+            perms=("emergency.activate_emergency",), method="post", data=_drill, passed=201, audited=True
+        ),
+        # a responder's own posts: every login may ask; none of the test users holds this post
+        "emergency-my-post-list": Call(perms=(), roles=tuple(ROLES)),
+        "emergency-my-post-acknowledge": Call(
+            perms=(), roles=tuple(ROLES), method="post", args=_a_post, passed=400
+        ),
+    }
