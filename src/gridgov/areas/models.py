@@ -38,6 +38,11 @@ def code_to_path(code: str, level: int) -> str:
     return code[: PATH_LENGTH[level]]
 
 
+def ancestor_path(path: str, level: int) -> str:
+    """The path of the node at `level` above (or at) the node with `path`: its fixed-width prefix."""
+    return path[: PATH_LENGTH[level]]
+
+
 def path_to_code(path: str, level: int) -> str:
     return path.ljust(DIVISION_CODE_LENGTH, "0") if level <= Level.COMMUNITY else path
 

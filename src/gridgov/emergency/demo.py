@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from gridgov.accounts.models import User
 from gridgov.accounts.roles import Role
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core import idcard
 from gridgov.core.actors import SystemActor
 from gridgov.demo.context import CityContext
@@ -202,12 +202,22 @@ def generate_emergency(ctx: CityContext) -> str:
     demand = _demand(communities)
     today = timezone.localdate()
     responders = build_responders(
-        rng, communities, employers, frontline_units, demand, region=(city.path + "01")[:6], today=today
+        rng,
+        communities,
+        employers,
+        frontline_units,
+        demand,
+        region=ancestor_path(city.path + "01", Level.DISTRICT),
+        today=today,
     )
     services.bulk_register(SYSTEM, responders, label="generate_city")
     result = services.form_groups(SYSTEM, communities)
     services.refresh_readiness([c.path for c in communities])
-    drill_communities = [c for c in communities if c.path[:9] == communities[0].path[:9]][:4]
+    drill_communities = [
+        c
+        for c in communities
+        if ancestor_path(c.path, Level.STREET) == ancestor_path(communities[0].path, Level.STREET)
+    ][:4]
     started = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=30), dt.time(10, 0)))
     past_drill(rng, drill_communities, started=started)
     cadres = sum(1 for r in responders if r.kind == ResponderKind.CADRE)
@@ -248,7 +258,7 @@ def generate_cadre_login(ctx: CityContext) -> str:
         .filter(
             activation=None,
             group__mode=Mode.EMERGENCY,
-            area_path=grid.path[:12],
+            area_path=ancestor_path(grid.path, Level.COMMUNITY),
             responder__kind=ResponderKind.CADRE,
             responder__on_leave_until=None,
             responder__available_from=None,

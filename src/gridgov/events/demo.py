@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gridgov.areas.models import Level
+from gridgov.areas.models import Level, ancestor_path
 from gridgov.demo.context import CityContext
 from gridgov.demo.registry import step
 
@@ -239,7 +239,7 @@ def _assignment(
             "finish_hours": hours,
         }
     if category.default_assignee == AssigneeKind.DEPARTMENT:
-        street = departments.get(spec.area_path[:9])
+        street = departments.get(ancestor_path(spec.area_path, Level.STREET))
         if street:
             return {
                 "kind": AssigneeKind.DEPARTMENT,
@@ -301,7 +301,11 @@ def build_events(
             accept_due=sla.add_working_hours(spec.reported_at, spec.category.accept_hours),
         )
         assign = _assignment(
-            spec.category, spec, grids.get(spec.area_path[:15]), communities[spec.area_path[:12]], departments
+            spec.category,
+            spec,
+            grids.get(ancestor_path(spec.area_path, Level.GRID)),
+            communities[ancestor_path(spec.area_path, Level.COMMUNITY)],
+            departments,
         )
         if not assign["name"]:
             assign["name"] = assign["kind"]  # replaced by the unit's or area's name (_name_assignees)

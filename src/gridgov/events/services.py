@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.accounts.roles import Role
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core import audit
 from gridgov.core.actors import SystemActor, as_user, is_system, skips_checks
 from gridgov.core.scope import OutOfScope, check_reach, user_can_reach
@@ -181,7 +181,7 @@ def _check_report_area(actor: User | SystemActor, area: Area) -> None:
     if skips_checks(actor):
         return
     if getattr(actor, "role", "") == Role.RESIDENT and actor.area_path:
-        community = actor.area_path[:12]
+        community = ancestor_path(actor.area_path, Level.COMMUNITY)
         if not area.path.startswith(community):
             raise OutOfScope(area.path)
         return

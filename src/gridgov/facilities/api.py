@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin, uploaded_file
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
@@ -432,7 +432,9 @@ def nearby_origin(user, building_id) -> Area | None:
         return area
     if area.level == Level.UNIT:
         return (
-            Area.objects.unscoped("the building of the user's own unit").filter(path=area.path[:18]).first()
+            Area.objects.unscoped("the building of the user's own unit")
+            .filter(path=ancestor_path(area.path, Level.BUILDING))
+            .first()
         )
     # A user bound to a grid or above starts from the first building of their area.
     return visible.filter(level=Level.BUILDING, is_active=True).order_by("path").first()

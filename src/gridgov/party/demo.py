@@ -20,7 +20,7 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gridgov.areas.models import Level
+from gridgov.areas.models import Level, ancestor_path
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 from gridgov.people.models import Household, Relation, Resident, ResidentTag, Tag
@@ -192,7 +192,7 @@ def generate_party(ctx: CityContext) -> str:
     )
     members_per_community: dict[str, int] = defaultdict(int)
     for _rid, _hid, path in members_src:
-        members_per_community[path[:12]] += 1
+        members_per_community[ancestor_path(path, Level.COMMUNITY)] += 1
 
     with transaction.atomic():
         # 1–2. Street working committees and community committees / general branches.
@@ -206,7 +206,9 @@ def generate_party(ctx: CityContext) -> str:
             big = members_per_community[c.path] >= COMMITTEE_MIN_MEMBERS
             kind = OrgKind.COMMUNITY_COMMITTEE if big else OrgKind.COMMUNITY_GENERAL_BRANCH
             name = f"中共{c.name}{'委员会' if big else '总支部委员会'}"
-            community_orgs.append(net.org(kind, name, street_org[c.path[:9]], c, c.id))
+            community_orgs.append(
+                net.org(kind, name, street_org[ancestor_path(c.path, Level.STREET)], c, c.id)
+            )
         PartyOrg.objects.bulk_create(community_orgs, batch_size=2000)
         community_org = {o.area_path: o for o in community_orgs}
 
@@ -219,7 +221,7 @@ def generate_party(ctx: CityContext) -> str:
         covered_by_community: dict[str, list[AreaStub]] = defaultdict(list)
         for i, g in enumerate(grids):
             if i not in uncovered:
-                covered_by_community[g.path[:12]].append(g)
+                covered_by_community[ancestor_path(g.path, Level.COMMUNITY)].append(g)
         community_paths = [c.path for c in communities if covered_by_community[c.path]]
         target_branches = min(ctx.scaled(GRID_BRANCHES), sum(len(v) for v in covered_by_community.values()))
         per_community = _apportion(
@@ -251,7 +253,7 @@ def generate_party(ctx: CityContext) -> str:
         # 4. Building groups: each branch's buildings in one or more groups; "new" buildings left out.
         buildings_by_grid: dict[str, list[AreaStub]] = defaultdict(list)
         for b in buildings:
-            buildings_by_grid[b.path[:15]].append(b)
+            buildings_by_grid[ancestor_path(b.path, Level.GRID)].append(b)
         candidates_new = [
             bs[-1] for g, bs in buildings_by_grid.items() if g in branch_of_grid and len(bs) > 1
         ]
@@ -305,7 +307,7 @@ def generate_party(ctx: CityContext) -> str:
         member_rows: list[tuple] = []
         member_household: dict[int, int] = {}  # household -> resident of its first ordinary member
         for resident_id, household_id, path in members_src:
-            community = path[:12]
+            community = ancestor_path(path, Level.COMMUNITY)
             joined = dt.date(1970, 1, 1) + dt.timedelta(days=rng.randrange(19000))
             if rng.random() < IN_SERVICE_RATE:
                 registered = dt.date(2022, 3, 1) + dt.timedelta(days=rng.randrange(1200))
@@ -314,7 +316,7 @@ def generate_party(ctx: CityContext) -> str:
                     (resident_id, None, True, workplace, area_id[community], registered, joined, community)
                 )
             else:
-                org = branch_of_grid.get(path[:15]) or community_org[community]
+                org = branch_of_grid.get(ancestor_path(path, Level.GRID)) or community_org[community]
                 member_rows.append((resident_id, org.pk, False, "", None, None, joined, org.area_path))
                 member_household.setdefault(household_id, resident_id)
         raw_insert(
@@ -340,7 +342,7 @@ def generate_party(ctx: CityContext) -> str:
         # 6. Central households: member households in each group's buildings; they serve the rest.
         households_by_building: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for hid, path in households:
-            households_by_building[path[:18]].append((hid, path))
+            households_by_building[ancestor_path(path, Level.BUILDING)].append((hid, path))
         group_households = [
             [h for b in chunk for h in households_by_building[b.path]] for chunk in group_buildings
         ]
@@ -379,14 +381,18 @@ def generate_party(ctx: CityContext) -> str:
         heads_by_building: dict[str, list[int]] = defaultdict(list)
         heads_by_unit: dict[str, list[int]] = defaultdict(list)
         for rid, path in heads:
-            heads_by_building[path[:18]].append(rid)
+            heads_by_building[ancestor_path(path, Level.BUILDING)].append(rid)
             heads_by_unit[path].append(rid)
         members_by_building: dict[str, list[int]] = defaultdict(list)
         for resident_id, _hid, path in members_src:
-            members_by_building[path[:18]].append(resident_id)
+            members_by_building[ancestor_path(path, Level.BUILDING)].append(resident_id)
         led = [b for b in buildings if b.path not in new_buildings and heads_by_building[b.path]]
         target_leaders = min(ctx.scaled(RED_LEADERS), len(led))
-        reusable = [i for i in range(1, len(led)) if led[i].path[:15] == led[i - 1].path[:15]]
+        reusable = [
+            i
+            for i in range(1, len(led))
+            if ancestor_path(led[i].path, Level.GRID) == ancestor_path(led[i - 1].path, Level.GRID)
+        ]
         reuse = set(rng.sample(reusable, min(len(reusable), len(led) - target_leaders)))
         leaders: list[tuple] = []
         previous = 0
@@ -400,7 +406,7 @@ def generate_party(ctx: CityContext) -> str:
             appointed = dt.date(2022, 6, 1) + dt.timedelta(days=rng.randrange(700))
             leaders.append((LeaderKind.BUILDING.value, b.id, resident_id, b.path, appointed))
         for u in ctx.areas[Level.UNIT]:
-            if u.path[:18] in new_buildings or not heads_by_unit[u.path]:
+            if ancestor_path(u.path, Level.BUILDING) in new_buildings or not heads_by_unit[u.path]:
                 continue
             appointed = dt.date(2022, 6, 1) + dt.timedelta(days=rng.randrange(700))
             leaders.append(

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from gridgov.areas.models import Level
+from gridgov.areas.models import Level, ancestor_path
 from gridgov.core import idcard
 from gridgov.core.text import pinyin_pair
 from gridgov.demo.context import CityContext
@@ -160,11 +160,13 @@ def generate_people(ctx: CityContext) -> str:
     rng = people.rng
     units_by_street: dict[str, list] = {}
     for unit in ctx.areas[Level.UNIT]:
-        units_by_street.setdefault(unit.path[:9], []).append(unit)
+        units_by_street.setdefault(ancestor_path(unit.path, Level.STREET), []).append(unit)
     total_households = total_residents = 0
     progress = ctx.progress("居民与户", len(ctx.areas[Level.UNIT]))
     for street_path, units in units_by_street.items():
-        region = street_path[:6]  # the district's code is the registered region of these ID numbers
+        region = ancestor_path(
+            street_path, Level.DISTRICT
+        )  # the district's code is the registered region of these ID numbers
         with transaction.atomic():
             households = []
             for unit in units:

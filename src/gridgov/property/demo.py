@@ -25,7 +25,7 @@ from django.db.models import Count
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from gridgov.areas.models import Level
+from gridgov.areas.models import Level, ancestor_path
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 from gridgov.events.models import AssigneeKind
@@ -98,10 +98,10 @@ def generate_property(ctx: CityContext) -> str:
     )
     by_grid: dict[str, list[AreaStub]] = defaultdict(list)
     for b in buildings:
-        by_grid[b.path[:15]].append(b)
+        by_grid[ancestor_path(b.path, Level.GRID)].append(b)
     grids_by_community: dict[str, list[AreaStub]] = defaultdict(list)
     for g in grids:
-        grids_by_community[g.path[:12]].append(g)
+        grids_by_community[ancestor_path(g.path, Level.COMMUNITY)].append(g)
     community_by_path = {c.path: c for c in communities}
     used_names: set[str] = set()
     with transaction.atomic():
@@ -164,7 +164,7 @@ def generate_property(ctx: CityContext) -> str:
                 model = rng.choices(list(COVERAGE_WEIGHTS), list(COVERAGE_WEIGHTS.values()))[0]
                 company = None
                 if model in (CoverageModel.INTRODUCED, CoverageModel.CO_BUILDING):
-                    pool = by_street.get(community_path[:9]) or companies
+                    pool = by_street.get(ancestor_path(community_path, Level.STREET)) or companies
                     company = rng.choice(pool)
                 elif model == CoverageModel.COMMUNITY_RUN:
                     company = community_run.get(community_path)
@@ -204,7 +204,7 @@ def generate_property(ctx: CityContext) -> str:
         for p in public:
             by_street_public[p.area_path].append(p)
         for e in taken:
-            e.company = rng.choice(by_street_public.get(e.area_path[:9]) or public)
+            e.company = rng.choice(by_street_public.get(ancestor_path(e.area_path, Level.STREET)) or public)
             e.coverage_model = CoverageModel.SOCIAL_ORG
             e.fee_collection_rate = Decimal(str(round(rng.uniform(40, 80), 1)))
         Estate.objects.bulk_create(estates, batch_size=2000)
@@ -281,7 +281,7 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
             meetings.append(
                 RoundTable(
                     area_id=_community_id(ctx, area_path),
-                    area_path=area_path[:12],
+                    area_path=ancestor_path(area_path, Level.COMMUNITY),
                     estate_id=estate_id,
                     company_id=company_id,
                     held_on=held,
@@ -421,7 +421,7 @@ def _community_id(ctx: CityContext, path: str) -> int:
     if cache is None:
         cache = {c.path: c.id for c in ctx.areas.get(Level.COMMUNITY) or []}
         ctx._community_ids = cache  # type: ignore[attr-defined]
-    return cache[path[:12]]
+    return cache[ancestor_path(path, Level.COMMUNITY)]
 
 
 @step(order=95, name="物业企业账号")

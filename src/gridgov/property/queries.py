@@ -11,6 +11,8 @@ from os.path import commonpath
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from gridgov.areas.models import Level, ancestor_path
+
 from .models import MonthlyScore, PropertyCompany, Scorer
 
 
@@ -177,14 +179,19 @@ def estate_at(path: str):
 
     if len(path) < 18:
         return None
-    building = path[:18]
+    building = ancestor_path(path, Level.BUILDING)
     estates = Estate.objects.unscoped(
         "the estate of a place of an event the caller already read in scope"
     ).select_related("company")
     found = estates.filter(buildings__path=building).order_by("-id").first()
     if found is not None:
         return found
-    candidates = list(estates.filter(buildings__isnull=True, area_path__in=[path[:12], path[:15]]))
+    candidates = list(
+        estates.filter(
+            buildings__isnull=True,
+            area_path__in=[ancestor_path(path, Level.COMMUNITY), ancestor_path(path, Level.GRID)],
+        )
+    )
     return max(candidates, key=lambda e: len(e.area_path)) if candidates else None
 
 
@@ -195,7 +202,7 @@ def ranking_peers(company: PropertyCompany) -> QuerySet:
 
     return PropertyCompany.objects.unscoped(
         "a rank compares a company with its district's peers, seen or not"
-    ).filter(subtree_q("area_path", company.area_path[:9]))
+    ).filter(subtree_q("area_path", ancestor_path(company.area_path, Level.STREET)))
 
 
 def company_standing(company: PropertyCompany, months: int = 12) -> list[dict]:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from gridgov.areas.models import Level
+from gridgov.areas.models import Level, ancestor_path
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 from gridgov.people.demo import TODAY
@@ -164,7 +164,7 @@ def generate_workforce(ctx: CityContext) -> str:
     households = indicator("households").by_prefix(ctx.areas[Level.CITY][0].path, 12)
     grids_by_community: dict[str, list] = defaultdict(list)
     for g in grids:
-        grids_by_community[g.path[:12]].append(g)
+        grids_by_community[ancestor_path(g.path, Level.COMMUNITY)].append(g)
 
     pool_workers = max(0, ctx.scaled(GRID_WORKERS) - len(grids))
     pool_home = rng.choices(range(len(communities)), k=pool_workers)
@@ -428,7 +428,12 @@ def generate_workforce(ctx: CityContext) -> str:
         ]
         Studio.objects.bulk_create(studios)
         for studio in studios:
-            local = [s for s in secretaries if s.area_path[:6] == studio.area_path[:6]] or secretaries
+            local = [
+                s
+                for s in secretaries
+                if ancestor_path(s.area_path, Level.DISTRICT)
+                == ancestor_path(studio.area_path, Level.DISTRICT)
+            ] or secretaries
             for s in rng.sample(local, min(len(local), rng.randint(4, 9))):
                 trainings.append(
                     Training(
@@ -513,7 +518,12 @@ def generate_workforce(ctx: CityContext) -> str:
         placed = [(s, g) for s, g in grid_workers if g is not None]
         for k, (s, g) in enumerate(placed):
             start = max(s.hired_on, grid_start)
-            if rng.random() < 0.08 and k > 0 and placed[k - 1][1].path[:12] == g.path[:12]:
+            if (
+                rng.random() < 0.08
+                and k > 0
+                and ancestor_path(placed[k - 1][1].path, Level.COMMUNITY)
+                == ancestor_path(g.path, Level.COMMUNITY)
+            ):
                 moved = _date(rng, start + dt.timedelta(days=30), dt.date(2026, 3, 1))
                 prev = placed[k - 1][1]
                 assignments.append(

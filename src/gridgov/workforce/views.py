@@ -21,7 +21,7 @@ from gridgov.areas.checks import (
     check_rows_sheet,
     dashboard_context,
 )
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.areas.queries import breakdown_sheet, visible_ancestors
 from gridgov.core.checks import check_list_sheet
 from gridgov.core.forms import ImportForm
@@ -93,7 +93,7 @@ def dashboard(request):
         {"label": c.label, "url": reverse("workforce:check", args=[c.code])} for c in queries.CHECKS.values()
     ]
     area = context["area"]
-    top = area.path if area.level <= Level.DISTRICT else area.path[:6]
+    top = area.path if area.level <= Level.DISTRICT else ancestor_path(area.path, Level.DISTRICT)
     context["competitions"] = (
         Competition.objects.visible_to(request.user).in_area(top).order_by("-year", "area_path")
     )

@@ -15,7 +15,7 @@ import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core import audit
 from gridgov.core.scope import check_path
 from gridgov.core.services import ServiceError
@@ -200,7 +200,11 @@ def templates_for(paths: list[str]) -> dict[tuple[str, str], list[GroupTemplate]
     result = {}
     for path in paths:
         for mode in Mode.values:
-            result[(path, mode)] = by_area.get((path[:6], mode)) or by_area.get((path[:4], mode)) or []
+            result[(path, mode)] = (
+                by_area.get((ancestor_path(path, Level.DISTRICT), mode))
+                or by_area.get((ancestor_path(path, Level.CITY), mode))
+                or []
+            )
     return result
 
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import PATH_LENGTH, Area, Level, ancestor_path
 from gridgov.core import audit
 from gridgov.core.actors import SystemActor
 
@@ -21,7 +21,9 @@ SYSTEM = SystemActor("emergency.readiness")
 
 def refresh_readiness(paths: list[str], *, max_distance_m: int = DEFAULT_MAX_DISTANCE) -> int:
     """Recompute the districts containing these paths (called when availability changes)."""
-    districts = sorted({p[:6] for p in paths if len(p) >= 6})
+    districts = sorted(
+        {ancestor_path(p, Level.DISTRICT) for p in paths if len(p) >= PATH_LENGTH[Level.DISTRICT]}
+    )
     total = 0
     for d in districts:
         communities = list(
@@ -43,7 +45,7 @@ def compute_readiness(actor, area: Area, *, max_distance_m: int = DEFAULT_MAX_DI
 
 def _communities_under(area: Area) -> list[Area]:
     """The communities under `area`, or the one containing it (a grid asks about its community)."""
-    path = area.path[:12] if area.level > Level.COMMUNITY else area.path
+    path = ancestor_path(area.path, Level.COMMUNITY) if area.level > Level.COMMUNITY else area.path
     return list(
         Area.objects.unscoped("communities under a checked area")
         .in_area(path)
@@ -86,6 +88,6 @@ def _compute(actor, communities: list[Area], max_distance_m: int) -> int:
         "emergency.readiness",
         None,
         after={"communities": len(communities), "short": sum(len(v) for v in short.values())},
-        area_path=communities[0].path[:6],
+        area_path=ancestor_path(communities[0].path, Level.DISTRICT),
     )
     return len(communities)
