@@ -113,7 +113,7 @@ class UserCreateForm(_AccountForm):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         password = _check_pair(self, "password1", "password2")
         if password and "password2" not in self.errors:
             probe = User(username=data.get("username") or "", display_name=data.get("display_name") or "")

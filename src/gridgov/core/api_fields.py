@@ -119,7 +119,8 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
 def _unscoped_unique(validator):
     if isinstance(validator, UniqueValidator | UniqueTogetherValidator) and unresolved(validator.queryset):
-        validator.queryset = validator.queryset.all().unscoped("uniqueness holds across the whole platform")
+        queryset: Any = validator.queryset.all()  # a ScopedQuerySet: unresolved() said so
+        validator.queryset = queryset.unscoped("uniqueness holds across the whole platform")
     return validator
 
 

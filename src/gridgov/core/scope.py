@@ -123,9 +123,9 @@ class ScopedQuery(Query):
                 f"{name} is scoped: use .visible_to(user) or .unscoped(reason) before using it in a query"
             )
 
-    def resolve_expression(self, query, *args, **kwargs):
+    def resolve_expression(self, *args, **kwargs):  # type: ignore[override]  # the stubs' signature differs
         self._require_scope()
-        return super().resolve_expression(query, *args, **kwargs)
+        return super().resolve_expression(*args, **kwargs)
 
     def get_compiler(self, using=None, connection=None, elide_empty=True):
         self._require_scope()
@@ -236,7 +236,7 @@ class ScopedQuerySet(models.QuerySet):
             return
         rule = getattr(self.model, "scope_rule", None)
         if rule is not None and rule(actor, "change") is not None:
-            manager = self.model._default_manager  # type: ignore[attr-defined]
+            manager: Any = self.model._default_manager  # a ScopedManager: the model is a ScopedModel
             if not manager.visible_to(actor, "change").filter(pk=obj.pk).exists():
                 raise OutOfScope(obj.scope_path)
 

@@ -36,7 +36,7 @@ from .models import (
 COMMUNITY_LENGTH = PATH_LENGTH[Level.COMMUNITY]
 BUILDING_LENGTH = PATH_LENGTH[Level.BUILDING]
 # Figures the report gives, shown next to the platform's own counts.
-REPORT_FIGURES = {FacilityKind.RED_STATION: "902", FacilityKind.OUTDOOR_STATION: "380+"}
+REPORT_FIGURES: dict[str, str] = {FacilityKind.RED_STATION: "902", FacilityKind.OUTDOOR_STATION: "380+"}
 
 
 def kind_field(kind: str | None) -> str:

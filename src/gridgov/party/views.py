@@ -113,7 +113,8 @@ class OrgListView(ScopedListView):
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs if self.filterset.is_bound else qs.filter(is_active=True)  # unfiltered: those in office
+        bound = self.filterset is not None and self.filterset.is_bound
+        return qs if bound else qs.filter(is_active=True)  # unfiltered: those in office
 
 
 org_list = OrgListView.as_view()

@@ -220,4 +220,4 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Job.objects.none()
-        return Job.objects.filter(owner=self.request.user)
+        return Job.objects.filter(owner_id=self.request.user.pk)

@@ -136,7 +136,7 @@ class ReportRangeForm(forms.Form):
         super().__init__(merged, **kwargs)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if start > end:

@@ -162,7 +162,8 @@ class StaffListView(ScopedListView):
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs if self.filterset.is_bound else qs.filter(is_active=True)  # unfiltered: those in post
+        bound = self.filterset is not None and self.filterset.is_bound
+        return qs if bound else qs.filter(is_active=True)  # unfiltered: those in post
 
 
 staff_list = StaffListView.as_view()

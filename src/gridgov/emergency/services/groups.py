@@ -332,9 +332,9 @@ def _form_mode(rows, groups, cidx, by_path, standing, group_by_id):
         lst.sort(key=lambda r: (not (r["skills"] & SKILL_BIT["general"]), r["id"]))
     for g in sorted(groups, key=lambda g: (g.area_path, g.sort)):
         options = frontline.get(cidx[g.area_path], [])
-        ids = {r["id"] for r in options}
+        option_ids = {r["id"] for r in options}
         cur = current_leader.get(g.pk)
-        if cur in ids and cur not in taken:
+        if cur in option_ids and cur not in taken:
             choice = cur
         else:
             choice = next((r["id"] for r in options if r["id"] not in taken), None)
@@ -343,7 +343,9 @@ def _form_mode(rows, groups, cidx, by_path, standing, group_by_id):
             taken.add(choice)
     # demand nodes (community, skill)
     node_of = np.full((len(cidx), len(SKILLS)), -1, dtype=np.int64)
-    demand_xy, demand_skill, demand_count = [], [], []
+    demand_xy: list[tuple[float, float]] = []
+    demand_skill: list[int] = []
+    demand_count: list[int] = []
     groups_of_node: dict[int, list[WorkGroup]] = defaultdict(list)
     paths = list(cidx)
     for g in groups:
@@ -357,7 +359,6 @@ def _form_mode(rows, groups, cidx, by_path, standing, group_by_id):
                 demand_count.append(0)
             demand_count[node_of[c, s]] += count
             groups_of_node[int(node_of[c, s])].append(g)
-    len(demand_count)
     ids = np.array([r["id"] for r in rows], dtype=np.int64)
     pos = {int(v): i for i, v in enumerate(ids)}
     resp_xy = np.array([(r["home_x"], r["home_y"]) for r in rows], dtype=np.float64).reshape(-1, 2)
@@ -397,12 +398,12 @@ def _form_mode(rows, groups, cidx, by_path, standing, group_by_id):
     kept: set[int] = set()
     made: list[Post] = []
     posted_by_node: dict[int, list[int]] = defaultdict(list)
-    for i in np.flatnonzero(sol.assign >= 0):
-        posted_by_node[int(sol.assign[i])].append(int(i))
+    for posted in np.flatnonzero(sol.assign >= 0).tolist():
+        posted_by_node[int(sol.assign[posted])].append(posted)
     standing_by_resp = {rid: (pid, gid, skill) for pid, rid, gid, skill in mine}
     for node, members in posted_by_node.items():
         skill = SKILLS[demand_skill[node]]
-        rest = []
+        rest: list[int] = []
         for i in members:
             rid = int(ids[i])
             old = standing_by_resp.get(rid)
