@@ -1,11 +1,15 @@
-"""Small helpers shared by test modules: in-memory workbooks in the import template's columns."""
+"""Small helpers shared by test modules: in-memory workbooks in the import template's columns, the generated city."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
 from openpyxl import Workbook, load_workbook
 
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
@@ -60,3 +64,18 @@ def read_xlsx(content: bytes) -> list[dict[str, Any]]:
     rows = list(sheet.iter_rows(values_only=True))
     headers = [str(h) for h in rows[0]]
     return [dict(zip(headers, row, strict=False)) for row in rows[1:]]
+
+
+@contextmanager
+def generated_city(django_db_blocker, *, scale: float, seed: int = 3) -> Iterator[None]:
+    """The demo generator's city for a module-scoped fixture, in a transaction rolled back at the end
+    (so the per-test flushes and the other modules never see it)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("generate_city", scale=scale, seed=seed, quiet=True, verbosity=0)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -14,8 +14,6 @@ import io
 import re
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models.functions import Length
 from django.test import Client
 from django.urls import reverse
@@ -25,6 +23,7 @@ from gridgov.accounts.models import User
 from gridgov.areas.models import PATH_LENGTH, Area, Level
 from gridgov.core import indicators
 from gridgov.party import queries as party_queries
+from tests.helpers import generated_city
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +31,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def generated(django_db_setup, django_db_blocker):
     """The demo generator's city (as the browser tests' demo site), in a transaction rolled back after."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("generate_city", scale=0.008, seed=3, quiet=True, verbosity=0)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with generated_city(django_db_blocker, scale=0.008, seed=3):
+        yield
 
 
 @pytest.fixture

@@ -140,18 +140,6 @@ class ScopedModelViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyM
     """List, retrieve, create, update and destroy, every write through its service hook."""
 
 
-class ScopedViewSetMixin:
-    """Older form (`queryset_model`; get_queryset starts from visible_to). New code: ScopedGenericViewSet."""
-
-    queryset_model: Any = None
-
-    def base_queryset(self):
-        return self.queryset_model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
-
-    def get_queryset(self):
-        return self.base_queryset()
-
-
 # --- schema ----------------------------------------------------------------------------------------------
 class ScopedPrimaryKeyFieldSchema(OpenApiSerializerFieldExtension):
     """A scoped related field is documented as its model's id; `output_nullable` makes the response nullable."""

@@ -24,12 +24,11 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from gridgov.accounts.models import User
+from tests.helpers import generated_city
 
 # The two roles of the fuzz: the whole city, and one grid.
 ROLES = {"city": "city", "grid": "grid"}
@@ -123,15 +122,8 @@ def _params():
 @pytest.fixture(scope="module")
 def generated(django_db_setup, django_db_blocker):
     """The demo generator's city, in a transaction rolled back when the module is done."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("generate_city", scale=0.002, seed=3, quiet=True, verbosity=0)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with generated_city(django_db_blocker, scale=0.002, seed=3):
+        yield
 
 
 _ids: dict[tuple[str, str], str | None] = {}
