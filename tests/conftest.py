@@ -36,11 +36,14 @@ from gridgov.accounts.models import User
 from gridgov.accounts.roles import Role
 from gridgov.areas.models import Area, Level
 from gridgov.core import idcard
+from gridgov.core.actors import SystemActor
 from gridgov.people import services as people_services
 from gridgov.people.models import Household, Relation, Resident, Tag
 from gridgov.people.reference import DEFAULT_TAGS, ensure_default_tags
 
 from .factories import AreaFactory, UserFactory, make_child
+
+SYSTEM = SystemActor("tests.city")  # the actor of set-up steps: reaches every area, audited as such
 
 hypothesis_settings.register_profile(
     "gridgov",
@@ -144,7 +147,7 @@ def _add_people(
 ) -> tuple[list, list, dict, dict]:
     households, residents, ids, phones = [], [], {}, {}
     for i, unit in enumerate(city_units):
-        household = people_services.create_household(None, unit=unit, number="101")
+        household = people_services.create_household(SYSTEM, unit=unit, number="101")
         households.append(household)
         members = [
             (
@@ -159,7 +162,7 @@ def _add_people(
             number = idcard.build(CITY_REGION, birth, seq)
             phone = f"1380000{first_seq + len(residents):04d}"
             resident = people_services.register_resident(
-                None,
+                SYSTEM,
                 household=household,
                 name=name,
                 id_number=number,

@@ -14,11 +14,14 @@ from django.urls import reverse
 from gridgov.accounts import services
 from gridgov.accounts.models import LoginFailure, User
 from gridgov.accounts.roles import Role
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent
 from gridgov.people.models import Tag
 from gridgov.workforce.models import SalaryScale
 from tests.base import state_of
 from tests.factories import UserFactory
+
+SYSTEM = SystemActor("tests.accounts")  # the actor of set-up steps: reaches every area, audited as such
 
 
 @pytest.fixture
@@ -115,7 +118,7 @@ def test_salary_scale_admin_is_read_only(city, superuser_client):
 def test_audit_and_login_failure_admin_are_read_only(city, superuser_client):
     with transaction.atomic():
         services.create_user(
-            None, username="audited", password="Qingshan-2025!", role=Role.GRID_WORKER, area=city.grid_a
+            SYSTEM, username="audited", password="Qingshan-2025!", role=Role.GRID_WORKER, area=city.grid_a
         )
     event = AuditEvent.objects.get(action="accounts.create_user", object_repr="audited")
     failure = LoginFailure.objects.create(username="audited")
@@ -146,10 +149,10 @@ def _staff(users, key: str) -> Client:
 
 def test_audit_admin_shows_the_admin_users_subtree_only(city, users):
     services.create_user(
-        None, username="east-new", password="Qingshan-2025!", role=Role.GRID_WORKER, area=city.grid_b
+        SYSTEM, username="east-new", password="Qingshan-2025!", role=Role.GRID_WORKER, area=city.grid_b
     )
     services.create_user(
-        None, username="west-new", password="Qingshan-2025!", role=Role.GRID_WORKER, area=city.grids[4]
+        SYSTEM, username="west-new", password="Qingshan-2025!", role=Role.GRID_WORKER, area=city.grids[4]
     )
     html = (
         _staff(users, "district")

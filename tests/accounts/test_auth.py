@@ -13,9 +13,12 @@ from rest_framework.test import APIClient
 from gridgov.accounts import services as account_services
 from gridgov.accounts.models import LoginFailure, User
 from gridgov.accounts.roles import Role
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent
 from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ServiceError
+
+SYSTEM = SystemActor("tests.accounts")  # the actor of set-up steps: reaches every area, audited as such
 
 PASSWORD = "Qingshan-2025!"
 LOCK_MESSAGE = "登录失败次数过多,账号已临时锁定"
@@ -26,7 +29,7 @@ WRONG_MESSAGE = "用户名或密码错误"
 def worker(city) -> User:
     """A grid worker with a real (argon2) password, created through the service."""
     return account_services.create_user(
-        None,
+        SYSTEM,
         username="wangwu",
         password=PASSWORD,
         role=Role.GRID_WORKER,
@@ -96,7 +99,7 @@ def test_lockout_refuses_even_the_right_password(worker, client, settings):
 
     # Another account is not affected.
     account_services.create_user(
-        None, username="zhaoliu", password=PASSWORD, role=Role.GRID_WORKER, area=worker.area
+        SYSTEM, username="zhaoliu", password=PASSWORD, role=Role.GRID_WORKER, area=worker.area
     )
     other = APIClient()
     assert login(other, "zhaoliu", PASSWORD).status_code == 302
@@ -189,14 +192,14 @@ def test_create_user_is_audited_without_the_password(city, users):
 def test_create_user_checks_role_and_level(role, area_attr, message, city):
     with pytest.raises(ServiceError, match=message):
         account_services.create_user(
-            None, username="x", password=PASSWORD, role=role, area=getattr(city, area_attr)[0]
+            SYSTEM, username="x", password=PASSWORD, role=role, area=getattr(city, area_attr)[0]
         )
     assert not User.objects.filter(username="x").exists()
 
 
 def test_create_user_refusals(city, users):
     with pytest.raises(ServiceError, match="每个账号必须绑定一个区域"):
-        account_services.create_user(None, username="x", password=PASSWORD, role=Role.PROPERTY, area=None)
+        account_services.create_user(SYSTEM, username="x", password=PASSWORD, role=Role.PROPERTY, area=None)
     with pytest.raises(OutOfScope):
         account_services.create_user(
             users["street"],
@@ -207,7 +210,7 @@ def test_create_user_refusals(city, users):
         )
     with pytest.raises(ServiceError, match="用户名已存在"):
         account_services.create_user(
-            None, username="street", password=PASSWORD, role=Role.PROPERTY, area=city.unit_a
+            SYSTEM, username="street", password=PASSWORD, role=Role.PROPERTY, area=city.unit_a
         )
     assert not AuditEvent.objects.filter(action="accounts.create_user").exists()
 

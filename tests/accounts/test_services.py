@@ -9,11 +9,14 @@ from rest_framework.authtoken.models import Token
 from gridgov.accounts import services
 from gridgov.accounts.models import LoginFailure, User
 from gridgov.accounts.roles import RANK_TO_MANAGE, ROLE_RANK, Role, may_manage
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent
 from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ServiceError
 from tests.base import state_of
 from tests.factories import UserFactory
+
+SYSTEM = SystemActor("tests.accounts")  # the actor of set-up steps: reaches every area, audited as such
 
 PASSWORD = "Qingshan-2025!"
 
@@ -164,8 +167,12 @@ def test_create_refuses_a_retired_area(city, users, unchanged):
 
 
 def test_system_path_still_creates_for_the_generator(city):
-    user = services.create_user(None, username="sys", password=PASSWORD, role=Role.CITY_ADMIN, area=city.city)
-    assert AuditEvent.objects.get(action="accounts.create_user", object_id=str(user.pk)).actor is None
+    user = services.create_user(
+        SYSTEM, username="sys", password=PASSWORD, role=Role.CITY_ADMIN, area=city.city
+    )
+    event = AuditEvent.objects.get(action="accounts.create_user", object_id=str(user.pk))
+    # the system is named in the label, never stored as a user
+    assert (event.actor_id, event.actor_label) == (None, "system:tests.accounts")
 
 
 # --- role and area --------------------------------------------------------------------------------------

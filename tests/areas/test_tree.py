@@ -21,12 +21,15 @@ from gridgov.areas.models import (
     path_to_code,
 )
 from gridgov.core import indicators
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent
 from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ServiceError
 from gridgov.people.models import Household, Resident
 
 from ..factories import HouseholdFactory, ResidentFactory, make_child
+
+SYSTEM = SystemActor("tests.areas")  # the actor of set-up steps: reaches every area, audited as such
 
 
 # --- direct counts (the oracle: plain Python over all rows) ------------------------------------------
@@ -136,7 +139,7 @@ def test_fixture_figures_are_not_trivial(city):
 def test_indicators_ignore_retired_and_inactive_rows(city):
     Resident.objects.unscoped("test").filter(pk=city.resident_a.pk).update(is_active=False)
     spare = make_child(city.grid_a, "空楼")
-    area_services.retire_area(None, spare, reason="拆除")
+    area_services.retire_area(SYSTEM, spare, reason="拆除")
     assert indicators.for_area(city.grid_a.path, ["residents", "buildings"]) == {
         "residents": 1,
         "buildings": 1,
@@ -557,17 +560,17 @@ def test_create_area_assigns_the_next_code(parent_attr, expected_path, expected_
 
 def test_create_area_refusals(city, users):
     with pytest.raises(ServiceError, match="单元下不能再建下级区域"):
-        area_services.create_area(None, parent=city.unit_a, name="x")
+        area_services.create_area(SYSTEM, parent=city.unit_a, name="x")
     with pytest.raises(ServiceError, match="名称不能为空"):
-        area_services.create_area(None, parent=city.building_a, name=" ")
+        area_services.create_area(SYSTEM, parent=city.building_a, name=" ")
     with pytest.raises(ServiceError, match="GeoJSON"):
-        area_services.create_area(None, parent=city.building_a, name="x", geometry={"type": "Circle"})
+        area_services.create_area(SYSTEM, parent=city.building_a, name="x", geometry={"type": "Circle"})
     with pytest.raises(OutOfScope):
         area_services.create_area(users["grid_worker"], parent=city.buildings[1], name="x")
     retired = make_child(city.grid_a, "旧楼")
-    area_services.retire_area(None, retired, reason="拆")
+    area_services.retire_area(SYSTEM, retired, reason="拆")
     with pytest.raises(ServiceError, match="上级区域已撤销"):
-        area_services.create_area(None, parent=retired, name="x")
+        area_services.create_area(SYSTEM, parent=retired, name="x")
 
 
 def test_create_area_via_api_and_page(city, api_for, client_for):

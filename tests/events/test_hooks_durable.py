@@ -30,7 +30,7 @@ from gridgov.points.hooks import award_grid_worker_for_closed_event, unawarded_c
 from gridgov.points.models import StaffAward
 
 from ..points.test_staff import make_staff
-from .conftest import NOW, report, to_state
+from .conftest import NOW, SYSTEM, report, to_state
 
 _keys = itertools.count()
 
@@ -46,14 +46,14 @@ def hooked(kind, func):
 
 def _fund(city):
     for community in city.communities:
-        points.fund_pool(None, community, 100_000, key=f"hooks-fund-{next(_keys)}")
+        points.fund_pool(SYSTEM, community, 100_000, key=f"hooks-fund-{next(_keys)}")
 
 
 def _worker_on_grid_a(city, since: dt.date | None = None):
     from gridgov.workforce import services as wf
 
     staff = make_staff(city.resident_a)
-    wf.assign_grid(None, staff, city.grid_a, on=since, reason="测试")
+    wf.assign_grid(SYSTEM, staff, city.grid_a, on=since, reason="测试")
     return staff
 
 

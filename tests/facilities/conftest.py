@@ -10,8 +10,11 @@ from __future__ import annotations
 import pytest
 
 from gridgov.areas.models import Area
+from gridgov.core.actors import SystemActor
 from gridgov.facilities import services
 from gridgov.facilities.models import Facility, FacilityKind
+
+SYSTEM = SystemActor("tests.facilities")  # the actor of set-up steps: reaches every area, audited as such
 
 
 def box(minx, miny, maxx, maxy) -> dict:
@@ -57,7 +60,7 @@ def circle_city(city, settings):
     settings.GRIDGOV_CIRCLE_AUTO_RECOMPUTE = False
     layout(city)
     city.stations = [
-        services.create_facility(None, kind=FacilityKind.RED_STATION, name=f"{b.name}红色驿站", area=b)
+        services.create_facility(SYSTEM, kind=FacilityKind.RED_STATION, name=f"{b.name}红色驿站", area=b)
         for b in [*city.buildings, city.other_city[5]]
     ]
     return city

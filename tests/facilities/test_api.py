@@ -12,7 +12,7 @@ from gridgov.facilities import services
 from gridgov.facilities.models import BuildingAccess, CandidateSite, Facility
 
 from ..base import DetailAPITests, ListAPITests, WriteAPITests
-from .conftest import station_inside, station_outside
+from .conftest import SYSTEM, station_inside, station_outside
 
 VIEW_FACILITY_ROLES = (
     "city_admin",
@@ -69,7 +69,7 @@ class CandidateObjects:
     @pytest.fixture(autouse=True)
     def _sites_made(self, circle_city):
         circle_city.sites = {
-            b.pk: services.create_candidate(None, name=f"{b.name}闲置用房", area=b)
+            b.pk: services.create_candidate(SYSTEM, name=f"{b.name}闲置用房", area=b)
             for b in [*circle_city.buildings, circle_city.other_city[5]]
         }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from .conftest import SYSTEM
+
 pytestmark = pytest.mark.django_db
 
 
@@ -14,7 +16,7 @@ def test_an_invalid_area_filter_gives_nothing(client_for, name, city):
     from gridgov.facilities.models import FacilityKind
 
     services.create_facility(
-        None, area=city.grid_a, kind=FacilityKind.RED_STATION, name="红色驿站甲", floor_area=60, x=10, y=10
+        SYSTEM, area=city.grid_a, kind=FacilityKind.RED_STATION, name="红色驿站甲", floor_area=60, x=10, y=10
     )
     client = client_for("street")
     whole = client.get(reverse(name))

@@ -12,7 +12,7 @@ from gridgov.facilities import services
 from gridgov.facilities.models import WalkNetwork
 
 from ..base import DetailPageTests, ListPageTests, WritePageTests, redirects_to_login
-from .conftest import station_inside, station_outside
+from .conftest import SYSTEM, station_inside, station_outside
 from .test_api import VIEW_FACILITY_ROLES
 
 
@@ -84,7 +84,7 @@ def test_coverage_page_says_when_the_fallback_is_used(circle_city, client_for):
     assert "echarts-5.6.0.min.js" in html and "cdn" not in html.lower()
     from .test_services import STREETS
 
-    services.import_network(None, area=circle_city.city, data=json.dumps(STREETS))
+    services.import_network(SYSTEM, area=circle_city.city, data=json.dumps(STREETS))
     services.compute_coverage(circle_city.city.path)
     html = client_for("street").get(reverse("facilities:coverage")).content.decode()
     assert 'data-testid="fallback"' not in html
@@ -98,7 +98,7 @@ def test_coverage_map_data_stays_in_scope(circle_city, client_for):
 
 
 def test_standards_page_lists_failing_communities(circle_city, client_for):
-    services.create_facility(None, kind="centre", name="东二中心", x=1500, y=1000, floor_area="0.5")
+    services.create_facility(SYSTEM, kind="centre", name="东二中心", x=1500, y=1000, floor_area="0.5")
     html = client_for("city_admin").get(reverse("facilities:standards")).content.decode()
     assert "东二社区" in html and "面积不足" in html and "没有党群服务中心" in html
     assert "902" in html  # the report's figure next to the platform's count
@@ -106,7 +106,7 @@ def test_standards_page_lists_failing_communities(circle_city, client_for):
 
 def test_siting_page(circle_city, client_for):
     services.compute_coverage(circle_city.city.path)
-    services.create_candidate(None, name="某闲置用房", area=circle_city.buildings[2])
+    services.create_candidate(SYSTEM, name="某闲置用房", area=circle_city.buildings[2])
     html = client_for("city_admin").get(reverse("facilities:siting"), {"k": 3}).content.decode()
     assert 'data-testid="picks"' in html
 

@@ -23,7 +23,7 @@ from gridgov.facilities.models import (
     WalkNetwork,
 )
 
-from .conftest import layout
+from .conftest import SYSTEM, layout
 
 
 def lines(*coords_list) -> dict:
@@ -114,7 +114,7 @@ def test_outside_the_users_area_is_out_of_scope(plane_city, users):
 
 
 def test_moving_keeps_the_area_and_checks_the_point(plane_city, users):
-    f = services.create_facility(None, kind="red_station", name="驿站", area=plane_city.building_a)
+    f = services.create_facility(SYSTEM, kind="red_station", name="驿站", area=plane_city.building_a)
     f = services.update_facility(users["community_worker"], f, x=600, y=450, name="新名")
     assert (f.x, f.y, f.name, f.area_id) == (600, 450, "新名", plane_city.building_a.pk)
     with pytest.raises(ServiceError):
@@ -122,7 +122,7 @@ def test_moving_keeps_the_area_and_checks_the_point(plane_city, users):
 
 
 def test_close_and_reopen_are_audited(plane_city, users):
-    f = services.create_facility(None, kind="square", name="广场", x=300, y=300)
+    f = services.create_facility(SYSTEM, kind="square", name="广场", x=300, y=300)
     services.set_facility_active(users["street"], f, False, "装修")
     services.set_facility_active(users["street"], f, True)
     actions = list(AuditEvent.objects.filter(object_id=str(f.pk)).values_list("action", flat=True))
@@ -184,13 +184,13 @@ def test_only_a_city_gets_a_network(plane_city, users):
 
 # --- the circle ----------------------------------------------------------------------------------------
 def centre_at_community_0(city):
-    return services.create_facility(None, kind="centre", name="东一中心", x=500, y=1000, floor_area="10")
+    return services.create_facility(SYSTEM, kind="centre", name="东一中心", x=500, y=1000, floor_area="10")
 
 
 @pytest.mark.parametrize("with_network", [True, False])
 def test_coverage_shares(plane_city, users, with_network):
     if with_network:
-        services.import_network(None, area=plane_city.city, data=json.dumps(STREETS))
+        services.import_network(SYSTEM, area=plane_city.city, data=json.dumps(STREETS))
     centre_at_community_0(plane_city)
     run = services.compute_coverage(plane_city.city.path)
     assert run.method == ("network" if with_network else "straight")
@@ -236,12 +236,12 @@ def test_recompute_job(plane_city, users, django_capture_on_commit_callbacks):
 def test_standards_check(plane_city, users):
     centre_at_community_0(plane_city)  # 10 m² for 2 households: fine
     services.create_facility(
-        None, kind="centre", name="东二中心", x=1500, y=1000, floor_area="0.5"
+        SYSTEM, kind="centre", name="东二中心", x=1500, y=1000, floor_area="0.5"
     )  # needs 0.6
     services.create_facility(
-        None, kind="centre", name="东华街道中心", area=plane_city.streets[0], floor_area="900"
+        SYSTEM, kind="centre", name="东华街道中心", area=plane_city.streets[0], floor_area="900"
     )
-    services.create_facility(None, kind="red_station", name="驿站", area=plane_city.building_a)
+    services.create_facility(SYSTEM, kind="red_station", name="驿站", area=plane_city.building_a)
     result = queries.standards(users["city_admin"], plane_city.city)
     status = {c.area.name: (c.status, c.shortfall) for c in result.communities}
     assert status == {
@@ -261,14 +261,16 @@ def test_standards_check(plane_city, users):
 
 # --- siting --------------------------------------------------------------------------------------------
 def test_siting_picks_the_room_covering_most_uncovered_households(plane_city, users):
-    services.import_network(None, area=plane_city.city, data=json.dumps(STREETS))
+    services.import_network(SYSTEM, area=plane_city.city, data=json.dumps(STREETS))
     centre_at_community_0(plane_city)
     services.compute_coverage(plane_city.city.path)
     # Uncovered: the buildings of 东二 (x = 1500), 西一 (2500) and 西二 (3500) and the other city's.
     # A room between 西一's two buildings covers both; one next to 西二's lower building covers that one.
-    both = services.create_candidate(None, name="西一闲置用房", x=2500, y=1000)
-    one = services.create_candidate(None, name="西二商户", x=3500, y=600, room_type="merchant")
-    services.create_candidate(None, name="东一物业", x=500, y=600, room_type="property")  # covers nothing new
+    both = services.create_candidate(SYSTEM, name="西一闲置用房", x=2500, y=1000)
+    one = services.create_candidate(SYSTEM, name="西二商户", x=3500, y=600, room_type="merchant")
+    services.create_candidate(
+        SYSTEM, name="东一物业", x=500, y=600, room_type="property"
+    )  # covers nothing new
     result = queries.suggest_sites(users["city_admin"], plane_city.city, 3)
     assert [(p.site, p.households, p.buildings) for p in result.picks] == [(both, 2, 2), (one, 1, 1)]
     assert [p.cumulative_households for p in result.picks] == [2, 3]
@@ -284,10 +286,10 @@ def test_siting_needs_a_computed_circle(plane_city, users):
 
 # --- nearby --------------------------------------------------------------------------------------------
 def test_nearby_lists_positions_by_walking_time(plane_city):
-    services.import_network(None, area=plane_city.city, data=json.dumps(STREETS))
-    near = services.create_facility(None, kind="red_station", name="近", area=plane_city.building_a)
+    services.import_network(SYSTEM, area=plane_city.city, data=json.dumps(STREETS))
+    near = services.create_facility(SYSTEM, kind="red_station", name="近", area=plane_city.building_a)
     far = centre_at_community_0(plane_city)
-    services.create_facility(None, kind="red_station", name="关闭", x=520, y=520)
+    services.create_facility(SYSTEM, kind="red_station", name="关闭", x=520, y=520)
     Facility.objects.unscoped("test").filter(name="关闭").update(is_active=False)
     found, method = queries.nearby(plane_city.building_a)
     assert method == "network"

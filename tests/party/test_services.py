@@ -54,7 +54,7 @@ def test_split_restores_a_branch_for_the_split_grid(city, network, two_grid_bran
 def test_reparent_after_a_grid_moves_to_another_community(city, network):
     """Grids redrawn: the grid moves, its branch's path follows (re-zoning), then it is re-parented."""
     branch = network.branches[city.grid_b.pk]
-    area_services.move_area(None, city.grid_b, city.communities[1], reason="网格重划")
+    area_services.move_area(SYSTEM, city.grid_b, city.communities[1], reason="网格重划")
     branch.refresh_from_db()
     assert branch.area_path.startswith(city.communities[1].path)
     member = PartyMember.objects.unscoped("test").get(org=branch)

@@ -13,10 +13,13 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent, Job
 from gridgov.people import services
 
 from ..helpers import read_xlsx
+
+SYSTEM = SystemActor("tests.people")  # the actor of set-up steps: reaches every area, audited as such
 
 STREET = "street"  # sees 东华街道: the first four grids, eight residents
 ROW = re.compile(r'<a href="/people/residents/(\d+)/">')
@@ -216,8 +219,8 @@ def test_choosing_a_tag_in_the_form_filters_by_it(city, client_for):
 
 def test_api_filters_by_tag_code_and_several_tags_mean_all_of_them(city, users, api_for):
     veteran_head = city.residents[0]
-    services.update_resident(None, veteran_head, tags=[*veteran_head.tags.all(), _tag("veteran")])
-    services.update_resident(None, city.residents[1], tags=[_tag("veteran")])
+    services.update_resident(SYSTEM, veteran_head, tags=[*veteran_head.tags.all(), _tag("veteran")])
+    services.update_resident(SYSTEM, city.residents[1], tags=[_tag("veteran")])
     client = api_for(STREET)
     response = client.get(reverse("resident-list"), {"tag": "veteran"})
     assert response.status_code == 200

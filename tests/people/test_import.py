@@ -13,11 +13,14 @@ from openpyxl import load_workbook
 
 from gridgov.areas import services as area_services
 from gridgov.core import idcard
+from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent, Job, JobStatus
 from gridgov.people.models import Household, Resident
 
 from ..factories import make_chain
 from ..helpers import HEADERS, read_xlsx, resident_row, upload, xlsx_bytes
+
+SYSTEM = SystemActor("tests.people")  # the actor of set-up steps: reaches every area, audited as such
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 IMPORTER = "community_worker"  # may import; scope: 东一社区 (grids A and B)
@@ -283,7 +286,7 @@ def test_missing_file_field(city, api_for):
 
 def test_import_into_a_retired_unit_is_refused(city, api_for):
     chain = make_chain(city.grid_a, prefix="退")
-    area_services.retire_area(None, chain[-1], reason="拆除")
+    area_services.retire_area(SYSTEM, chain[-1], reason="拆除")
     rows = [resident_row("甲", new_id(54), chain[-1].code)]
     response = post_import(api_for(IMPORTER), xlsx_bytes(rows))
     assert response.status_code == 400

@@ -6,10 +6,13 @@ import pytest
 from django.urls import reverse
 
 from gridgov.accounts.roles import Role
+from gridgov.core.actors import SystemActor
 from gridgov.points import services as points_services
 from gridgov.points.models import MerchantKind
 from gridgov.property.models import CompanyAccount, PropertyCompany
 from tests.factories import UserFactory
+
+SYSTEM = SystemActor("tests.web")  # the actor of set-up steps: reaches every area, audited as such
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +52,10 @@ def test_a_resident_home_shows_points_reports_and_positions(client_for, users, c
     user = users["resident"]
     user.area = city.unit_a
     user.save(update_fields=["area"])
-    points_services.link_resident(None, user, resident)
-    points_services.fund_pool(None, city.communities[0], 1_000, key="home-fund")
+    points_services.link_resident(SYSTEM, user, resident)
+    points_services.fund_pool(SYSTEM, city.communities[0], 1_000, key="home-fund")
     points_services.transfer(
-        None,
+        SYSTEM,
         points_services.earning_pool(resident.area_path),
         points_services.resident_account(resident),
         120,
@@ -78,7 +81,7 @@ def test_home_pages_refuse_other_roles(client_for):
 def test_a_merchant_lands_on_the_redeem_page(client, city):
     user = UserFactory(username="m1", role=Role.MERCHANT, area=city.communities[0])
     points_services.create_merchant(
-        None, name="便利店", kind=MerchantKind.SHOP, area=city.communities[0], user=user
+        SYSTEM, name="便利店", kind=MerchantKind.SHOP, area=city.communities[0], user=user
     )
     client.force_login(user)
     response = client.get(reverse("web:home"))

@@ -19,6 +19,7 @@ from ..base import (
     EndpointMatrixTests,
     PlatformAPITests,
 )
+from .conftest import SYSTEM
 from .test_api import WF_DENIED, WF_VIEW_ROLES, CrewObjects, DistrictCompetition, StaffObjects
 
 CHANGE = ("workforce.change_staff",)
@@ -99,7 +100,7 @@ class TestPayrollExportAPI(CrewObjects, ActionAPITests):
     @pytest.fixture(autouse=True)
     def _payrolls(self, crew, city):
         self.payrolls = {
-            c.path: services.compute_payroll(None, c, dt.date(2025, 6, 1))
+            c.path: services.compute_payroll(SYSTEM, c, dt.date(2025, 6, 1))
             for c in [*city.communities, city.other_city[3]]
         }
 

@@ -6,9 +6,9 @@ checks still run and pass — and the audit row names it (`system:<name>`) inste
 write by a job is never mistaken for an unchecked one. Store it in a `created_by`-style foreign key
 through `as_user(actor)` (None for the system); a `Job` is always owned by a person.
 
-`actor=None` is on its way out: the services run every check through `skips_checks` (and
-`core.scope.check_reach`, `actor_may`, `lock_in_scope`), which still lets None through until the last
-callers are converted; then it refuses it (`require_actor`).
+`actor=None` is refused: every service check goes through `skips_checks` (via `core.scope.check_reach`,
+`actor_may`, `lock_in_scope`), which raises `TypeError` for None (`require_actor`) before anything is
+written; no actor skips a check.
 """
 
 from __future__ import annotations
@@ -64,11 +64,13 @@ def as_user(actor: User | SystemActor | None) -> User | None:
 
 
 def skips_checks(actor: object) -> bool:
-    """Transitional (issue 11): True only for `actor=None`, which the services still let through unchecked
-    while the last callers (tests, points) are converted to a `SystemActor`. Every service check goes
-    through this one predicate (`check_reach`, `actor_may`, `lock_in_scope`), so refusing None is a
-    change here: `require_actor(actor); return False`."""
-    return actor is None
+    """Whether a service may skip its checks for `actor`: never. Every service check goes through this one
+    predicate (`check_reach`, `actor_may`, `lock_in_scope` and the apps' own checks), so it is where
+    `actor=None` — once "skip the checks" (issue 11) — is refused: `TypeError` via `require_actor`, raised
+    inside the service's transaction before it writes. A `SystemActor` is not skipped either: its checks
+    run and pass (it reaches every area and holds every permission). A `User` is checked as usual."""
+    require_actor(actor)
+    return False
 
 
 def actor_may(actor: Any, perm: str) -> bool:
