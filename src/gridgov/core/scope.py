@@ -90,8 +90,8 @@ def check_path(user, path: str) -> None:
 
 def check_reach(actor: User | SystemActor, path: str) -> None:
     """A service's scope check, run for every actor: OutOfScope unless `actor` reaches `path`. A
-    `SystemActor` (a command, task or the generator) reaches every area, so the check runs and passes.
-    (`actor=None` passes too, for now: see `core.actors.skips_checks`.)"""
+    `SystemActor` (a command, task or the generator) reaches every area, so the check runs and passes;
+    `actor=None` is refused (TypeError, `core.actors.skips_checks`)."""
     if skips_checks(actor):
         return
     check_path(actor, path)

@@ -501,9 +501,7 @@ def record_talk(
     company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if not 1 <= quarter <= 4:
         raise ServiceError(_("季度须为 1 到 4"))
-    bottom = queries.quarter_bottom(
-        None if skips_checks(actor) else PropertyCompany.objects.visible_to(actor), year, quarter
-    )
+    bottom = queries.quarter_bottom(PropertyCompany.objects.visible_to(actor), year, quarter)
     if company.pk not in {row.company.pk for row in bottom}:
         raise ServiceError(_("该企业不在本季度排名末位名单中"))
     if (
@@ -540,9 +538,7 @@ def decide_elimination(
         raise ServiceError(_("决定无效"))
     listed = {
         row.company.pk: row
-        for row in queries.elimination_list(
-            None if skips_checks(actor) else PropertyCompany.objects.visible_to(actor), year
-        )
+        for row in queries.elimination_list(PropertyCompany.objects.visible_to(actor), year)
     }
     if company.pk not in listed:
         raise ServiceError(_("该企业年度平均分未低于淘汰标准,不在淘汰名单中"))
