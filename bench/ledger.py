@@ -2,8 +2,9 @@
 
 ours  : gridgov.points.services.redeem as a web worker runs it. The resident's and the merchant's
         accounts are split into slots (热点账户拆分); requests that arrive together in one worker
-        process share a transaction (points/posting.py): one read, the Python validation, one call of
-        gridgov_points_redeem_batch (one commit; each request refused or posted on its own).
+        process share a transaction (points/posting.py): one read, the Python validation, one round
+        trip taking the locks, the Python decisions (key, limit, stock), one round trip writing the rows
+        and calling gridgov_points_post (one commit; each request refused or posted on its own).
 naive : the same redemption written the obvious ORM way — read the account, check, `balance -= x`,
         `save()` — in a transaction but without a lock, so concurrent clients overwrite each other.
 
@@ -15,7 +16,11 @@ try to spend, so an over-spend shows up. After each run the ledger is checked: l
 balance ≠ sum of entries) and double spends (more points spent than the account ever had) are
 counted as invariant violations; one on our path fails the benchmark.
 
-    python bench/ledger.py [--clients 32] [--processes 2] [--per-client 300] [--slots 16]
+    python bench/ledger.py [--clients 32] [--processes 2] [--per-client 300] [--slots 16] [--phases]
+
+`--phases` also times each step of our batches in every worker process (read, validation, the
+locking round trip, the Python decisions, the audit JSON, the writing round trip, the commit) and
+prints the mean per batch; the wrappers cost a little throughput, so compare runs without it.
 
 Last line: `ratio: N` = ours / naive throughput (successful redemptions per second).
 """
@@ -33,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 DB_NAME = "gridgov_bench_ledger"
+ACTOR_NAME = "bench.ledger"
+PHASES = False  # --phases  # the benchmark acts as a job: SystemActor(ACTOR_NAME), audited as such
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
@@ -62,6 +69,7 @@ def build_world(tag: str):
 
     from gridgov.areas.models import Area, Level
     from gridgov.core import idcard
+    from gridgov.core.actors import SystemActor
     from gridgov.people import services as people
     from gridgov.points import services
     from gridgov.points.models import MerchantKind
@@ -84,28 +92,34 @@ def build_world(tag: str):
                     parent=parent,
                 )
             )
-    household = people.create_household(None, unit=chain[-1], number="101")
+    bench = SystemActor(ACTOR_NAME)
+    household = people.create_household(bench, unit=chain[-1], number="101")
     import datetime as dt
 
     resident = people.register_resident(
-        None,
+        bench,
         household=household,
         name="热点居民",
         id_number=idcard.build("110101", dt.date(1980, 1, 1), 10 + n),
     )
-    services.fund_pool(None, chain[3], 10_000_000, key=f"bench-fund-{city_path}")
-    merchant = services.create_merchant(None, name="基准商户", kind=MerchantKind.SHOP, area=chain[3])
+    services.fund_pool(bench, chain[3], 10_000_000, key=f"bench-fund-{city_path}")
+    merchant = services.create_merchant(bench, name="基准商户", kind=MerchantKind.SHOP, area=chain[3])
     scenario = services.save_scenario(
-        None, area=chain[0], code="bench", name="基准兑换", category="基准", price=1, merchant_kinds=["shop"]
+        bench, area=chain[0], code="bench", name="基准兑换", category="基准", price=1, merchant_kinds=["shop"]
     )
     return resident, merchant, scenario
 
 
 def give(resident, points: int, key: str) -> None:
+    from gridgov.core.actors import SystemActor
     from gridgov.points import services
 
     services.transfer(
-        None, services.earning_pool(resident.area_path), services.resident_account(resident), points, key=key
+        SystemActor(ACTOR_NAME),
+        services.earning_pool(resident.area_path),
+        services.resident_account(resident),
+        points,
+        key=key,
     )
 
 
@@ -114,6 +128,7 @@ def naive_redeem(resident, merchant, scenario, key: str) -> bool:
     from django.db import transaction
 
     from gridgov.core import audit
+    from gridgov.core.actors import SystemActor
     from gridgov.points import services
     from gridgov.points.models import Account, Entry, Redemption, Transaction, TxKind
 
@@ -142,7 +157,7 @@ def naive_redeem(resident, merchant, scenario, key: str) -> bool:
             area_path=resident.area_path,
             merchant_path=merchant.area_path,
         )
-        audit.record(None, "points.redeem", r)
+        audit.record(SystemActor(ACTOR_NAME), "points.redeem", r)
         acc.main_balance -= scenario.price
         acc.save(update_fields=["main_balance"])
         shop.main_balance += scenario.price
@@ -157,9 +172,80 @@ def warm_up() -> None:
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT count(*) FROM gridgov_points_redeem_batch('[]'::jsonb)")
+            cursor.execute(
+                "SELECT gridgov_points_post('{}'::bigint[], '{}'::bigint[], '{}'::bigint[], '{}'::date[], now()),"
+                " (SELECT count(*) FROM gridgov_points_redeem_context('{}', '{}', '{}', '{}'))"
+            )
         else:
             cursor.execute("SELECT 1")
+
+
+def _instrument():
+    """--phases: time the steps of every batch this worker process serves (ours only)."""
+    import threading
+    from collections import defaultdict
+
+    from django.db import connections
+
+    from gridgov.points.services import redemption as r
+
+    spent: dict[str, float] = defaultdict(float)
+    seen: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()
+
+    def add(name: str, seconds: float, n: int = 1) -> None:
+        with lock:
+            spent[name] += seconds
+            seen[name] += n
+
+    def timed(name, fn, classify=None):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                add(classify(*args) if classify else name, time.perf_counter() - start)
+
+        return wrapper
+
+    def run_kind(sql) -> str:
+        text = " ".join(t for t, _p in sql)
+        if "INSERT INTO points_transaction" in text:
+            return "claim (BEGIN + keys, locks, limits)"
+        if "gridgov_points_post" in text or "DELETE FROM points_transaction" in text:
+            return "write (rows + gridgov_points_post)"
+        return "slow pass / taken keys"
+
+    def serve(requests):
+        add("requests", 0.0, len(requests))
+        return timed("batch, total", process)(requests)
+
+    process = r._batcher._process
+    r._batcher._process = serve
+    for name, label in (
+        ("_prepare_redemption", "validation (Python)"),
+        ("_post_batch", "transaction, without COMMIT"),
+        ("_decide", "decisions (Python)"),
+        ("_audit_columns", "audit JSON (Python)"),
+    ):
+        if hasattr(r, name):  # (so the same wrapper times an older version of the path too)
+            setattr(r, name, timed(label, getattr(r, name)))
+    if hasattr(r, "_run"):
+        r._run = timed("", r._run, classify=run_kind)
+    wrapper_class = type(connections["default"])
+    wrapper_class.commit = timed("COMMIT", wrapper_class.commit)
+
+    def report(wid: int) -> None:
+        batches = seen["batch, total"] or 1
+        size = seen["requests"] / batches
+        parts = ", ".join(
+            f"{name} {1000 * spent[name] / batches:.2f}"
+            for name in sorted(spent, key=lambda n: -spent[n])
+            if name not in ("requests",)
+        )
+        print(f"ours : worker {wid}: {batches} batches of {size:.1f} requests; ms per batch: {parts}")
+
+    return report
 
 
 def _worker(wid: int, threads: int, label: str, per_client: int, work, barrier, results) -> None:
@@ -168,6 +254,7 @@ def _worker(wid: int, threads: int, label: str, per_client: int, work, barrier, 
 
     from django.db import connection
 
+    report = _instrument() if PHASES and label == "ours" else None
     counts = [[0, 0, ""] for _ in range(threads)]
 
     def client(t: int) -> None:
@@ -195,6 +282,8 @@ def _worker(wid: int, threads: int, label: str, per_client: int, work, barrier, 
     ready.set()
     for th in pool:
         th.join()
+    if report is not None:
+        report(wid)
     results.put(
         (sum(c[0] for c in counts), sum(c[1] for c in counts), next((c[2] for c in counts if c[2]), ""))
     )
@@ -246,11 +335,17 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=300)
     parser.add_argument("--processes", type=int, default=2, help="worker processes the clients run in")
     parser.add_argument("--slots", type=int, default=16, help="slots the hot accounts are split into (ours)")
+    parser.add_argument("--phases", action="store_true", help="time the steps of our batches (see above)")
     args = parser.parse_args()
+    global PHASES
+    PHASES = args.phases
     ensure_database()
     setup_django()
+    from gridgov.core.actors import SystemActor
     from gridgov.core.services import ServiceError
     from gridgov.points import ledger, services
+
+    bench = SystemActor(ACTOR_NAME)
 
     attempts = args.clients * args.per_client
     initial = attempts - attempts // 10  # 10% of the attempts must be refused
@@ -266,7 +361,7 @@ def main() -> None:
 
             def work(key, resident=resident, merchant=merchant, scenario=scenario):
                 try:
-                    services.redeem(None, merchant=merchant, scenario=scenario, resident=resident, key=key)
+                    services.redeem(bench, merchant=merchant, scenario=scenario, resident=resident, key=key)
                     return True
                 except ServiceError:
                     return False

@@ -89,7 +89,9 @@ class TestTransactionAPI(Premade, ListAPITests, DetailAPITests):
     denied_roles = NO_VIEW
 
     def make(self, resident):
-        services.fund_pool(SYSTEM, Area.objects.unscoped("t").get(path=resident.area_path[:12]), 100, key=key())
+        services.fund_pool(
+            SYSTEM, Area.objects.unscoped("t").get(path=resident.area_path[:12]), 100, key=key()
+        )
         return give(resident, 10)
 
 
@@ -198,7 +200,9 @@ def test_merchant_redeems_through_api(funded, catalogue, users, api_for):
     assert [r["id"] for r in listed["results"]] == [response.json()["id"]]
     statement = client.get(reverse("points-merchant-statement", args=[shop.pk]))
     assert statement.status_code == 200  # its own monthly statement
-    other = services.create_merchant(SYSTEM, name="隔壁店", kind=MerchantKind.SHOP, area=funded.communities[0])
+    other = services.create_merchant(
+        SYSTEM, name="隔壁店", kind=MerchantKind.SHOP, area=funded.communities[0]
+    )
     assert client.get(reverse("points-merchant-statement", args=[other.pk])).status_code == 404
     code = api_for("resident").post(reverse("points-me-one-time-code")).json()["code"]
     ok = client.post(

@@ -14,7 +14,7 @@ from gridgov.core.services import ServiceError
 from gridgov.points import ledger, services
 from gridgov.points.models import MerchantKind
 
-from .conftest import give, key
+from .conftest import SYSTEM, give, key
 
 THREADS = 16
 PER_THREAD = 10
@@ -26,9 +26,9 @@ PER_THREAD = 10
 )
 @pytest.mark.parametrize("slots", [1, 4], ids=["one-row", "split"])
 def test_parallel_redemptions_never_overspend(transactional_db, city, slots):
-    services.fund_pool(None, city.communities[0], 100_000, key=key("cfund"))
-    shop = services.create_merchant(None, name="并发商户", kind=MerchantKind.SHOP, area=city.communities[0])
-    scenario = services.save_scenario(None, area=city.city, code="c", name="并发", category="测试", price=3)
+    services.fund_pool(SYSTEM, city.communities[0], 100_000, key=key("cfund"))
+    shop = services.create_merchant(SYSTEM, name="并发商户", kind=MerchantKind.SHOP, area=city.communities[0])
+    scenario = services.save_scenario(SYSTEM, area=city.city, code="c", name="并发", category="测试", price=3)
     resident = city.resident_a
     budget = 3 * (THREADS * PER_THREAD // 2) + 2  # enough for half the attempts (and 2 spare points)
     give(resident, budget)
@@ -43,7 +43,7 @@ def test_parallel_redemptions_never_overspend(transactional_db, city, slots):
             for i in range(PER_THREAD):
                 try:
                     services.redeem(
-                        None, merchant=shop, scenario=scenario, resident=resident, key=f"c-{n}-{i}"
+                        SYSTEM, merchant=shop, scenario=scenario, resident=resident, key=f"c-{n}-{i}"
                     )
                     result = "ok"
                 except ServiceError:
@@ -51,7 +51,7 @@ def test_parallel_redemptions_never_overspend(transactional_db, city, slots):
                 with lock:
                     outcomes.append(result)
             # every client replays its first key: applied once
-            services.redeem(None, merchant=shop, scenario=scenario, resident=resident, key=f"c-{n}-0")
+            services.redeem(SYSTEM, merchant=shop, scenario=scenario, resident=resident, key=f"c-{n}-0")
         except ServiceError:
             pass
         finally:
@@ -72,9 +72,9 @@ def test_parallel_redemptions_never_overspend(transactional_db, city, slots):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 def test_racing_same_key_applies_once(transactional_db, city):
-    services.fund_pool(None, city.communities[0], 1000, key=key("cfund"))
-    shop = services.create_merchant(None, name="并发商户", kind=MerchantKind.SHOP, area=city.communities[0])
-    scenario = services.save_scenario(None, area=city.city, code="c", name="并发", category="测试", price=1)
+    services.fund_pool(SYSTEM, city.communities[0], 1000, key=key("cfund"))
+    shop = services.create_merchant(SYSTEM, name="并发商户", kind=MerchantKind.SHOP, area=city.communities[0])
+    scenario = services.save_scenario(SYSTEM, area=city.city, code="c", name="并发", category="测试", price=1)
     give(city.resident_a, 100)
     barrier = threading.Barrier(8)
     results = []
@@ -83,7 +83,9 @@ def test_racing_same_key_applies_once(transactional_db, city):
         try:
             barrier.wait()
             results.append(
-                services.redeem(None, merchant=shop, scenario=scenario, resident=city.resident_a, key="same")
+                services.redeem(
+                    SYSTEM, merchant=shop, scenario=scenario, resident=city.resident_a, key="same"
+                )
             )
         finally:
             connection.close()

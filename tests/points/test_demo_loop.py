@@ -14,6 +14,8 @@ from django.utils import timezone
 from gridgov.points import queries, services
 from gridgov.points.views import merchant_scenarios
 
+from .conftest import SYSTEM
+
 
 @pytest.mark.django_db
 def test_demo_city_can_show_the_points_loop():
@@ -39,7 +41,7 @@ def test_demo_city_can_show_the_points_loop():
     assert summary["balance"] >= default.price
     client = Client()
     client.force_login(shop.user)
-    otc = services.issue_one_time_code(None, summary["resident"])
+    otc = services.issue_one_time_code(SYSTEM, summary["resident"])
     response = client.post(
         reverse("points:merchant"), {"code": otc.code, "scenario": default.pk, "nonce": "demo"}, follow=True
     )

@@ -9,6 +9,7 @@ from gridgov.points import ledger, services
 from gridgov.points.hooks import award_grid_worker_for_closed_event
 from gridgov.points.models import StaffAward
 
+from .conftest import SYSTEM
 from .test_staff import make_staff
 
 
@@ -16,7 +17,7 @@ def _assigned_worker(city):
     from gridgov.workforce import services as wf
 
     staff = make_staff(city.resident_a)
-    wf.assign_grid(None, staff, city.grid_a, reason="测试")
+    wf.assign_grid(SYSTEM, staff, city.grid_a, reason="测试")
     return staff
 
 

@@ -33,15 +33,15 @@ from gridgov.points.views import qr_svg
 from tests.base import state_of
 from tests.factories import UserFactory
 
-from .conftest import give, key
+from .conftest import SYSTEM, give, key, participation
 
 BELOW_CITY = ("district", "street", "community_secretary", "community_worker")
 
 
 def _city_items(city):
-    services.seed_catalogue(None, city.city)
+    services.seed_catalogue(SYSTEM, city.city)
     rule = services.save_rule(
-        None,
+        SYSTEM,
         area=city.city,
         role=EarnRole.RESIDENT,
         activity_kind=ActivityKind.VOLUNTEER,
@@ -102,7 +102,7 @@ def _results(response):
 def test_api_lists_include_items_defined_above_read_only(city, users, api_for):
     scenario, rule = _city_items(city)
     street_activity = services.create_activity(
-        None,
+        SYSTEM,
         title="街道志愿日",
         kind=ActivityKind.VOLUNTEER,
         area=city.streets[0],
@@ -110,7 +110,7 @@ def test_api_lists_include_items_defined_above_read_only(city, users, api_for):
         ends_at=timezone.now() + dt.timedelta(days=1, hours=2),
         capacity=5,
     )
-    services.seed_catalogue(None, city.other_city[0])  # another city's catalogue: never shown here
+    services.seed_catalogue(SYSTEM, city.other_city[0])  # another city's catalogue: never shown here
     api = api_for("community_worker")
     listed = {s["id"]: s for s in _results(api.get("/api/points/scenarios/", {"page_size": 500}))}
     assert scenario.pk in listed and not any(s["area_path"].startswith("3800") for s in listed.values())
@@ -155,7 +155,7 @@ def _nav_links(html: str) -> list[str]:
     ],
 )
 def test_every_points_sub_navigation_link_opens(funded, users, client_for, role):
-    services.link_resident(None, users["resident"], funded.resident_a)
+    services.link_resident(SYSTEM, users["resident"], funded.resident_a)
     client = client_for(role)
     start = reverse("points:me") if role == "resident" else reverse("points:approvals")
     seen, todo = set(), [start]
@@ -174,7 +174,7 @@ def test_every_points_sub_navigation_link_opens(funded, users, client_for, role)
 def _activity(area, days: int, title: str = "楼道清洁志愿服务", hours: int = 2, capacity: int = 10):
     start = timezone.now() + dt.timedelta(days=days)
     return services.create_activity(
-        None,
+        SYSTEM,
         title=title,
         kind=ActivityKind.VOLUNTEER,
         area=area,
@@ -186,10 +186,10 @@ def _activity(area, days: int, title: str = "楼道清洁志愿服务", hours: i
 
 @pytest.fixture
 def linked(funded, users):
-    services.link_resident(None, users["resident"], funded.resident_a)
+    services.link_resident(SYSTEM, users["resident"], funded.resident_a)
     for role in (EarnRole.RESIDENT, EarnRole.PARTY_MEMBER):
         services.save_rule(
-            None, area=funded.city, role=role, activity_kind=ActivityKind.VOLUNTEER,
+            SYSTEM, area=funded.city, role=role, activity_kind=ActivityKind.VOLUNTEER,
             points_per_hour=10, points_per_event=5, daily_cap=60, monthly_cap=400,
         )  # fmt: skip
     return funded
@@ -273,7 +273,7 @@ def test_code_page_shows_a_qr_code_of_the_token_and_a_six_digit_code(linked, cli
 def merchant(funded, catalogue):
     community = funded.communities[0]
     user = UserFactory(username="shop-user", role=Role.MERCHANT, area=community)
-    services.create_merchant(None, name="邻里便利店", kind=MerchantKind.SHOP, area=community, user=user)
+    services.create_merchant(SYSTEM, name="邻里便利店", kind=MerchantKind.SHOP, area=community, user=user)
     client = Client()
     client.force_login(user)
     return client
@@ -302,7 +302,7 @@ def test_default_scenario_is_one_every_resident_may_redeem(funded, catalogue, me
     html = merchant.get(reverse("points:merchant")).content.decode()
     first = int(re.search(r'<select[^>]*name="scenario"[^>]*><option value="(\d+)"', html).group(1))
     assert Scenario.objects.unscoped("test").get(pk=first).eligible_groups == []
-    otc = services.issue_one_time_code(None, funded.resident_a)
+    otc = services.issue_one_time_code(SYSTEM, funded.resident_a)
     response = merchant.post(
         reverse("points:merchant"), {"code": otc.code, "scenario": first, "nonce": key("n")}, follow=True
     )
@@ -315,7 +315,7 @@ def test_merchant_refusals_mask_the_residents_name(funded, catalogue, merchant):
     assert services.resident_account(funded.resident_a).balance == 0
     for code in (
         services.resident_token(funded.resident_a),
-        services.issue_one_time_code(None, funded.resident_a).code,
+        services.issue_one_time_code(SYSTEM, funded.resident_a).code,
     ):
         response = merchant.post(
             reverse("points:merchant"),
@@ -330,7 +330,7 @@ def test_merchant_refusals_mask_the_residents_name(funded, catalogue, merchant):
 def _redeem_on(funded, shop, catalogue, day: dt.date):
     give(funded.resident_a, 50)
     result = services.redeem(
-        None, merchant=shop, scenario=catalogue["shopping_5"], resident=funded.resident_a, key=key("r")
+        SYSTEM, merchant=shop, scenario=catalogue["shopping_5"], resident=funded.resident_a, key=key("r")
     )
     moment = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
     Redemption.objects.unscoped("test").filter(pk=result.redemption.pk).update(created_at=moment)
@@ -377,10 +377,8 @@ def _sheet(response, index: int = 0) -> list[tuple]:
 
 
 def test_exports_are_in_scope_and_audited(city, users, funded, catalogue, shop, client_for):
-    from .test_api import _participation
-
-    _participation(city.resident_a)
-    outside = _participation(city.resident_outside(users["community_worker"]))
+    participation(city.resident_a)
+    outside = participation(city.resident_outside(users["community_worker"]))
     worker = client_for("community_worker")
     audits = AuditEvent.objects.filter(action__startswith="points.export_").count()
     rows = _sheet(worker.get(reverse("points:approvals_export")))

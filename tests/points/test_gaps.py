@@ -30,7 +30,7 @@ from gridgov.points.models import (
 )
 from tests.base import ListPageTests, WritePageTests, state_of
 
-from .conftest import give
+from .conftest import SYSTEM, give
 from .test_ledger import ledger_time
 from .test_staff import make_staff
 
@@ -91,7 +91,11 @@ class RuleObjects:
     def _rules(self, city):
         self.rules = {
             d.pk: services.save_rule(
-                None, area=d, role=EarnRole.RESIDENT, activity_kind=ActivityKind.VOLUNTEER, points_per_hour=10
+                SYSTEM,
+                area=d,
+                role=EarnRole.RESIDENT,
+                activity_kind=ActivityKind.VOLUNTEER,
+                points_per_hour=10,
             )
             for d in [*city.districts, city.other_city[1]]
         }
@@ -185,7 +189,7 @@ def test_rule_pages_create_and_edit(city, users, client_for):
     ],
 )
 def test_rule_bad_input_shows_an_error_and_changes_nothing(city, client_for, data, message):
-    existing = services.save_rule(None, area=city.districts[0], role="resident", activity_kind="volunteer")
+    existing = services.save_rule(SYSTEM, area=city.districts[0], role="resident", activity_kind="volunteer")
     areas = {"outside": city.districts[1].pk, "street": city.streets[0].pk}
     area = areas.get(data.pop("area", ""), city.districts[0].pk)
     client = client_for("district")
@@ -198,8 +202,8 @@ def test_rule_bad_input_shows_an_error_and_changes_nothing(city, client_for, dat
 
 
 def test_rule_edit_onto_another_rules_triple_is_refused(city, client_for):
-    a = services.save_rule(None, area=city.districts[0], role="resident", activity_kind="volunteer")
-    b = services.save_rule(None, area=city.districts[0], role="resident", activity_kind="activity")
+    a = services.save_rule(SYSTEM, area=city.districts[0], role="resident", activity_kind="volunteer")
+    b = services.save_rule(SYSTEM, area=city.districts[0], role="resident", activity_kind="activity")
     before = state_of(b)
     response = client_for("district").post(
         reverse("points:rule_edit", args=[b.pk]), _rule_data(city.districts[0].pk, kind="volunteer")
@@ -212,7 +216,7 @@ def test_rule_edit_onto_another_rules_triple_is_refused(city, client_for):
     "role", ["street", "community_secretary", "community_worker", "grid_worker", "resident"]
 )
 def test_rule_pages_without_permission_403(city, client_for, role):
-    rule = services.save_rule(None, area=city.districts[0], role="resident", activity_kind="volunteer")
+    rule = services.save_rule(SYSTEM, area=city.districts[0], role="resident", activity_kind="volunteer")
     client = client_for(role)
     counts = _rule_counts()
     assert client.get(reverse("points:rule_create")).status_code == 403
@@ -225,7 +229,7 @@ def test_rule_pages_without_permission_403(city, client_for, role):
 
 
 def test_rule_api_update(city, api_for):
-    rule = services.save_rule(None, area=city.districts[0], role="resident", activity_kind="volunteer")
+    rule = services.save_rule(SYSTEM, area=city.districts[0], role="resident", activity_kind="volunteer")
     url = reverse("points-rule-detail", args=[rule.pk])
     response = api_for("district").patch(url, {"points_per_hour": 12, "daily_cap": 30}, format="json")
     assert response.status_code == 200, response.content
@@ -234,7 +238,7 @@ def test_rule_api_update(city, api_for):
     bad = api_for("district").patch(url, {"daily_cap": 50, "monthly_cap": 10}, format="json")
     assert bad.status_code == 400 and "每日上限" in bad.content.decode()
     assert api_for("street").patch(url, {"points_per_hour": 1}, format="json").status_code == 403
-    other = services.save_rule(None, area=city.districts[1], role="resident", activity_kind="volunteer")
+    other = services.save_rule(SYSTEM, area=city.districts[1], role="resident", activity_kind="volunteer")
     response = api_for("district").patch(
         reverse("points-rule-detail", args=[other.pk]), {"points_per_hour": 1}, format="json"
     )
@@ -252,14 +256,14 @@ class ScenarioObjects:
     @pytest.fixture(autouse=True)
     def _scenarios(self, city, users):
         self.inside = services.save_scenario(
-            None, area=city.communities[0], code="haircut", name="理发", category="生活服务", price=10
+            SYSTEM, area=city.communities[0], code="haircut", name="理发", category="生活服务", price=10
         )
         self.outside = {}
         for user in users.values():
             unit = city.unit_outside(user)
             if unit.pk not in self.outside:
                 self.outside[unit.pk] = services.save_scenario(
-                    None, area=unit, code="far", name=f"远处场景{unit.pk}", category="生活服务", price=10
+                    SYSTEM, area=unit, code="far", name=f"远处场景{unit.pk}", category="生活服务", price=10
                 )
 
     def in_scope(self, city, user):
@@ -356,7 +360,7 @@ def test_catalogue_pages_create_and_edit(city, users, client_for):
 )
 def test_scenario_bad_input_shows_an_error_and_changes_nothing(city, client_for, data, message):
     existing = services.save_scenario(
-        None, area=city.communities[0], code="taken", name="理发", category="生活服务", price=10
+        SYSTEM, area=city.communities[0], code="taken", name="理发", category="生活服务", price=10
     )
     area = city.communities[2].pk if data.pop("area", "") == "outside" else city.communities[0].pk
     client = client_for("street")
@@ -374,7 +378,7 @@ def test_scenario_bad_input_shows_an_error_and_changes_nothing(city, client_for,
 @pytest.mark.parametrize("role", ["community_secretary", "community_worker", "grid_worker", "property"])
 def test_catalogue_forms_without_permission_403(city, client_for, role):
     scenario = services.save_scenario(
-        None, area=city.communities[0], code="x", name="理发", category="生活服务", price=10
+        SYSTEM, area=city.communities[0], code="x", name="理发", category="生活服务", price=10
     )
     client = client_for(role)
     before, counts = state_of(scenario), _scenario_counts()
@@ -396,7 +400,7 @@ def _worker_on_grid_a(city):
     from gridgov.workforce import services as wf
 
     staff = make_staff(city.resident_a)
-    wf.assign_grid(None, staff, city.grid_a, reason="测试")
+    wf.assign_grid(SYSTEM, staff, city.grid_a, reason="测试")
     return staff
 
 
@@ -422,7 +426,7 @@ def test_escalation_deducts_once_per_escalation(funded, users, settings, django_
     settings.GRIDGOV_POINTS_PER_ESCALATION = 4
     staff = _worker_on_grid_a(funded)
     services.award_staff_points(
-        None, staff, points=20, category="work_result", reason="考核", source="t:bonus"
+        SYSTEM, staff, points=20, category="work_result", reason="考核", source="t:bonus"
     )
     event = _report(users, funded)  # accept due within 2 working hours: 12:00
     with django_capture_on_commit_callbacks(execute=True):

@@ -28,6 +28,7 @@ from gridgov.points.services.staff import PERFORMANCE_SOURCE
 from gridgov.workforce.models import Payroll, PayrollLine
 from gridgov.workforce.reference import ensure_defaults
 
+from .conftest import SYSTEM
 from .test_staff import make_staff
 
 THREADS = 4
@@ -170,7 +171,7 @@ def _payroll(funded, community_index: int):
         make_staff(resident)
     from gridgov.workforce import services as wf
 
-    return wf.compute_payroll(None, community, timezone.localdate())
+    return wf.compute_payroll(SYSTEM, community, timezone.localdate())
 
 
 def test_every_payroll_write_runs_in_the_workforce_service(funded, users):

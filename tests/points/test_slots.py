@@ -12,7 +12,7 @@ from gridgov.points import ledger, services
 from gridgov.points.models import Account, AccountSlot, MerchantKind
 from gridgov.points.services import redemption
 
-from .conftest import give, key
+from .conftest import SYSTEM, give, key
 
 
 def _slots(account) -> list[int]:
@@ -24,11 +24,11 @@ def _slots(account) -> list[int]:
 def test_split_spreads_the_balance_and_joins_back(funded):
     acc = services.resident_account(funded.resident_a)
     give(funded.resident_a, 10)
-    acc = services.split_account(None, acc, 3)
+    acc = services.split_account(SYSTEM, acc, 3)
     assert acc.slots == 3 and acc.main_balance == 0
     assert _slots(acc) == [4, 3, 3]
     assert acc.balance == 10 == ledger.balance_from_entries(acc)
-    acc = services.split_account(None, acc, 1)
+    acc = services.split_account(SYSTEM, acc, 1)
     assert acc.slots == 1 and acc.main_balance == 10 and _slots(acc) == []
     assert AuditEvent.objects.filter(action="points.split_account", object_id=str(acc.pk)).count() == 2
     assert ledger.check_invariants() == []
@@ -39,7 +39,7 @@ def test_bad_slot_counts_change_nothing(funded, slots):
     acc = services.resident_account(funded.resident_a)
     give(funded.resident_a, 10)
     with pytest.raises(ServiceError):
-        services.split_account(None, acc, slots)
+        services.split_account(SYSTEM, acc, slots)
     fresh = Account.objects.unscoped("t").get(pk=acc.pk)
     assert (fresh.slots, fresh.main_balance, _slots(fresh)) == (1, 10, [])
 
@@ -47,27 +47,29 @@ def test_bad_slot_counts_change_nothing(funded, slots):
 def test_an_issuing_source_is_never_split(funded):
     source = services.issuance_account(funded.city)
     with pytest.raises(ServiceError, match="发行账户不能拆分"):
-        services.split_account(None, source, 4)
+        services.split_account(SYSTEM, source, 4)
     assert Account.objects.unscoped("t").get(pk=source.pk).slots == 1
 
 
 def test_a_debit_no_single_slot_can_carry_is_spread_over_the_slots(funded):
-    acc = services.split_account(None, services.resident_account(funded.resident_a), 3)
+    acc = services.split_account(SYSTEM, services.resident_account(funded.resident_a), 3)
     give(funded.resident_a, 10)  # credits land in the emptiest slot
     pool = services.earning_pool(funded.resident_a.area_path)
-    services.transfer(None, acc, pool, 9, key=key("spend"))
+    services.transfer(SYSTEM, acc, pool, 9, key=key("spend"))
     acc = Account.objects.unscoped("t").get(pk=acc.pk)
     assert acc.balance == 1 == ledger.balance_from_entries(acc)
     assert all(b >= 0 for b in _slots(acc))
     before = _slots(acc)
     with pytest.raises(ledger.InsufficientPoints):
-        services.transfer(None, acc, pool, 2, key=key("spend"))
+        services.transfer(SYSTEM, acc, pool, 2, key=key("spend"))
     assert _slots(acc) == before
     assert ledger.check_invariants() == []
 
 
 def test_merchant_and_pool_accounts_are_created_split(funded, settings):
-    shop = services.create_merchant(None, name="热点商户", kind=MerchantKind.SHOP, area=funded.communities[0])
+    shop = services.create_merchant(
+        SYSTEM, name="热点商户", kind=MerchantKind.SHOP, area=funded.communities[0]
+    )
     assert services.merchant_account(shop).slots == settings.GRIDGOV_POINTS_HOT_SLOTS
     pool = services.earning_pool(funded.resident_a.area_path)
     assert pool.slots == settings.GRIDGOV_POINTS_HOT_SLOTS
@@ -75,16 +77,18 @@ def test_merchant_and_pool_accounts_are_created_split(funded, settings):
 
 
 def test_redeeming_from_a_split_account(funded, catalogue):
-    shop = services.create_merchant(None, name="热点商户", kind=MerchantKind.SHOP, area=funded.communities[0])
-    scenario = services.save_scenario(
-        None, area=funded.city, code="hot", name="热点", category="测试", price=4
+    shop = services.create_merchant(
+        SYSTEM, name="热点商户", kind=MerchantKind.SHOP, area=funded.communities[0]
     )
-    acc = services.split_account(None, services.resident_account(funded.resident_a), 4)
+    scenario = services.save_scenario(
+        SYSTEM, area=funded.city, code="hot", name="热点", category="测试", price=4
+    )
+    acc = services.split_account(SYSTEM, services.resident_account(funded.resident_a), 4)
     give(funded.resident_a, 10)
     for _ in range(2):
-        services.redeem(None, merchant=shop, scenario=scenario, resident=funded.resident_a, key=key("r"))
+        services.redeem(SYSTEM, merchant=shop, scenario=scenario, resident=funded.resident_a, key=key("r"))
     with pytest.raises(ledger.InsufficientPoints):
-        services.redeem(None, merchant=shop, scenario=scenario, resident=funded.resident_a, key=key("r"))
+        services.redeem(SYSTEM, merchant=shop, scenario=scenario, resident=funded.resident_a, key=key("r"))
     assert Account.objects.unscoped("t").get(pk=acc.pk).balance == 2
     assert services.merchant_account(shop).balance == 8
     assert ledger.check_invariants() == []
@@ -131,7 +135,7 @@ def _outcome(fn, **kwargs):
 
     try:
         with transaction.atomic():
-            result = fn(None, **kwargs)
+            result = fn(SYSTEM, **kwargs)
             transaction.set_rollback(True)
             return ("ok", result.redemption.points, result.replayed)
     except ServiceError as exc:
@@ -140,25 +144,27 @@ def _outcome(fn, **kwargs):
 
 @pg_only
 def test_server_side_redemption_matches_the_orm_path(funded, catalogue):
-    shop = services.create_merchant(None, name="对照商户", kind=MerchantKind.SHOP, area=funded.communities[0])
+    shop = services.create_merchant(
+        SYSTEM, name="对照商户", kind=MerchantKind.SHOP, area=funded.communities[0]
+    )
     elsewhere = next(c for c in funded.communities if not funded.resident_a.area_path.startswith(c.path))
-    far_shop = services.create_merchant(None, name="远处商户", kind=MerchantKind.CANTEEN, area=elsewhere)
-    plain = services.save_scenario(None, area=funded.city, code="p", name="普通", category="测试", price=5)
+    far_shop = services.create_merchant(SYSTEM, name="远处商户", kind=MerchantKind.CANTEEN, area=elsewhere)
+    plain = services.save_scenario(SYSTEM, area=funded.city, code="p", name="普通", category="测试", price=5)
     limited = services.save_scenario(
-        None, area=funded.city, code="l", name="限次", category="测试", price=1, monthly_limit=1, stock=5
+        SYSTEM, area=funded.city, code="l", name="限次", category="测试", price=1, monthly_limit=1, stock=5
     )
     no_stock = services.save_scenario(
-        None, area=funded.city, code="n", name="无货", category="测试", price=1, stock=0
+        SYSTEM, area=funded.city, code="n", name="无货", category="测试", price=1, stock=0
     )
     elderly = services.save_scenario(
-        None, area=funded.city, code="e", name="老人", category="测试", price=1, eligible_groups=["elderly"]
+        SYSTEM, area=funded.city, code="e", name="老人", category="测试", price=1, eligible_groups=["elderly"]
     )
     canteen = services.save_scenario(
-        None, area=funded.city, code="c", name="食堂", category="测试", price=1, merchant_kinds=["canteen"]
+        SYSTEM, area=funded.city, code="c", name="食堂", category="测试", price=1, merchant_kinds=["canteen"]
     )
     give(funded.resident_a, 6)
-    services.redeem(None, merchant=shop, scenario=limited, resident=funded.resident_a, key="used-limit")
-    services.redeem(None, merchant=shop, scenario=plain, resident=funded.resident_a, key="taken")
+    services.redeem(SYSTEM, merchant=shop, scenario=limited, resident=funded.resident_a, key="used-limit")
+    services.redeem(SYSTEM, merchant=shop, scenario=plain, resident=funded.resident_a, key="taken")
     give(funded.resident_a, 5)
     young = funded.resident_a
     cases = [
@@ -186,11 +192,15 @@ def test_server_side_redemption_matches_the_orm_path(funded, catalogue):
 
 @pg_only
 def test_server_side_redemption_writes_what_the_orm_path_writes(funded):
-    shop = services.create_merchant(None, name="对照商户", kind=MerchantKind.SHOP, area=funded.communities[0])
-    scenario = services.save_scenario(None, area=funded.city, code="w", name="对照", category="测试", price=2)
+    shop = services.create_merchant(
+        SYSTEM, name="对照商户", kind=MerchantKind.SHOP, area=funded.communities[0]
+    )
+    scenario = services.save_scenario(
+        SYSTEM, area=funded.city, code="w", name="对照", category="测试", price=2
+    )
     give(funded.resident_a, 10)
     a = redemption._redeem_orm(
-        None,
+        SYSTEM,
         merchant=shop,
         scenario=scenario,
         key="orm",
@@ -200,7 +210,7 @@ def test_server_side_redemption_writes_what_the_orm_path_writes(funded):
         quantity=1,
     ).redemption
     b = redemption._redeem_pg(
-        None, merchant=shop, scenario=scenario, key="pg", token="", resident=funded.resident_a, quantity=1
+        SYSTEM, merchant=shop, scenario=scenario, key="pg", token="", resident=funded.resident_a, quantity=1
     ).redemption
     skip = {"id", "transaction_id", "created_at"}
     audit_a = AuditEvent.objects.get(action="points.redeem", object_id=str(a.pk))
@@ -234,14 +244,14 @@ def test_listing_split_accounts_costs_no_query_per_account(funded, api_for):
 
     for n in range(2):
         shop = services.create_merchant(
-            None, name=f"甲{n}", kind=MerchantKind.SHOP, area=funded.communities[0]
+            SYSTEM, name=f"甲{n}", kind=MerchantKind.SHOP, area=funded.communities[0]
         )
         services.merchant_account(shop)
     list_queries()  # the first request also loads what is cached afterwards
     few = list_queries()
     for n in range(4):
         shop = services.create_merchant(
-            None, name=f"乙{n}", kind=MerchantKind.SHOP, area=funded.communities[0]
+            SYSTEM, name=f"乙{n}", kind=MerchantKind.SHOP, area=funded.communities[0]
         )
         services.merchant_account(shop)
     assert list_queries() == few

@@ -14,13 +14,15 @@ from gridgov.points import ledger, services
 from gridgov.points.models import PartStatus, PerformanceFormula, PerformancePay
 from gridgov.workforce.models import PayrollLine
 
+from .conftest import SYSTEM
+
 
 def make_staff(resident, post="grid_worker"):
     from gridgov.workforce import services as wf
 
     community = Area.objects.unscoped("t").get(path=resident.area_path[:12])
     return wf.hire_staff(
-        None,
+        SYSTEM,
         resident=resident,
         community=community,
         post=post,
@@ -33,20 +35,20 @@ def test_award_feeds_staff_grid_and_score(funded):
     staff = make_staff(funded.resident_a)
     grid = funded.grid_a
     award = services.award_staff_points(
-        None, staff, points=12, category="emergency", reason="防汛处置", source="events.case:1", grid=grid
+        SYSTEM, staff, points=12, category="emergency", reason="防汛处置", source="events.case:1", grid=grid
     )
     assert services.staff_account(staff).balance == 12
     assert services.grid_account(grid).balance == 12
     again = services.award_staff_points(
-        None, staff, points=12, category="emergency", reason="防汛处置", source="events.case:1", grid=grid
+        SYSTEM, staff, points=12, category="emergency", reason="防汛处置", source="events.case:1", grid=grid
     )
     assert again.pk == award.pk
     with pytest.raises(ServiceError, match="来源"):
         services.award_staff_points(
-            None, staff, points=3, category="emergency", reason="x", source="events.case:1"
+            SYSTEM, staff, points=3, category="emergency", reason="x", source="events.case:1"
         )
     services.award_staff_points(
-        None, staff, points=-20, category="penalty", reason="超期", source="events.case:2"
+        SYSTEM, staff, points=-20, category="penalty", reason="超期", source="events.case:2"
     )
     assert services.staff_account(staff).balance == 0  # a penalty takes back at most the balance
     assert services.staff_score(staff, timezone.localdate()) == 80 + 12 - 20
@@ -66,11 +68,11 @@ def test_payroll_linkage(funded):
         min_factor=Decimal("0.6"),
         max_factor=Decimal("1.3"),
     )
-    services.award_staff_points(None, a, points=40, category="work_result", reason="考核优秀", source="k1")
-    payroll = wf.compute_payroll(None, funded.communities[0], month)
+    services.award_staff_points(SYSTEM, a, points=40, category="work_result", reason="考核优秀", source="k1")
+    payroll = wf.compute_payroll(SYSTEM, funded.communities[0], month)
     lines = {line.staff_id: line for line in PayrollLine.objects.unscoped("t").filter(payroll=payroll)}
     standard = {sid: line.performance_pay for sid, line in lines.items()}
-    made = services.apply_performance_pay(None, payroll)
+    made = services.apply_performance_pay(SYSTEM, payroll)
     assert len(made) == 2
     pay = {p.staff_id: p for p in PerformancePay.objects.unscoped("t").all()}
     assert pay[a.pk].score == 120 and pay[a.pk].factor == Decimal("1.200")
@@ -82,13 +84,13 @@ def test_payroll_linkage(funded):
     assert payroll.total == sum(line.total for line in fresh.values())
     assert payroll.city_amount + payroll.district_amount == payroll.total
     with pytest.raises(ServiceError, match="重复"):
-        services.apply_performance_pay(None, payroll)
+        services.apply_performance_pay(SYSTEM, payroll)
 
 
 def _volunteer(resident, hours=2, day=None):
     start = timezone.make_aware(dt.datetime.combine(day or timezone.localdate(), dt.time(9)))
     activity = services.create_activity(
-        None,
+        SYSTEM,
         title="助老服务",
         kind="volunteer",
         area=Area.objects.unscoped("t").get(path=resident.area_path),
@@ -96,14 +98,14 @@ def _volunteer(resident, hours=2, day=None):
         ends_at=start + dt.timedelta(hours=hours),
         capacity=5,
     )
-    part = services.sign_up(None, activity, resident)
-    return services.check_in(None, part)
+    part = services.sign_up(SYSTEM, activity, resident)
+    return services.check_in(SYSTEM, part)
 
 
 def test_rules_caps_and_approvals(funded):
     resident = funded.residents[1]  # not a party member
     services.save_rule(
-        None,
+        SYSTEM,
         area=funded.city,
         role="resident",
         activity_kind="volunteer",
@@ -111,25 +113,25 @@ def test_rules_caps_and_approvals(funded):
         daily_cap=30,
         monthly_cap=45,
     )
-    first = services.approve(None, _volunteer(resident, hours=2))
+    first = services.approve(SYSTEM, _volunteer(resident, hours=2))
     assert first.points == 20
-    second = services.approve(None, _volunteer(resident, hours=2))
+    second = services.approve(SYSTEM, _volunteer(resident, hours=2))
     assert second.points == 10  # the daily cap of 30
     # a district's own rule beats the city's
     services.save_rule(
-        None, area=funded.districts[0], role="resident", activity_kind="volunteer", points_per_hour=1
+        SYSTEM, area=funded.districts[0], role="resident", activity_kind="volunteer", points_per_hour=1
     )
     third = services.approve(
-        None, _volunteer(resident, hours=2, day=timezone.localdate() + dt.timedelta(days=1))
+        SYSTEM, _volunteer(resident, hours=2, day=timezone.localdate() + dt.timedelta(days=1))
     )
     assert third.points == 2
     assert services.resident_account(resident).balance == 32
-    rejected = services.reject(None, _volunteer(resident), reason="未到场")
+    rejected = services.reject(SYSTEM, _volunteer(resident), reason="未到场")
     before = services.resident_account(resident).balance
     with pytest.raises(ServiceError, match="驳回"):
-        services.approve(None, rejected)
+        services.approve(SYSTEM, rejected)
     with pytest.raises(ServiceError, match="已通过"):
-        services.approve(None, first)
+        services.approve(SYSTEM, first)
     assert services.resident_account(resident).balance == before
     assert rejected.status == PartStatus.REJECTED
 
@@ -137,7 +139,7 @@ def test_rules_caps_and_approvals(funded):
 def test_capacity_and_self_report(funded):
     now = timezone.now()
     activity = services.create_activity(
-        None,
+        SYSTEM,
         title="议事会",
         kind="activity",
         area=funded.grid_a,
@@ -145,10 +147,10 @@ def test_capacity_and_self_report(funded):
         ends_at=now + dt.timedelta(hours=1),
         capacity=1,
     )
-    services.sign_up(None, activity, funded.residents[0])
+    services.sign_up(SYSTEM, activity, funded.residents[0])
     with pytest.raises(ServiceError, match="名额"):
-        services.sign_up(None, activity, funded.residents[1])
-    part = services.report_participation(None, activity, funded.residents[1], minutes=30)
+        services.sign_up(SYSTEM, activity, funded.residents[1])
+    part = services.report_participation(SYSTEM, activity, funded.residents[1], minutes=30)
     assert part.status == PartStatus.REPORTED and part.self_reported
     with pytest.raises(ServiceError, match="时长"):
-        services.report_participation(None, activity, funded.residents[2], minutes=600)
+        services.report_participation(SYSTEM, activity, funded.residents[2], minutes=600)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 from gridgov.demo.context import CityContext
 from gridgov.demo.registry import step
@@ -23,6 +24,7 @@ from gridgov.people.models import Resident
 from . import services
 from .models import ActivityKind, EarnRole, MerchantKind, Scenario
 
+GENERATOR = SystemActor("demo.points")  # audited as system:demo.points
 SERVICES_AT_FULL_SCALE = 31_000
 REDEMPTIONS_AT_FULL_SCALE = 8_000
 CAPACITY = 8
@@ -52,13 +54,13 @@ MERCHANTS = (
 def generate_points(ctx: CityContext) -> str:
     rng = ctx.fork("points")
     communities = ctx.areas.get(Level.COMMUNITY) or []
-    city = Area.objects.unscoped("demo").get(level=Level.CITY)
-    services.seed_catalogue(None, city)
+    city = Area.objects.for_generator().get(level=Level.CITY)
+    services.seed_catalogue(GENERATOR, city)
     # The city's earning rules: points per hour of volunteer service, per event of a duty, with caps.
     for role, per_hour, per_event in RULES:
         for kind in ActivityKind.values:
             services.save_rule(
-                None,
+                GENERATOR,
                 area=city,
                 role=role,
                 activity_kind=kind,
@@ -67,22 +69,22 @@ def generate_points(ctx: CityContext) -> str:
                 daily_cap=60,
                 monthly_cap=400,
             )
-    scenarios = [s for s in Scenario.objects.unscoped("demo").filter(is_active=True) if not s.eligible_groups]
+    scenarios = [s for s in Scenario.objects.for_generator().filter(is_active=True) if not s.eligible_groups]
     per_community = max(1, -(-ctx.scaled(SERVICES_AT_FULL_SCALE) // max(1, len(communities))))
     redemptions_per_community = max(1, -(-ctx.scaled(REDEMPTIONS_AT_FULL_SCALE) // max(1, len(communities))))
     now = timezone.now()
     approved = redeemed = 0
     progress = ctx.progress("积分", len(communities))
     for stub in communities:
-        community = Area.objects.unscoped("demo").get(pk=stub.id)
+        community = Area.objects.for_generator().get(pk=stub.id)
         with transaction.atomic():
-            services.fund_pool(None, community, 10_000_000, key=f"demo:fund:{community.pk}")
+            services.fund_pool(GENERATOR, community, 10_000_000, key=f"demo:fund:{community.pk}")
             merchants = [
-                services.create_merchant(None, name=f"{community.name}{name}", kind=kind, area=community)
+                services.create_merchant(GENERATOR, name=f"{community.name}{name}", kind=kind, area=community)
                 for kind, name in MERCHANTS
             ]
             ids = list(
-                Resident.objects.unscoped("demo")
+                Resident.objects.for_generator()
                 .in_area(community.path)
                 .filter(is_active=True)
                 .values_list("pk", flat=True)
@@ -96,7 +98,7 @@ def generate_points(ctx: CityContext) -> str:
             for n in range(-(-per_community // CAPACITY)):
                 start = now - dt.timedelta(days=rng.randint(1, 360), hours=rng.randint(0, 8))
                 activity = services.create_activity(
-                    None,
+                    GENERATOR,
                     title=TITLES[n % len(TITLES)],
                     kind=ActivityKind.VOLUNTEER if n % 5 else ActivityKind.PARTY_DUTY,
                     area=community,
@@ -105,10 +107,10 @@ def generate_points(ctx: CityContext) -> str:
                     capacity=CAPACITY,
                 )
                 for pk in rng.sample(volunteers, min(CAPACITY, len(volunteers))):
-                    resident = Resident.objects.unscoped("demo").get(pk=pk)
-                    part = services.sign_up(None, activity, resident)
-                    services.check_in(None, part)
-                    services.approve(None, part)
+                    resident = Resident.objects.for_generator().get(pk=pk)
+                    part = services.sign_up(GENERATOR, activity, resident)
+                    services.check_in(GENERATOR, part)
+                    services.approve(GENERATOR, part)
                     participants.append(resident)
                     approved += 1
             for i in range(redemptions_per_community):
@@ -125,7 +127,7 @@ def generate_points(ctx: CityContext) -> str:
                 try:
                     with transaction.atomic():
                         services.redeem(
-                            None,
+                            GENERATOR,
                             merchant=merchant,
                             scenario=rng.choice(fitting),
                             key=f"demo:redeem:{community.pk}:{i}",
@@ -146,26 +148,26 @@ def link_demo_accounts(ctx: CityContext) -> str:
     resident_user = User._default_manager.select_related("area").filter(username="resident").first()
     if resident_user is not None and resident_user.area is not None:
         resident = (
-            Resident.objects.unscoped("demo")
+            Resident.objects.for_generator()
             .in_area(resident_user.area.path)
             .filter(is_active=True)
             .order_by("id")
             .first()
         )
         if resident is not None:
-            services.link_resident(None, resident_user, resident)
+            services.link_resident(GENERATOR, resident_user, resident)
             linked.append("resident")
     merchant_user = User._default_manager.select_related("area").filter(username="merchant").first()
     if merchant_user is not None and merchant_user.area is not None:
         from .models import Merchant
 
         shop = (
-            Merchant.objects.unscoped("demo")
+            Merchant.objects.for_generator()
             .filter(area_path=merchant_user.area.path, kind=MerchantKind.SHOP)
             .first()
         )
         if shop is not None:
-            Merchant.objects.unscoped("demo").filter(pk=shop.pk).update(user=merchant_user)
+            Merchant.objects.for_generator().filter(pk=shop.pk).update(user=merchant_user)
             linked.append("merchant")
     return "、".join(linked) or "-"
 
@@ -198,10 +200,10 @@ def demo_points_loop(ctx: CityContext) -> str:
     if resident is None:
         return "-"
     rng = ctx.fork("points-loop")
-    community = Area.objects.unscoped("demo").get(path=resident.area_path[:12])
-    grid = Area.objects.unscoped("demo").get(path=resident.area_path[:15])
+    community = Area.objects.for_generator().get(path=resident.area_path[:12])
+    grid = Area.objects.for_generator().get(path=resident.area_path[:15])
     neighbours = list(
-        Resident.objects.unscoped("demo")
+        Resident.objects.for_generator()
         .in_area(community.path)
         .filter(is_active=True)
         .exclude(pk=resident.pk)
@@ -211,7 +213,7 @@ def demo_points_loop(ctx: CityContext) -> str:
 
     def activity(title: str, area: Area, start: dt.datetime, capacity: int = 20):
         return services.create_activity(
-            None,
+            GENERATOR,
             title=title,
             kind=ActivityKind.VOLUNTEER,
             area=area,
@@ -224,19 +226,19 @@ def demo_points_loop(ctx: CityContext) -> str:
         earned = 0
         for n, days in enumerate(HISTORY_DAYS):
             past = activity(TITLES[n % len(TITLES)], community, _at(-days, 9))
-            part = services.sign_up(None, past, resident)
-            services.check_in(None, part)
-            earned += services.approve(None, part).points
+            part = services.sign_up(GENERATOR, past, resident)
+            services.check_in(GENERATOR, part)
+            earned += services.approve(GENERATOR, part).points
         pending = 0
         for days, title, at_grid in RECENT:
             recent = activity(title, grid if at_grid else community, _at(-days, 9))
             for neighbour in neighbours[pending : pending + 2]:
                 services.report_participation(
-                    None, recent, neighbour, minutes=rng.choice((60, 90, 120)), note="参加了本次活动"
+                    GENERATOR, recent, neighbour, minutes=rng.choice((60, 90, 120)), note="参加了本次活动"
                 )
                 pending += 1
         for days, title in UPCOMING:
             upcoming = activity(title, community, _at(days, 9))
             for neighbour in neighbours[pending : pending + 2]:
-                services.sign_up(None, upcoming, neighbour)
+                services.sign_up(GENERATOR, upcoming, neighbour)
     return f"演示居民获得 {earned} 积分;{len(UPCOMING)} 个可报名活动,{pending} 条待审核申报"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import PATH_LENGTH, Area, Level
 from gridgov.core import context
+from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 from gridgov.events import hooks
 
@@ -33,7 +34,7 @@ def _grid_assignment(event):
     from gridgov.workforce.models import GridAssignment
 
     return (
-        GridAssignment.objects.unscoped("the worker of the event's grid")
+        GridAssignment.objects.unscoped("the worker now assigned to the event's grid (a hook has no user)")
         .select_related("staff", "grid")
         .filter(grid__path=grid_path, ended_on__isnull=True)
         .first()
@@ -90,13 +91,15 @@ def award_grid_worker_for_closed_event(event, handler) -> None:
     with _acting():
         try:
             services.award_staff_points(
-                None,
+                SystemActor("events→points: closed"),
                 assignment.staff,
                 points=points,
                 category=AwardCategory.WORK_RESULT,
                 reason=_("网格内事件办结:%(title)s") % {"title": str(event)[:80]},
                 source=_closed_source(event),
-                grid=Area.objects.unscoped("the event's grid").get(pk=assignment.grid_id),
+                grid=Area.objects.unscoped("the grid of the event's assigned worker, who is paid there").get(
+                    pk=assignment.grid_id
+                ),
             )
         except ServiceError:
             # An empty community pool is not worth retrying at once: log it; the nightly reconciler
@@ -137,14 +140,16 @@ def penalise_grid_worker_for_escalated_event(event, handler) -> None:
     with _acting():
         try:
             services.award_staff_points(
-                None,
+                SystemActor("events→points: escalated"),
                 assignment.staff,
                 points=-points,
                 category=AwardCategory.PENALTY,
                 reason=_("网格内事件被督办(%(n)d 级):%(title)s")
                 % {"n": event.escalation_level, "title": str(event)[:80]},
                 source=_escalation_source(event),
-                grid=Area.objects.unscoped("the event's grid").get(pk=assignment.grid_id),
+                grid=Area.objects.unscoped("the grid of the event's assigned worker, who is paid there").get(
+                    pk=assignment.grid_id
+                ),
                 on=on,
             )
         except ServiceError:

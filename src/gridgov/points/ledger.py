@@ -6,17 +6,26 @@
    `IdempotencyConflict` when it differs. Two requests racing with one key meet at the unique index:
    the loser waits for the winner's commit, gets an IntegrityError inside a savepoint, and answers
    as a replay.
-2. Transaction and entry rows are inserted first, the cached balances are changed last, in
-   ascending account id order (a fixed order: no deadlocks). A debit of an account that must not
-   go negative is a conditional update, `balance = balance - x WHERE balance >= x`; zero rows
-   updated means not enough points and the caller's transaction rolls back. The row lock of a hot
-   account is therefore held only from its UPDATE to COMMIT.
+2. Transaction and entry rows are inserted first, the cached balances are changed last. Inserting an
+   entry takes only the foreign key's share lock on its account row, which no posting's row lock
+   (`FOR NO KEY UPDATE`, a plain UPDATE) conflicts with. A debit of an account that must not go
+   negative is a conditional update, `balance = balance - x WHERE balance >= x`; zero rows updated
+   means not enough points and the caller's transaction rolls back. The row lock of a hot account is
+   therefore held only from its UPDATE to COMMIT.
 3. A hot account can be split (`split_account`): its points then live in N `AccountSlot` rows and a
-   posting takes whichever slot is free (on PostgreSQL `FOR UPDATE SKIP LOCKED`, in
-   `pgsql.gridgov_points_apply`), so N transactions on one account commit side by side instead of
-   queueing on one row lock. A debit no free slot can carry alone is taken from several free slots;
-   only when the free slots cannot pay are all slots locked in order and the debit spread over them,
-   or refused when the total is short: splitting never refuses a payable debit.
+   posting takes whichever slot is free (on PostgreSQL `FOR NO KEY UPDATE SKIP LOCKED`, in
+   `pgsql.APPLY`), so N transactions on one account commit side by side instead of queueing on one
+   row lock. A debit no free slot can carry alone is taken from several free slots; only when the free
+   slots cannot pay are all slots locked in order and the debit spread over them, or refused when the
+   total is short: splitting never refuses a payable debit.
+
+Lock order. Every posting path takes its locks in one total order (docs/points.md, "Lock order"): the
+service's own row (a one-time code, a participation, the transaction being reversed) → idempotency
+keys (the unique index of `Transaction.idempotency_key`; a batch inserts its keys in ascending order)
+→ stocked scenarios (ascending id) → account rows (ascending id; `lock_accounts`) → slots (accounts
+ascending, `apply_balances`). A service that must hold an account row before it posts (a monthly
+limit, a cap, a penalty bounded by the balance) locks all the posting's row-locked accounts at once
+with `lock_accounts`, so no account row is ever taken after a higher one or after a slot.
 
 The cached balance (main row + slots) always equals the sum of the account's entries (both written in
 one transaction).
@@ -30,15 +39,21 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
+from gridgov.core.actors import as_user
 from gridgov.core.services import ServiceError
 
 from .models import Account, AccountSlot, Entry, OwnerKind, Transaction
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.core.actors import SystemActor
 
 
 class InsufficientPoints(ServiceError):
@@ -72,7 +87,9 @@ def digest_of(kind: str, pairs: Iterable[tuple[int, int]], extra: dict | None) -
 
 
 def _replay(key: str, digest: str) -> Transaction:
-    existing = Transaction.objects.unscoped("idempotency replay").get(idempotency_key=key)
+    existing = Transaction.objects.unscoped(
+        "the transaction a taken idempotency key names (keys are global), compared by payload hash"
+    ).get(idempotency_key=key)
     if existing.payload_hash != digest:
         raise IdempotencyConflict(_("该幂等键已用于另一笔不同的请求,未做任何改动"))
     return existing
@@ -81,7 +98,11 @@ def _replay(key: str, digest: str) -> Transaction:
 def find_replay(key: str, kind: str, legs: list[Leg], extra: dict | None = None) -> Transaction | None:
     if not key:
         raise ServiceError(_("缺少幂等键"))
-    if Transaction.objects.unscoped("idempotency replay").filter(idempotency_key=key).exists():
+    if (
+        Transaction.objects.unscoped("is the idempotency key taken (keys are global)")
+        .filter(idempotency_key=key)
+        .exists()
+    ):
         return _replay(key, payload_hash(kind, legs, extra))
     return None
 
@@ -93,7 +114,7 @@ def post(
     legs: list[Leg],
     area_path: str,
     memo: str = "",
-    actor=None,
+    actor: User | SystemActor | None = None,
     extra: dict | None = None,
     reverses: Transaction | None = None,
     apply: bool = True,
@@ -117,10 +138,12 @@ def post(
     digest = payload_hash(kind, legs, extra)
     if (
         not checked
-        and Transaction.objects.unscoped("idempotency replay").filter(idempotency_key=key).exists()
+        and Transaction.objects.unscoped("is the idempotency key taken (keys are global)")
+        .filter(idempotency_key=key)
+        .exists()
     ):
         return _replay(key, digest), True
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    user = as_user(actor)  # a job (SystemActor) is named in the audit row, not in created_by
     fields = {
         "idempotency_key": key,
         "payload_hash": digest,
@@ -141,8 +164,14 @@ def post(
             raise
         if (
             reverses is not None
-            and Transaction.objects.unscoped("reversal").filter(reverses=reverses).exists()
-        ) and not Transaction.objects.unscoped("replay").filter(idempotency_key=key).exists():
+            and Transaction.objects.unscoped("a concurrent reversal of the transaction being reversed")
+            .filter(reverses=reverses)
+            .exists()
+        ) and not (
+            Transaction.objects.unscoped("is the idempotency key taken (keys are global)")
+            .filter(idempotency_key=key)
+            .exists()
+        ):
             raise ServiceError(_("该交易已冲正,不能重复冲正")) from None
         return _replay(key, digest), True
     Entry.objects.bulk_create(
@@ -162,8 +191,30 @@ def post(
     return tx, False
 
 
+def lock_accounts(accounts: Iterable[Account | int], *, also: Iterable[Account | int] = ()) -> None:
+    """Lock, in ascending id order, the account rows a posting will lock anyway (every unsplit account of
+    `accounts`) plus the rows of `also` (split or not), with `FOR NO KEY UPDATE`.
+
+    For a service that must hold an account row before it posts — a monthly limit, a cap, a penalty
+    bounded by the balance — so that the rows are taken in the ledger's lock order (all rows ascending,
+    before any slot) rather than one early and the others later in `apply_balances`. Entry inserts only
+    take the foreign key's share lock, which this lock does not block.
+    """
+    ids = sorted({a if isinstance(a, int) else a.pk for a in accounts})
+    extra = sorted({a if isinstance(a, int) else a.pk for a in also})
+    if not ids and not extra:
+        return
+    list(
+        Account.objects.unscoped("lock the rows of the accounts a checked posting moves (ledger lock order)")
+        .filter(Q(pk__in=ids, slots__lte=1) | Q(pk__in=extra))
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
 def apply_balances(legs: list[Leg]) -> None:
-    """Change the cached balances, one account at a time in ascending id order; debits conditional."""
+    """Change the cached balances, each account once: unsplit rows in ascending id order, then slots."""
     net: dict[int, int] = defaultdict(int)
     accounts: dict[int, Account] = {}
     for leg in legs:
@@ -179,7 +230,13 @@ def apply_balances(legs: list[Leg]) -> None:
         if short is not None:
             _refuse(accounts[short], -net[short])
         return
-    for account_id in order:
+    split = dict(
+        Account.objects.unscoped("how the accounts of a checked posting are stored (split or not)")
+        .filter(pk__in=order)
+        .values_list("pk", "slots")
+    )
+    # The order of gridgov_points_apply: rows of unsplit accounts first, then the slots of split ones.
+    for account_id in sorted(order, key=lambda a: (split.get(a, 1) > 1, a)):
         if not _apply_portable(accounts[account_id], net[account_id]):
             _refuse(accounts[account_id], -net[account_id])
 
@@ -201,7 +258,7 @@ def _refuse(account: Account, points: int) -> None:
 
 def _apply_portable(account: Account, amount: int) -> bool:
     """The same rule as gridgov_points_apply, in the ORM (SQLite: writers are serialised already)."""
-    qs = Account.objects.unscoped("ledger balance update").filter(pk=account.pk)
+    qs = Account.objects.unscoped("the balance of an account a checked posting moves").filter(pk=account.pk)
     row = qs.values("slots", "allow_negative").first()
     if row is None:
         return False
@@ -209,7 +266,9 @@ def _apply_portable(account: Account, amount: int) -> bool:
         if amount < 0 and not row["allow_negative"]:
             qs = qs.filter(main_balance__gte=-amount)
         return qs.update(main_balance=F("main_balance") + amount) == 1
-    slots = list(AccountSlot.objects.filter(account_id=account.pk).order_by("number").select_for_update())
+    slots = list(
+        AccountSlot.objects.filter(account_id=account.pk).order_by("number").select_for_update(no_key=True)
+    )
     if amount > 0:
         target = min(slots, key=lambda s: (s.balance, s.number))
         return AccountSlot.objects.filter(pk=target.pk).update(balance=F("balance") + amount) == 1
@@ -236,7 +295,13 @@ def split_account(account: Account, slots: int) -> Account:
     max_slots = settings.GRIDGOV_POINTS_MAX_SLOTS
     if not isinstance(slots, int) or not 1 <= slots <= max_slots:
         raise ServiceError(_("子账户数应在 1 到 %(n)d 之间") % {"n": max_slots})
-    locked = Account.objects.unscoped("ledger split").select_for_update().get(pk=account.pk)
+    # FOR UPDATE, not FOR NO KEY UPDATE: it must also wait for every posting in flight on this account (each
+    # holds the share lock its entry rows took on the account row) and keep new ones out until it commits.
+    locked = (
+        Account.objects.unscoped("lock the account to split; the service checked its path")
+        .select_for_update()
+        .get(pk=account.pk)
+    )
     if locked.allow_negative and slots > 1:
         raise ServiceError(_("可为负数的发行账户不能拆分"))
     existing = list(AccountSlot.objects.filter(account_id=locked.pk).order_by("number").select_for_update())
@@ -257,7 +322,11 @@ def split_account(account: Account, slots: int) -> Account:
 
 # --- reads -------------------------------------------------------------------------------------------
 def balance_from_entries(account: Account) -> int:
-    total = Entry.objects.unscoped("ledger check").filter(account=account).aggregate(s=Sum("amount"))["s"]
+    total = (
+        Entry.objects.unscoped("ledger invariant: an account's entries, for tests and the benchmark")
+        .filter(account=account)
+        .aggregate(s=Sum("amount"))["s"]
+    )
     return int(total or 0)
 
 
@@ -265,7 +334,7 @@ def check_invariants() -> list[str]:
     """Every broken ledger rule, as text (empty when the ledger is sound): used by tests and the benchmark."""
     problems = []
     for tx_id, total in (
-        Entry.objects.unscoped("ledger check")
+        Entry.objects.unscoped("ledger invariant: every transaction's legs sum to zero")
         .values("transaction")
         .annotate(s=Sum("amount"))
         .values_list("transaction", "s")
@@ -273,7 +342,7 @@ def check_invariants() -> list[str]:
         if total != 0:
             problems.append(f"transaction {tx_id} sums to {total}")
     sums = dict(
-        Entry.objects.unscoped("ledger check")
+        Entry.objects.unscoped("ledger invariant: every account's entries, against its cached balance")
         .values("account")
         .annotate(s=Sum("amount"))
         .values_list("account", "s")
@@ -281,7 +350,9 @@ def check_invariants() -> list[str]:
     in_slots = dict(
         AccountSlot.objects.values("account").annotate(s=Sum("balance")).values_list("account", "s")
     )
-    for acc in Account.objects.unscoped("ledger check").only("id", "main_balance", "slots", "allow_negative"):
+    for acc in Account.objects.unscoped("ledger invariant: every account's cached balance").only(
+        "id", "main_balance", "slots", "allow_negative"
+    ):
         cached = acc.main_balance + int(in_slots.get(acc.pk, 0))
         if cached != sums.get(acc.pk, 0):
             problems.append(f"account {acc.pk}: cached {cached} != entries {sums.get(acc.pk, 0)}")

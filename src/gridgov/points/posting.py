@@ -3,10 +3,11 @@
 A redemption's cost on the database is dominated by what every request pays once — round trips, the
 commit's WAL flush, the balance update of the hot accounts — not by its few rows. So the threads of
 a web process that redeem at the same moment hand their requests to one of them (the leader), which
-serves up to GRIDGOV_POINTS_BATCH_MAX of them with two statements: one read of everything the
-requests need, then, after each request is validated in Python
-(`services.redemption._validate_redemption`, the same rules as on SQLite), one call of
-`gridgov_points_redeem_batch` (pgsql.py) — one commit, each account's balance changed once, and each
+serves up to GRIDGOV_POINTS_BATCH_MAX of them in one transaction
+(`services.redemption._serve_redemptions`): one read of everything the requests need, the Python
+validation per request (the same rules as on SQLite), then one round trip that takes the batch's
+locks in the ledger's order (keys, stocked scenarios, account rows) and one that stores what Python
+decided and moves each account's balance once (`gridgov_points_post`, pgsql.py) — one commit, each
 request still refused on its own (not enough points, stock, monthly limit, key conflict) with nothing
 of it written.
 

@@ -167,7 +167,7 @@ def report_figures(user, start: dt.date, end: dt.date) -> dict[str, Any]:
     by_area = []
     for child in children:
         issued = (
-            Entry.objects.unscoped("report")
+            Entry.objects.unscoped("credits of transactions the user sees (visible_to above), per child area")
             .filter(
                 transaction__in=txs.filter(issued_q).filter(subtree_q("area_path", child.path)), amount__gt=0
             )

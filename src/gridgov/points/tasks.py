@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from gridgov.core import context
+from gridgov.core.actors import SystemActor
 
 
 @shared_task(name="points.expire_points", acks_late=True)
@@ -13,4 +14,4 @@ def expire_points() -> int:
     from .services import expire_points as run
 
     with context.acting("task", label="points.expire_points"):
-        return run(None)
+        return run(SystemActor("points.expire_points"))

@@ -1,7 +1,5 @@
 from django.db import migrations
 
-from gridgov.core.migration_ops import collate_c
-
 TABLES = [
     ("points_account", "area_path"),
     ("points_transaction", "area_path"),
@@ -18,6 +16,22 @@ TABLES = [
     ("points_staffaward", "area_path"),
     ("points_performancepay", "area_path"),
 ]
+
+
+def collate_c(table: str, column: str, length: int) -> migrations.RunPython:
+    """Byte-order collation for an area-path column on PostgreSQL (SQLite compares bytes already).
+
+    A frozen copy of what `gridgov.core.migration_ops.collate_c` did when this migration was written: a
+    migration never imports live code, so a later change there cannot change what this one does.
+    """
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE varchar({length}) COLLATE "C"'
+            )
+
+    return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)
 
 
 class Migration(migrations.Migration):

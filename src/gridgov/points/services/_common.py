@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from gridgov.core.scope import check_path
+from gridgov.core.actors import SystemActor, as_user
+from gridgov.core.scope import check_reach
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
 
 CENT = Decimal("0.01")
 
 
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+def _user(actor: User | SystemActor) -> User | None:
+    """The user a `created_by`-style column names: None for a job (the audit row names it instead)."""
+    return as_user(actor)
 
 
-def _check(actor, path: str) -> None:
-    if actor is not None:
-        check_path(actor, path)
+def _check(actor: User | SystemActor, path: str) -> None:
+    """The actor reaches `path` (a SystemActor reaches every area); `actor=None` is refused, never a bypass."""
+    check_reach(actor, path)
 
 
 def month_of(value: dt.date) -> dt.date:

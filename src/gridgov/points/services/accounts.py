@@ -3,6 +3,8 @@ splitting."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
+from gridgov.core.actors import require_actor
 from gridgov.core.services import ServiceError
 from gridgov.people.models import Resident
 
@@ -18,6 +21,10 @@ from .. import ledger
 from ..ledger import Leg
 from ..models import Account, Merchant, OwnerKind, Redemption, Scenario, Transaction, TxKind
 from ._common import _check
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.core.actors import SystemActor
 
 
 # --- accounts ------------------------------------------------------------------------------------------
@@ -116,7 +123,7 @@ def earning_pool(path: str) -> Account:
 
 # --- pools and reversals -------------------------------------------------------------------------------
 @transaction.atomic
-def fund_pool(actor, area: Area, amount: int, *, key: str, memo: str = "") -> Transaction:
+def fund_pool(actor: User | SystemActor, area: Area, amount: int, *, key: str, memo: str = "") -> Transaction:
     """Issue `amount` points into an area's budget pool (city, district, street or community)."""
     area = Area.objects.unscoped("re-read the pool's area in the transaction; path re-checked by _check").get(
         pk=area.pk
@@ -142,7 +149,7 @@ def fund_pool(actor, area: Area, amount: int, *, key: str, memo: str = "") -> Tr
 
 @transaction.atomic
 def transfer(
-    actor, source: Account, target: Account, amount: int, *, key: str, memo: str = ""
+    actor: User | SystemActor, source: Account, target: Account, amount: int, *, key: str, memo: str = ""
 ) -> Transaction:
     """Move points between two accounts (used by the ledger tests and the benchmark's plain path)."""
     for acc in (source, target):
@@ -170,14 +177,14 @@ def transfer(
 
 
 @transaction.atomic
-def reverse_transaction(actor, tx: Transaction, *, key: str, reason: str) -> Transaction:
-    """A reversal is a new transaction with every leg negated; the original is never edited."""
-    tx = (
-        Transaction.objects.unscoped("lock the transaction to reverse; path re-checked by _check")
-        .select_for_update()
-        .get(pk=tx.pk)
-    )
-    _check(actor, tx.area_path)
+def reverse_transaction(actor: User | SystemActor, tx: Transaction, *, key: str, reason: str) -> Transaction:
+    """A reversal is a new transaction with every leg negated; the original is never edited.
+
+    Locks in the ledger's order: the transaction reversed, the reversal's key, the redemption's scenario
+    (its stock is returned), then account rows and slots (`apply_balances`, last).
+    """
+    require_actor(actor)
+    tx = Transaction.objects.lock_in_scope(actor, tx.pk)
     if not (reason or "").strip():
         raise ServiceError(_("请填写冲正原因"))
     if tx.kind in (TxKind.REVERSE, TxKind.EXPIRE):
@@ -209,6 +216,7 @@ def reverse_transaction(actor, tx: Transaction, *, key: str, reason: str) -> Tra
         actor=actor,
         reverses=tx,
         extra={"reverses": tx.pk},
+        apply=False,  # balances last, after the scenario's stock
     )
     if replayed:
         return reversal
@@ -218,19 +226,20 @@ def reverse_transaction(actor, tx: Transaction, *, key: str, reason: str) -> Tra
         .first()
     )
     if redemption is not None:
-        Redemption.objects.unscoped("mark the redemption of the transaction being reversed").filter(
-            pk=redemption.pk
-        ).update(reversed=True)
         Scenario.objects.unscoped("return the stock of the redemption being reversed").filter(
             pk=redemption.scenario_id, stock__isnull=False
         ).update(stock=F("stock") + redemption.quantity)
+        Redemption.objects.unscoped("mark the redemption of the transaction being reversed").filter(
+            pk=redemption.pk
+        ).update(reversed=True)
+    ledger.apply_balances(legs)
     audit.record(actor, "points.reverse", reversal, after={"reverses": tx.pk, "reason": reason.strip()})
     return reversal
 
 
 # --- hot accounts ----------------------------------------------------------------------------------------
 @transaction.atomic
-def split_account(actor, account: Account, slots: int) -> Account:
+def split_account(actor: User | SystemActor, account: Account, slots: int) -> Account:
     """Split a hot account into `slots` slots (热点账户拆分), or join it back with slots=1.
 
     The points stay where they are (no entries are written); only how the cached balance is stored

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,9 +17,13 @@ from ..reference import SCENARIOS
 from ._common import _check
 from .accounts import merchant_account
 
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.core.actors import SystemActor
+
 
 @transaction.atomic
-def create_merchant(actor, *, name: str, kind: str, area: Area, user=None) -> Merchant:
+def create_merchant(actor: User | SystemActor, *, name: str, kind: str, area: Area, user=None) -> Merchant:
     area = Area.objects.unscoped(
         "re-read the merchant's area in the transaction; path re-checked by _check"
     ).get(pk=area.pk)
@@ -61,7 +67,7 @@ def _clean_scenario(data: dict) -> dict:
 
 @transaction.atomic
 def save_scenario(
-    actor,
+    actor: User | SystemActor,
     *,
     area: Area,
     code: str,
@@ -104,12 +110,7 @@ def save_scenario(
         scenario = Scenario.objects.create(area=area, area_path=area.path, **data)
         audit.record(actor, "points.create_scenario", scenario, after=audit.snapshot(scenario))
         return scenario
-    scenario = (
-        Scenario.objects.unscoped("lock the scenario to change; path re-checked by _check")
-        .select_for_update()
-        .get(pk=scenario.pk)
-    )
-    _check(actor, scenario.area_path)
+    scenario = Scenario.objects.lock_in_scope(actor, scenario.pk)
     before = audit.snapshot(scenario)
     for key, value in data.items():
         setattr(scenario, key, value)
@@ -120,7 +121,7 @@ def save_scenario(
 
 
 @transaction.atomic
-def seed_catalogue(actor, area: Area) -> int:
+def seed_catalogue(actor: User | SystemActor, area: Area) -> int:
     """The city's standard catalogue (reference.SCENARIOS) in an area; existing codes are kept."""
     area = Area.objects.unscoped(
         "re-read the area to seed in the transaction; path re-checked by _check"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -11,12 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gridgov.accounts.roles import Role
 from gridgov.core import audit
 from gridgov.core.services import ServiceError
 from gridgov.people.models import Resident
 
 from ..models import OneTimeCode, ResidentLink
 from ._common import _check
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.core.actors import SystemActor
 
 _SIGNER_SALT = "gridgov.points.resident"
 
@@ -51,7 +57,7 @@ def _resident_id_from_token(token: str) -> int:
 
 
 @transaction.atomic
-def issue_one_time_code(actor, resident: Resident) -> OneTimeCode:
+def issue_one_time_code(actor: User | SystemActor, resident: Resident) -> OneTimeCode:
     """A 6-digit, single-use code valid for GRIDGOV_POINTS_OTC_SECONDS (unique among live codes)."""
     resident = Resident.objects.unscoped(
         "re-read the resident in the transaction; path re-checked by _check"
@@ -82,11 +88,13 @@ def _resident_from_code(code: str) -> Resident:
     if len(code) != 6 or not code.isdigit():
         raise ServiceError(_("核销码应为6位数字"))
     now = timezone.now()
+    # Lock order 1 (docs/points.md): the code's own row only (`of=("self",)`: not the resident's row, which
+    # redemptions reference), FOR NO KEY UPDATE like every lock of a posting.
     otc = (
         OneTimeCode.objects.unscoped(
             "lock the live one-time code the merchant typed: the code is the authority"
         )
-        .select_for_update()
+        .select_for_update(no_key=True, of=("self",))
         .filter(code=code, used_at__isnull=True, expires_at__gt=now)
         .select_related("resident")
         .first()
@@ -104,6 +112,16 @@ def _resident_from_code(code: str) -> Resident:
     return otc.resident
 
 
+def _code_names(code: str, resident_id: int) -> bool:
+    """Does this code belong to the resident (live, used or expired)? For a replayed key only: the request
+    that posted under the key consumed the code, and its replay carries the same code."""
+    return (
+        OneTimeCode.objects.unscoped("does the typed code belong to the resident a taken key redeemed for")
+        .filter(code=(code or "").strip(), resident_id=resident_id)
+        .exists()
+    )
+
+
 def resident_of_user(user) -> Resident | None:
     link = (
         ResidentLink.objects.filter(user=user).select_related("resident").first()
@@ -114,12 +132,12 @@ def resident_of_user(user) -> Resident | None:
 
 
 @transaction.atomic
-def link_resident(actor, user, resident: Resident) -> ResidentLink:
+def link_resident(actor: User | SystemActor, user, resident: Resident) -> ResidentLink:
     resident = Resident.objects.unscoped(
         "re-read the resident to link in the transaction; path re-checked by _check"
     ).get(pk=resident.pk)
     _check(actor, resident.area_path)
-    if user.role != "resident" or not resident.area_path.startswith(user.area_path):
+    if user.role != Role.RESIDENT or not resident.area_path.startswith(user.area_path):
         raise ServiceError(_("该账号不能绑定这位居民"))
     link, _created = ResidentLink.objects.update_or_create(user=user, defaults={"resident": resident})
     audit.record(actor, "points.link_resident", resident, after={"user": user.pk})

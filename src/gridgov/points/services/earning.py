@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -11,19 +12,31 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
+from gridgov.core.actors import require_actor
 from gridgov.core.services import ServiceError
 from gridgov.people.models import Resident
 
 from .. import ledger
 from ..ledger import Leg
-from ..models import Account, Activity, ActivityKind, EarningRule, EarnRole, Participation, PartStatus, TxKind
+from ..models import Activity, ActivityKind, EarningRule, EarnRole, Participation, PartStatus, TxKind
 from ._common import _check, _user, month_of, next_month
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.core.actors import SystemActor
 from .accounts import earning_pool, resident_account
 
 
 @transaction.atomic
 def create_activity(
-    actor, *, title: str, kind: str, area: Area, starts_at: dt.datetime, ends_at: dt.datetime, capacity: int
+    actor: User | SystemActor,
+    *,
+    title: str,
+    kind: str,
+    area: Area,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    capacity: int,
 ) -> Activity:
     area = Area.objects.unscoped(
         "re-read the activity's area in the transaction; path re-checked by _check"
@@ -56,7 +69,7 @@ def _minutes(activity: Activity) -> int:
 
 
 @transaction.atomic
-def sign_up(actor, activity: Activity, resident: Resident) -> Participation:
+def sign_up(actor: User | SystemActor, activity: Activity, resident: Resident) -> Participation:
     resident = Resident.objects.unscoped(
         "re-read the resident in the transaction; path re-checked by _check"
     ).get(pk=resident.pk)
@@ -91,20 +104,10 @@ def sign_up(actor, activity: Activity, resident: Resident) -> Participation:
     return part
 
 
-def _lock_part(actor, part: Participation) -> Participation:
-    part = (
-        Participation.objects.unscoped("lock the participation; path re-checked by _check")
-        .select_for_update()
-        .select_related("activity")
-        .get(pk=part.pk)
-    )
-    _check(actor, part.area_path)
-    return part
-
-
 @transaction.atomic
-def check_in(actor, part: Participation) -> Participation:
-    part = _lock_part(actor, part)
+def check_in(actor: User | SystemActor, part: Participation) -> Participation:
+    require_actor(actor)
+    part = Participation.objects.lock_in_scope(actor, part.pk)
     if part.status != PartStatus.SIGNED_UP:
         raise ServiceError(_("当前状态不能签到:%(s)s") % {"s": part.get_status_display()})
     part.status = PartStatus.CHECKED_IN
@@ -115,7 +118,7 @@ def check_in(actor, part: Participation) -> Participation:
 
 @transaction.atomic
 def report_participation(
-    actor, activity: Activity, resident: Resident, *, minutes: int, note: str = ""
+    actor: User | SystemActor, activity: Activity, resident: Resident, *, minutes: int, note: str = ""
 ) -> Participation:
     """Self-reported participation (no sign-up): waits for the organiser's approval."""
     resident = Resident.objects.unscoped(
@@ -218,8 +221,9 @@ def points_for(part: Participation, rule: EarningRule | None) -> int:
 
 
 @transaction.atomic
-def approve(actor, part: Participation, *, minutes: int | None = None) -> Participation:
-    part = _lock_part(actor, part)
+def approve(actor: User | SystemActor, part: Participation, *, minutes: int | None = None) -> Participation:
+    require_actor(actor)
+    part = Participation.objects.lock_in_scope(actor, part.pk)
     if part.status == PartStatus.REJECTED:
         raise ServiceError(_("该记录已被驳回,不能再通过"))
     if part.status == PartStatus.APPROVED:
@@ -233,12 +237,11 @@ def approve(actor, part: Participation, *, minutes: int | None = None) -> Partic
     resident = Resident.objects.unscoped("the resident of the locked, checked participation").get(
         pk=part.resident_id
     )
-    # Caps count this resident's approved points: serialise their approvals on the account row.
-    account = (
-        Account.objects.unscoped("lock the resident's account: caps need their approvals serialised")
-        .select_for_update()
-        .get(pk=resident_account(resident).pk)
-    )
+    # Caps count this resident's approved points: serialise their approvals on the account row, taken with
+    # the posting's other rows in the ledger's lock order.
+    account = resident_account(resident)
+    pool = earning_pool(part.area_path)
+    ledger.lock_accounts([account, pool], also=[account])
     part.role = earn_role(resident, part.activity.kind)
     part.points = points_for(part, rule_for(resident.area_path, part.role, part.activity.kind))
     if part.points:
@@ -246,7 +249,7 @@ def approve(actor, part: Participation, *, minutes: int | None = None) -> Partic
             key=f"earn:{part.pk}",
             kind=TxKind.EARN,
             legs=[
-                Leg(earning_pool(part.area_path), -part.points),
+                Leg(pool, -part.points),
                 Leg(account, part.points, ledger.expiry_for(part.service_date)),
             ],
             area_path=resident.area_path,
@@ -261,8 +264,9 @@ def approve(actor, part: Participation, *, minutes: int | None = None) -> Partic
 
 
 @transaction.atomic
-def reject(actor, part: Participation, *, reason: str) -> Participation:
-    part = _lock_part(actor, part)
+def reject(actor: User | SystemActor, part: Participation, *, reason: str) -> Participation:
+    require_actor(actor)
+    part = Participation.objects.lock_in_scope(actor, part.pk)
     if part.status in (PartStatus.APPROVED, PartStatus.REJECTED):
         raise ServiceError(_("该记录已审核,不能再驳回"))
     if not (reason or "").strip():
@@ -276,7 +280,7 @@ def reject(actor, part: Participation, *, reason: str) -> Participation:
 
 @transaction.atomic
 def save_rule(
-    actor,
+    actor: User | SystemActor,
     *,
     area: Area,
     role: str,
@@ -310,12 +314,7 @@ def save_rule(
         .first()
     )
     if rule is not None:
-        rule = (
-            EarningRule.objects.unscoped("lock the rule to change; path re-checked by _check")
-            .select_for_update()
-            .get(pk=rule.pk)
-        )
-        _check(actor, rule.area_path)
+        rule = EarningRule.objects.lock_in_scope(actor, rule.pk)
         if same is not None and same.pk != rule.pk:
             raise ServiceError(_("该区域已有相同积分身份和活动类型的规则"))
     else:

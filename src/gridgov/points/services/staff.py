@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Sum
@@ -14,12 +15,17 @@ from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area
 from gridgov.core import audit
+from gridgov.core.actors import require_actor
 from gridgov.core.services import ServiceError
 
 from .. import ledger
 from ..ledger import Leg
 from ..models import Account, AwardCategory, PerformanceFormula, PerformancePay, StaffAward, TxKind
 from ._common import CENT, _check, month_of
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.core.actors import SystemActor
 from .accounts import earning_pool, grid_account, staff_account
 
 
@@ -37,7 +43,7 @@ def current_grid(staff) -> Area | None:
 
 @transaction.atomic
 def award_staff_points(
-    actor,
+    actor: User | SystemActor,
     staff,
     *,
     points: int,
@@ -82,16 +88,19 @@ def award_staff_points(
     if grid is not None and not grid.path.startswith(staff.area_path):
         raise ServiceError(_("网格不在该人员所在社区内"))
     on = on or timezone.localdate()
-    account = (
-        Account.objects.unscoped("lock the checked staff member's account for the posting")
-        .select_for_update()
-        .get(pk=staff_account(staff).pk)
-    )
+    account = staff_account(staff)
     pool = earning_pool(staff.area_path)
+    grid_acc = grid_account(grid) if grid is not None else None
+    # The posting's account rows, ascending, before its key (a penalty is bounded by the locked balance):
+    # while this waits for a key it holds no slot, and it needs no row it has not locked already.
+    ledger.lock_accounts([a for a in (account, pool, grid_acc) if a is not None], also=[account])
+    account = Account.objects.unscoped("the checked staff member's account, locked just above").get(
+        pk=account.pk
+    )
     if points > 0:
         legs = [Leg(pool, -points * (2 if grid else 1)), Leg(account, points, ledger.expiry_for(on))]
-        if grid is not None:
-            legs.append(Leg(grid_account(grid), points))
+        if grid_acc is not None:
+            legs.append(Leg(grid_acc, points))
         ledger_points = points
     else:
         ledger_points = -min(-points, account.balance)
@@ -150,7 +159,7 @@ PERFORMANCE_SOURCE = "points.performance_pay"  # the key workforce keeps on the 
 
 
 @transaction.atomic
-def apply_performance_pay(actor, payroll) -> list[PerformancePay]:
+def apply_performance_pay(actor: User | SystemActor, payroll) -> list[PerformancePay]:
     """Turn each staff member's monthly score into the performance-pay item of a computed payroll.
 
     For every line: amount = the scale's standard performance pay × clamp(score / target, min, max),
@@ -161,6 +170,7 @@ def apply_performance_pay(actor, payroll) -> list[PerformancePay]:
     from gridgov.workforce import services as workforce
     from gridgov.workforce.models import PayrollLine
 
+    require_actor(actor)
     # locked first, so a second call for the same payroll waits here and then finds the pay applied
     payroll = workforce.lock_payroll(actor, payroll)
     if (
