@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import User
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core.actors import SystemActor
 from gridgov.core.services import ServiceError
 from gridgov.demo.context import CityContext
@@ -200,8 +200,8 @@ def demo_points_loop(ctx: CityContext) -> str:
     if resident is None:
         return "-"
     rng = ctx.fork("points-loop")
-    community = Area.objects.for_generator().get(path=resident.area_path[:12])
-    grid = Area.objects.for_generator().get(path=resident.area_path[:15])
+    community = Area.objects.for_generator().get(path=ancestor_path(resident.area_path, Level.COMMUNITY))
+    grid = Area.objects.for_generator().get(path=ancestor_path(resident.area_path, Level.GRID))
     neighbours = list(
         Resident.objects.for_generator()
         .in_area(community.path)

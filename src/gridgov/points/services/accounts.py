@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core import audit
 from gridgov.core.actors import require_actor
 from gridgov.core.services import ServiceError
@@ -88,7 +88,7 @@ def pool_account(area: Area) -> Account:
 
 def _city_of(path: str) -> Area:
     return Area.objects.unscoped("the city above a checked path: its issuance and expiry accounts").get(
-        path=path[:4]
+        path=ancestor_path(path, Level.CITY)
     )
 
 

@@ -10,7 +10,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.core import audit
 from gridgov.core.actors import require_actor
 from gridgov.core.services import ServiceError
@@ -77,7 +77,7 @@ def sign_up(actor: User | SystemActor, activity: Activity, resident: Resident) -
     activity = Activity.objects.unscoped(
         "the activity, bound to the checked resident's community just below"
     ).get(pk=activity.pk)
-    if not resident.area_path.startswith(activity.area_path[:12]):
+    if not resident.area_path.startswith(ancestor_path(activity.area_path, Level.COMMUNITY)):
         raise ServiceError(_("只能报名本社区的活动"))
     if (
         Participation.objects.unscoped("an earlier sign-up of the checked resident to this activity")
@@ -130,7 +130,7 @@ def report_participation(
     ).get(pk=activity.pk)
     if not isinstance(minutes, int) or minutes <= 0 or minutes > _minutes(activity):
         raise ServiceError(_("服务时长无效(不能超过活动时长)"))
-    if not resident.area_path.startswith(activity.area_path[:12]):
+    if not resident.area_path.startswith(ancestor_path(activity.area_path, Level.COMMUNITY)):
         raise ServiceError(_("只能申报本社区的活动"))
     part = (
         Participation.objects.unscoped("lock the checked resident's participation in this activity")
