@@ -179,21 +179,7 @@ def import_residents(actor: User | SystemActor, upload: IO[bytes]) -> ImportResu
     seen_numbers: dict[str, int] = {}
     for line, values in read_sheet(upload, RESIDENT_COLUMNS):
         row_errors: list[RowError] = []
-        try:
-            name = validation.clean_name(values.get("name", ""))
-        except ServiceError as exc:
-            row_errors.append(RowError(line, str(exc), "姓名"))
-            name = ""
-        card = None
-        try:
-            card = validation.clean_id_number(values.get("id_number", ""))
-        except ServiceError as exc:
-            row_errors.append(RowError(line, str(exc), "身份证号"))
-        try:
-            phone = validation.clean_phone(values.get("phone", ""))
-        except ServiceError as exc:
-            row_errors.append(RowError(line, str(exc), "手机号"))
-            phone = ""
+        name, card, phone = validation.clean_person_row(line, values, row_errors)
         unit_code = values.get("unit_code", "")
         if not unit_code:
             row_errors.append(RowError(line, _("单元编码不能为空"), "单元编码"))

@@ -195,21 +195,7 @@ def import_responders(actor, upload: IO[bytes], *, employer: EmployerUnit | None
         kind = KIND_BY_LABEL.get(values.get("kind", ""), values.get("kind", ""))
         if kind not in ResponderKind.values:
             row_errors.append(RowError(line, _("类别应为“应急一线人员”或“下沉干部”"), "类别"))
-        try:
-            name = validation.clean_name(values.get("name", ""))
-        except ServiceError as exc:
-            row_errors.append(RowError(line, str(exc), "姓名"))
-            name = ""
-        card = None
-        try:
-            card = validation.clean_id_number(values.get("id_number", ""))
-        except ServiceError as exc:
-            row_errors.append(RowError(line, str(exc), "身份证号"))
-        try:
-            phone = validation.clean_phone(values.get("phone", ""))
-        except ServiceError as exc:
-            row_errors.append(RowError(line, str(exc), "手机号"))
-            phone = ""
+        name, card, phone = validation.clean_person_row(line, values, row_errors)
         employer_code = values.get("employer_code", "") or (employer.code if employer else "")
         if employer is not None and employer_code != employer.code:
             row_errors.append(RowError(line, _("只能登记本单位人员"), "单位代码"))
