@@ -181,3 +181,18 @@ def test_user_admin_shows_the_admin_users_subtree_only(city, users):
     html = client.get(reverse("admin:accounts_user_changelist")).content.decode()
     assert reverse("admin:accounts_user_change", args=[users["grid_worker"].pk]) in html
     assert reverse("admin:accounts_user_change", args=[west.pk]) not in html
+
+
+def test_area_history_cannot_be_added_in_the_admin_even_by_a_superuser(db):
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from gridgov.areas.models import AreaChange
+
+    superuser = User.objects.create_superuser("root-history", password="x")
+    request = RequestFactory().get("/admin/areas/areachange/add/")
+    request.user = superuser
+    model_admin = django_admin.site._registry[AreaChange]
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)

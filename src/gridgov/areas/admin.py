@@ -27,6 +27,9 @@ class AreaChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "area", "kind", "old_code", "new_code", "reason")
     list_filter = ("kind",)
 
+    def has_add_permission(self, request):  # history rows are written by the re-zoning services only
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
 
