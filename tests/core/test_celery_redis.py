@@ -13,6 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.result import EagerResult
 from celery.signals import task_postrun
 from django.db import connections
+from kombu import pools as kombu_pools
 
 from gridgov.accounts.roles import Role
 from gridgov.core.models import Job, JobStatus
@@ -72,6 +73,11 @@ def _reset_connections(app) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps one pool per connection URL for the whole process and `app.pool` takes it from there:
+    # forget the pools just closed, or every later `.delay()` (eager ones too, which still borrow a
+    # producer) would get "Acquire on closed pool".
+    kombu_pools.connections.clear()
+    kombu_pools.producers.clear()
     app._local.__dict__.pop("backend", None)
 
 
