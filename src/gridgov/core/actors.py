@@ -66,7 +66,7 @@ def as_user(actor: User | SystemActor | None) -> User | None:
 def skips_checks(actor: object) -> bool:
     """Whether a service may skip its checks for `actor`: never. Every service check goes through this one
     predicate (`check_reach`, `actor_may`, `lock_in_scope` and the apps' own checks), so it is where
-    `actor=None` — once "skip the checks" (issue 11) — is refused: `TypeError` via `require_actor`, raised
+    `actor=None` — once "skip the checks" — is refused: `TypeError` via `require_actor`, raised
     inside the service's transaction before it writes. A `SystemActor` is not skipped either: its checks
     run and pass (it reaches every area and holds every permission). A `User` is checked as usual."""
     require_actor(actor)
