@@ -41,12 +41,15 @@ CITY_LENGTH = PATH_LENGTH[Level.CITY]
 BUILDING_LENGTH = PATH_LENGTH[Level.BUILDING]
 
 
-_GRAPHS: dict[int, nw.Graph] = {}
+# Keyed by id and import time: an id alone can come back for another network (a rolled-back import on
+# SQLite reuses it), and the graph of the old one must not be served for it.
+_GRAPHS: dict[tuple[int, object], nw.Graph] = {}
 
 
 def load_graph(network: WalkNetwork) -> nw.Graph:
     """A network's graph, built once per process (segments never change after import)."""
-    graph = _GRAPHS.get(network.pk)
+    key = (network.pk, network.created_at)
+    graph = _GRAPHS.get(key)
     if graph is None:
         rows = NetworkSegment.objects.filter(network_id=network.pk).values_list("x1", "y1", "x2", "y2")
         segments = np.fromiter(
@@ -57,7 +60,7 @@ def load_graph(network: WalkNetwork) -> nw.Graph:
         )
         if len(_GRAPHS) >= 2:
             _GRAPHS.clear()
-        _GRAPHS[network.pk] = graph
+        _GRAPHS[key] = graph
     return graph
 
 
