@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gridgov.core.uploads.RequestSizeMiddleware",  # 413 before anything reads an oversized body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gridgov.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,6 +158,21 @@ GRIDGOV_PII_INDEX_KEY = os.environ.get("GRIDGOV_PII_INDEX_KEY", _derived_key("pi
 GRIDGOV_CITY_NAME = os.environ.get("GRIDGOV_CITY_NAME", "XX市")
 GRIDGOV_IMPORT_MAX_BYTES = int(os.environ.get("GRIDGOV_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 GRIDGOV_SYNC_EXPORT_LIMIT = int(os.environ.get("GRIDGOV_SYNC_EXPORT_LIMIT", "20000"))
+# --- limits on hostile input (docs/hardening.md) -------------------------------------------------------
+# A JSON or form body (Django's own limit, which the API's JSON parser applies too) and a whole upload.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("GRIDGOV_BODY_MAX_BYTES", str(2_621_440)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads are spooled to a temporary file
+GRIDGOV_UPLOAD_MAX_BYTES = int(os.environ.get("GRIDGOV_UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
+# An xlsx import: the zip's members and declared uncompressed size, then rows and columns read.
+GRIDGOV_XLSX_MAX_MEMBERS = int(os.environ.get("GRIDGOV_XLSX_MAX_MEMBERS", "500"))
+GRIDGOV_XLSX_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("GRIDGOV_XLSX_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
+)
+GRIDGOV_IMPORT_MAX_ROWS = int(os.environ.get("GRIDGOV_IMPORT_MAX_ROWS", "50000"))
+GRIDGOV_IMPORT_MAX_COLUMNS = int(os.environ.get("GRIDGOV_IMPORT_MAX_COLUMNS", "100"))
+# A rejected import lists the errors of this many bad rows, then "另有 N 行错误未列出".
+GRIDGOV_IMPORT_MAX_ERROR_ROWS = int(os.environ.get("GRIDGOV_IMPORT_MAX_ERROR_ROWS", "200"))
+GRIDGOV_IMPORT_MAX_ERRORS = int(os.environ.get("GRIDGOV_IMPORT_MAX_ERRORS", "1000"))
 
 # --- the 10-minute party-building life circle (facilities; docs/facilities.md) ---------------------
 # 75 m/min walking speed: 10 minutes = 750 m along the walking network.
@@ -228,9 +244,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["gridgov.core.permissions.RolePermission"],
     # Filter choices over scoped models resolve in the requester's scope; numbers are bounded (core/api_fields).
     "DEFAULT_FILTER_BACKENDS": ["gridgov.core.api_fields.ScopedFilterBackend"],
-    # A JSON body must be an object: `0` or `[]` is a 400 before any view reads it.
+    # A JSON body must be an object (`0` or `[]` is a 400) and at most DATA_UPLOAD_MAX_MEMORY_SIZE (413).
     "DEFAULT_PARSER_CLASSES": [
-        "gridgov.core.api_fields.ObjectJSONParser",
+        "gridgov.core.uploads.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -263,6 +279,7 @@ SPECTACULAR_SETTINGS = {
         "OrgKindEnum": "gridgov.party.models.OrgKind",
         "OrgChangeKindEnum": "gridgov.party.models.ChangeKind",
         "LeaderKindEnum": "gridgov.party.models.LeaderKind",
+        "DualServiceCategoryEnum": "gridgov.party.models.ServiceCategory",
         "PostCategoryEnum": "gridgov.workforce.models.PostCategory",
         "StaffSourceEnum": "gridgov.workforce.models.Source",
         "CertificateKindEnum": "gridgov.workforce.models.CertificateKind",
@@ -270,6 +287,7 @@ SPECTACULAR_SETTINGS = {
         "AreaLevelEnum": "gridgov.areas.models.Level",
         "SkillEnum": "gridgov.emergency.models.Skill",
         "ActivationLevelEnum": "gridgov.emergency.models.Activation.Level",
+        "PropertyStandardEnum": "gridgov.property.models.STANDARDS",
     },
 }
 
@@ -303,4 +321,9 @@ GRIDGOV_POINTS_PER_ESCALATION = int(os.environ.get("GRIDGOV_POINTS_PER_ESCALATIO
 CELERY_BEAT_SCHEDULE["points.expire_points"] = {
     "task": "points.expire_points",
     "schedule": crontab(hour=1, minute=30),
+}
+# On the 1st at 03:00: close last month for every community (grid scores → staff points → performance pay).
+CELERY_BEAT_SCHEDULE["points.close_months"] = {
+    "task": "points.close_months",
+    "schedule": crontab(day_of_month="1", hour=3, minute=0),
 }

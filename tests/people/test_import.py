@@ -245,7 +245,11 @@ def test_optional_columns_may_be_left_out(city, api_for):
     [
         (os.urandom(2048), 0, "文件不是有效的 Excel(.xlsx)表格"),
         (b"PK\x03\x04" + os.urandom(500), 0, "文件不是有效的 Excel(.xlsx)表格"),
-        ("姓名,身份证号\n张三,11010519491231002X\n".encode(), 0, "文件不是有效的 Excel(.xlsx)表格"),
+        (
+            "姓名,身份证号\n张三,11010519491231002X\n".encode(),
+            0,
+            "这是文本(CSV)文件,不是 Excel(.xlsx)表格:请在 Excel 或 WPS 中打开后“另存为”.xlsx",
+        ),
         (b"", 0, "文件为空"),
     ],
     ids=["random bytes", "zip magic", "csv", "zero bytes"],

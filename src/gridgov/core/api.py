@@ -22,9 +22,12 @@ An endpoint is a class-level queryset, a serializer, a FilterSet and the service
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -33,10 +36,12 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api_fields import NOT_AN_OBJECT, ScopedPrimaryKeyRelatedField, in_scope_of
+from .api_fields import NOT_AN_OBJECT, NOT_JSON, ScopedPrimaryKeyRelatedField, in_scope_of
 from .idcard import IDCardError
 from .scope import OutOfScope
-from .services import ImportRejected, ServiceError
+from .services import ImportRejected, RowError, ServiceError
+from .uploads import body_limit, too_large_message
+from .xlsx import megabytes
 
 
 # --- request helpers (also usable from plain APIViews) ---------------------------------------------------
@@ -72,14 +77,23 @@ def uploaded_file(request, message: str | None = None):
     upload = request.FILES.get("file")
     if upload is None:
         raise ImportRejected([], message or _("请上传 xlsx 文件(字段名 file)"))
+    limit = settings.GRIDGOV_IMPORT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ImportRejected([RowError(0, _("文件过大(上限 %(mb)s MB)") % {"mb": megabytes(limit)})])
     return upload
 
 
 def import_rejected_response(exc: ImportRejected) -> Response:
-    """The one answer to a rejected import: nothing was imported, and every bad row is listed."""
-    count = len(exc.errors)
+    """The one answer to a rejected import: nothing was imported, and every bad row is listed — up to
+    GRIDGOV_IMPORT_MAX_ERROR_ROWS rows; past them `omitted_rows` and the detail say how many more."""
+    count, omitted = exc.error_count, exc.omitted_rows
     detail = _("导入失败,共 %(n)d 处错误,未导入任何数据") % {"n": count} if count else str(exc)
-    return Response({"detail": detail, "errors": [e.as_dict() for e in exc.errors]}, status=400)
+    if omitted:
+        detail += _(";另有 %(n)d 行错误未列出") % {"n": omitted}
+    body: dict[str, Any] = {"detail": detail, "errors": [e.as_dict() for e in exc.errors]}
+    if omitted:
+        body.update(error_count=count, omitted_rows=omitted)
+    return Response(body, status=400)
 
 
 # --- viewsets --------------------------------------------------------------------------------------------
@@ -92,6 +106,20 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return in_scope_of(super().get_queryset(), self.request.user)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Parse a write's body before the action runs, so malformed or oversized JSON is a 400/413 even
+        # for an action that never reads its body (approve, close…): nothing runs on a bad request.
+        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            try:
+                request.data  # noqa: B018 - evaluated for its parse errors
+            except exceptions.ParseError:
+                # An object the user cannot see is a 404 whatever the body, as it was before the body
+                # was read here: look it up first, then refuse the body.
+                if (self.lookup_url_kwarg or self.lookup_field) in kwargs:
+                    self.get_object()
+                raise
 
     def body(self, serializer_class: type[serializers.Serializer], **context: Any) -> dict:
         return validated_body(self.request, serializer_class, view=self, **context)
@@ -158,6 +186,18 @@ class ScopedPrimaryKeyFieldSchema(OpenApiSerializerFieldExtension):
 def exception_handler(exc, context):
     if isinstance(exc, ImportRejected):
         return import_rejected_response(exc)
+    if isinstance(exc, RequestDataTooBig):  # a form body past DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = context.get("request")
+        limit = body_limit(request) if request is not None else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(too_large_message(limit, upload=False), status=413)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return error_response(_("提交的字段或文件过多,未作任何处理"))
+    if isinstance(exc, SuspiciousOperation):
+        return error_response(_("请求无效,未作任何处理"))
+    if isinstance(exc, RecursionError) and _raised_by_json(exc):
+        # `[[[[…]]]]` past the recursion limit, sent to a view with DRF's own JSONParser (the token view,
+        # a GeoJSON import); core.uploads.BoundedJSONParser answers the same 400 itself.
+        exc = exceptions.ParseError(NOT_JSON)
     if isinstance(exc, OutOfScope):
         exc = Http404()
     elif isinstance(exc, IDCardError | ServiceError):
@@ -168,6 +208,14 @@ def exception_handler(exc, context):
     if response is not None and response.status_code == 404 and isinstance(response.data, dict):
         response.data = {"detail": _("未找到,或不在您的管辖范围内。")}
     return response
+
+
+def _raised_by_json(exc: BaseException) -> bool:
+    """The exception came out of the json module (decoding a body), not out of the view's own code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].filename.endswith(
+        ("json/decoder.py", "json/scanner.py", "json/__init__.py")
+    )
 
 
 def error_response(detail, status: int = 400, **extra) -> Response:

@@ -10,11 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from .services import ImportRejected
-from .xlsx import XLSX_CONTENT_TYPE
+from .xlsx import XLSX_CONTENT_TYPE, neutralise_formulas
 
 
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    """A download of `content`; a formula cell written by anything but core.xlsx is turned into its text
+    (docs/hardening.md: no export carries a formula)."""
+    response = HttpResponse(neutralise_formulas(content), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -31,14 +33,27 @@ def import_page(
     ImportRejected. On success it returns (message, URL to go to); on rejection the page lists every bad row."""
     form = form_class()
     errors: list = []
+    error_count = 0
     if request.method == "POST":
         form = form_class(request.POST, request.FILES)
         if form.is_valid():
             try:
                 message, next_url = run(request.user, form.cleaned_data)
             except ImportRejected as exc:
-                errors = exc.errors
+                # Bounded (core.services.bound_errors): the first bad rows, then "另有 N 行错误未列出".
+                errors = exc.errors or [_RowLike(str(exc))]
+                error_count = getattr(exc, "error_count", len(errors)) or len(errors)
             else:
                 messages.success(request, message)
                 return redirect(next_url)
-    return render(request, template, {**context, "form": form, "errors": errors})
+    return render(request, template, {**context, "form": form, "errors": errors, "error_count": error_count})
+
+
+class _RowLike:
+    """A file-level reason (an ImportRejected without rows, e.g. "请上传 xlsx 文件") in the error table."""
+
+    line = 0
+    field = ""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
