@@ -85,7 +85,9 @@ def _figure(code, area):
 def test_two_committee_figure_reads_position_history(city, crew):
     worker = crew.grid_workers[city.grid_a.pk]
     assert _figure("wf_two_committees", city.city) == 0
-    # worker → party-affairs worker → deputy secretary: entered the two committees.
+    # worker → party-affairs worker → deputy secretary: entered the two committees (the grid worker
+    # joins the corps on a 称职 evaluation).
+    services.evaluate(SYSTEM, worker, year=2018, fit_score="80", satisfaction="85", outcome="competent")
     services.change_post(SYSTEM, worker, post="party_affairs", on=dt.date(2019, 1, 1))
     assert _figure("wf_two_committees", city.city) == 0
     services.change_post(SYSTEM, worker, post="deputy_secretary", on=dt.date(2022, 1, 1))
@@ -130,10 +132,12 @@ def test_qualified_share_reads_certificates(city, crew):
 
 
 def test_social_work_ladder(city, crew):
-    worker = services.change_post(
-        SYSTEM, crew.grid_workers[city.grid_a.pk], post="community_worker", on=dt.date(2020, 1, 1)
-    )
+    grid_worker = crew.grid_workers[city.grid_a.pk]
+    services.evaluate(SYSTEM, grid_worker, year=2019, fit_score="90", satisfaction="90", outcome="excellent")
+    worker = services.change_post(SYSTEM, grid_worker, post="community_worker", on=dt.date(2020, 1, 1))
+    services.add_certificate(SYSTEM, worker, kind="assistant_social_worker", issued_on=dt.date(2021, 6, 1))
     services.change_post(SYSTEM, worker, post="assistant_social_worker", on=dt.date(2022, 1, 1))
+    services.add_certificate(SYSTEM, worker, kind="social_worker", issued_on=dt.date(2023, 6, 1))
     services.change_post(SYSTEM, worker, post="social_worker", on=dt.date(2024, 1, 1))
     posts = list(
         PositionRecord.objects.unscoped("test")
@@ -179,6 +183,16 @@ def test_training_rules(city, crew):
     services.record_training(
         SYSTEM,
         s,
+        kind="secondment",
+        started_on=dt.date(2024, 1, 1),
+        ended_on=dt.date(2024, 7, 1),
+        host_city="成都",
+    )
+    assert _figure("wf_seconded", city.city) == 1
+    # a deputy's secondment is a training, not a seconded secretary
+    services.record_training(
+        SYSTEM,
+        crew.deputies[city.communities[0].pk],
         kind="secondment",
         started_on=dt.date(2024, 1, 1),
         ended_on=dt.date(2024, 7, 1),

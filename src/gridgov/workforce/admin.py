@@ -1,4 +1,4 @@
-"""Admin: the salary scale and quota rule are reference data; staff records are read-only here."""
+"""Admin: read-only. The salary scale and quota rule are reference data changed through their services."""
 
 from django.contrib import admin
 
@@ -29,15 +29,10 @@ class SalaryScaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(QuotaRule)
-class QuotaRuleAdmin(admin.ModelAdmin):
+class QuotaRuleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Set on its page (/workforce/quota/) through services.set_quota_rule, which checks and audits."""
+
     list_display = ("name", "effective_from", "base", "households_per_worker", "minimum", "maximum")
-
-    def save_model(self, request, obj, form, change):
-        from gridgov.core import audit
-
-        before = audit.snapshot(QuotaRule.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
-        audit.record(request.user, "workforce.quota_rule", obj, before=before, after=audit.snapshot(obj))
 
 
 @admin.register(Staff)

@@ -30,13 +30,14 @@ from gridgov.people.models import Resident
 
 from . import queries, services
 from .columns import RATE_EXPORT_COLUMNS, SCALE_TITLE
-from .filters import GridAssignmentFilter, PayrollFilter, StaffFilter, TrainingFilter
+from .filters import GridAssignmentFilter, GridLinkFilter, PayrollFilter, StaffFilter, TrainingFilter
 from .indicators import CODES
 from .models import (
     CertificateKind,
     Competition,
     CompetitionRound,
     GridAssignment,
+    GridLink,
     Outcome,
     Payroll,
     PayrollLine,
@@ -136,6 +137,12 @@ class UnassignSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
+class UnlinkSerializer(serializers.Serializer):
+    grid = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.GRID))
+    on = serializers.DateField(required=False)
+    reason = serializers.CharField(max_length=200)
+
+
 class EvaluationInSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     fit_score = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -171,6 +178,8 @@ class StaffViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         "training": ["workforce.change_staff"],
         "assign_grid": ["workforce.change_staff"],
         "unassign_grid": ["workforce.change_staff"],
+        "link_grid": ["workforce.change_staff"],
+        "unlink_grid": ["workforce.change_staff"],
         "promote": ["workforce.change_staff"],
         "successor": ["workforce.change_staff"],
         "evaluate": ["workforce.change_staff"],
@@ -218,6 +227,26 @@ class StaffViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     def unassign_grid(self, request, pk=None):
         reason = self.body(UnassignSerializer)["reason"]
         return self._saved(services.unassign_grid(request.user, self.get_object(), reason=reason))
+
+    @extend_schema(request=GridInSerializer, responses={201: SavedSerializer})
+    @action(detail=True, methods=["post"], url_path="link-grid")
+    def link_grid(self, request, pk=None):
+        """两委成员联网格: link a committee member or full-time worker to one more grid of their community."""
+        d = self.body(GridInSerializer)
+        row = services.link_grid(
+            request.user, self.get_object(), d["grid"], on=d.get("on"), reason=d["reason"]
+        )
+        return self._saved(row, 201)
+
+    @extend_schema(request=UnlinkSerializer, responses=SavedSerializer)
+    @action(detail=True, methods=["post"], url_path="unlink-grid")
+    def unlink_grid(self, request, pk=None):
+        """End this staff member's link to a grid (kept as history)."""
+        d = self.body(UnlinkSerializer)
+        row = services.unlink_grid(
+            request.user, self.get_object(), d["grid"], reason=d["reason"], on=d.get("on")
+        )
+        return self._saved(row)
 
     @extend_schema(
         request=None,
@@ -292,6 +321,38 @@ class GridAssignmentViewSet(ScopedReadOnlyViewSet):
     )
     serializer_class = GridAssignmentSerializer
     filterset_class = GridAssignmentFilter
+
+
+class GridLinkSerializer(ScopedModelSerializer):
+    grid_name = serializers.CharField(source="grid.name", read_only=True)
+    staff_name = serializers.CharField(source="staff.resident.name", read_only=True)
+    staff_post = serializers.CharField(source="staff.post", read_only=True)
+
+    class Meta:
+        model = GridLink
+        fields = [
+            "id",
+            "staff",
+            "staff_name",
+            "staff_post",
+            "grid",
+            "grid_name",
+            "area_path",
+            "started_on",
+            "ended_on",
+            "reason",
+        ]
+        read_only_fields = fields
+
+
+class GridLinkViewSet(ScopedReadOnlyViewSet):
+    """两委成员联网格 (挂包): committee members' links to grids, current and past."""
+
+    queryset = GridLink.objects.select_related("grid", "staff__resident").order_by(
+        "area_path", "-started_on", "id"
+    )
+    serializer_class = GridLinkSerializer
+    filterset_class = GridLinkFilter
 
 
 class TrainingSerializer(ScopedModelSerializer):
@@ -474,6 +535,7 @@ class PayrollLineSerializer(serializers.ModelSerializer):
             "post_pay",
             "grade_pay",
             "performance_pay",
+            "performance_note",
             "allowance",
             "total",
         ]
@@ -497,6 +559,7 @@ class PayrollSerializer(ScopedModelSerializer):
             "headcount",
             "area_path",
             "computed_at",
+            "performance_source",
             "lines",
         ]
         read_only_fields = [
@@ -507,6 +570,7 @@ class PayrollSerializer(ScopedModelSerializer):
             "headcount",
             "area_path",
             "computed_at",
+            "performance_source",
         ]
         validators: list = []  # once per community and month: services.compute_payroll says so
 

@@ -25,13 +25,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from gridgov.areas.models import Level, ancestor_path
+from gridgov.areas.models import Area, Level, ancestor_path
+from gridgov.core.actors import SystemActor
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 from gridgov.people.demo import TODAY
 from gridgov.people.indicators import years_ago
 from gridgov.people.models import Resident, ResidentTag, Tag
 
+from . import services
 from .models import (
     PARTY_LADDER,
     Certificate,
@@ -44,8 +46,6 @@ from .models import (
     GridAssignment,
     JudgeScore,
     Outcome,
-    Payroll,
-    PayrollLine,
     PositionRecord,
     Post,
     Presentation,
@@ -63,7 +63,10 @@ from .models import (
 )
 from .queries import quota_for, quota_rule
 from .reference import ensure_defaults
-from .services import compute_grade, split
+from .services import compute_grade
+
+GENERATOR = SystemActor("generate_city.workforce")
+LINKS_FROM = dt.date(2024, 1, 1)  # 两委成员联网格 began with the 2024 re-zoning of grids
 
 GRID_WORKERS = 4407
 SECONDED = 40
@@ -295,6 +298,10 @@ def generate_workforce(ctx: CityContext) -> str:
             _s, post, start, _end = b.positions[i]
             change = _date(rng, start + dt.timedelta(days=1), TODAY - dt.timedelta(days=30))
             b.positions[i] = (s, post, start, change)
+            if new_post == Post.SOCIAL_WORKER:  # no skipped rung: assistant first (midway, no extra draw)
+                assistant = change
+                change = assistant + (TODAY - dt.timedelta(days=30) - assistant) / 2
+                b.spell(s, Post.ASSISTANT_SOCIAL_WORKER, assistant, change)
             b.spell(s, new_post, change)
             s.post = new_post
     for i, s in enumerate(b.staff):
@@ -555,55 +562,45 @@ def generate_workforce(ctx: CityContext) -> str:
                     )
         GridAssignment.objects.bulk_create(assignments, batch_size=5000)
 
-        # One month's payroll per community from the scale in force.
-        rates = {(r.category, r.grade): r for r in b.scale.rates.all()}
+        # One month's payroll per community, computed by the service (the scale in force, the split).
         month = TODAY.replace(day=1)
-        by_community: dict[int, list[Staff]] = defaultdict(list)
-        for s in b.staff:
-            if s.is_active:
-                by_community[s.community_id].append(s)
-        payrolls, lines = [], []
+        active_in = {s.community_id for s in b.staff if s.is_active and s.hired_on < month}
+        areas = Area.objects.for_generator().in_bulk([c.id for c in communities if c.id in active_in])
         for c in communities:
-            on_duty = by_community.get(c.id, [])
-            if not on_duty:
-                continue
-            total = sum((rates[(s.category, s.grade)].total for s in on_duty), Decimal("0.00"))
-            city_part, district_part = split(total, b.scale.city_share)
-            payroll = Payroll(
-                community_id=c.id,
-                month=month,
-                scale=b.scale,
-                total=total,
-                city_amount=city_part,
-                district_amount=district_part,
-                headcount=len(on_duty),
-                area_path=c.path,
-            )
-            payrolls.append(payroll)
-            for s in on_duty:
-                r = rates[(s.category, s.grade)]
-                lines.append(
-                    PayrollLine(
-                        payroll=payroll,
-                        staff=s,
-                        category=s.category,
-                        grade=s.grade,
-                        post_pay=r.post_pay,
-                        grade_pay=r.grade_pay,
-                        performance_pay=r.performance_pay,
-                        allowance=r.allowance,
-                        total=r.total,
-                        area_path=c.path,
-                    )
-                )
-        Payroll.objects.bulk_create(payrolls)
-        for line in lines:
-            line.payroll_id = line.payroll.pk
-        PayrollLine.objects.bulk_create(lines, batch_size=5000)
+            if c.id in areas:
+                services.compute_payroll(GENERATOR, areas[c.id], month)
+
+        # 两委成员联网格 (挂包): each committee member on duty linked to 1–3 grids of the community,
+        # the grids dealt round so that most grids have someone, through the service.
+        links = _link_committee_members(rng, [s for s in seats if s.is_active], grids_by_community)
 
     active = sum(1 for s in b.staff if s.is_active)
     ctx.summary.update(workforce_staff=active, workforce_grid_workers=len(grid_workers))
     return (
         f"{active} 名在岗人员(其中专职网格员 {len(grid_workers)} 名,{pool_workers} 名机动), "
-        f"{len(outgoing)} 名书记调整撤换, {len(entered)} 名进入两委, {len(trainings)} 条培训记录"
+        f"{len(outgoing)} 名书记调整撤换, {len(entered)} 名进入两委, {len(trainings)} 条培训记录, "
+        f"{links} 条两委成员联网格"
     )
+
+
+def _link_committee_members(rng, members: list[Staff], grids_by_community: dict[str, list]) -> int:
+    by_community: dict[str, list[Staff]] = defaultdict(list)
+    for s in members:
+        by_community[s.area_path].append(s)
+    grid_rows = Area.objects.for_generator().in_bulk(
+        [g.id for path in by_community for g in grids_by_community.get(path, [])]
+    )
+    count = 0
+    for path, people in by_community.items():
+        own = [grid_rows[g.id] for g in grids_by_community.get(path, []) if g.id in grid_rows]
+        if not own:
+            continue
+        rng.shuffle(own)
+        for k, s in enumerate(people):
+            wanted = rng.randint(1, min(3, len(own)))
+            chosen = {own[(k * 2 + j) % len(own)].pk: own[(k * 2 + j) % len(own)] for j in range(wanted)}
+            on = max(s.hired_on, LINKS_FROM)
+            for grid in chosen.values():
+                services.link_grid(GENERATOR, s, grid, on=on, reason="两委成员联网格")
+                count += 1
+    return count

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.filters import AreaSubtreeFilterSet
 
-from .models import GridAssignment, Payroll, Post, Staff, Training, TrainingKind
+from .models import GridAssignment, GridLink, Payroll, Post, Staff, Training, TrainingKind
 
 
 class StaffFilter(AreaSubtreeFilterSet):
@@ -34,6 +34,15 @@ class GridAssignmentFilter(AreaSubtreeFilterSet):
 
     class Meta:
         model = GridAssignment
+        fields = ["area", "current", "staff"]
+
+
+class GridLinkFilter(AreaSubtreeFilterSet):
+    current = django_filters.BooleanFilter(label=_("当前"), field_name="ended_on", lookup_expr="isnull")
+    staff = django_filters.ModelChoiceFilter(label=_("人员"), queryset=Staff.objects.all())
+
+    class Meta:
+        model = GridLink
         fields = ["area", "current", "staff"]
 
 

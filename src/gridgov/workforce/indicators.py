@@ -55,12 +55,11 @@ def _qualified():
     return _corps().filter(Exists(certificates))
 
 
-def _trained(kind: str):
-    def rows():
-        trainings = Training.objects.for_indicator().filter(staff=OuterRef("pk"), kind=kind)
-        return Staff.objects.for_indicator().filter(Exists(trainings))
-
-    return rows
+def _seconded_secretaries():
+    """Secretaries (serving or former: a secretary spell in their history) with a secondment elsewhere."""
+    secondments = Training.objects.for_indicator().filter(staff=OuterRef("pk"), kind=TrainingKind.SECONDMENT)
+    secretary = PositionRecord.objects.for_indicator().filter(staff=OuterRef("pk"), post=Post.SECRETARY)
+    return Staff.objects.for_indicator().filter(Exists(secondments), Exists(secretary))
 
 
 def _on_stage():
@@ -90,8 +89,9 @@ _reg(
     _("名"),
     lambda: Successor.objects.for_indicator().filter(ended_on__isnull=True),
 )
-_reg("wf_seconded", _("外地挂职书记"), _("名"), _trained(TrainingKind.SECONDMENT))
-_reg("wf_studios", _("市级书记工作室"), _("个"), lambda: Studio.objects.for_indicator().all())
+_reg("wf_seconded", _("外地挂职书记"), _("名"), _seconded_secretaries)
+# Every studio is counted, whoever set it up (the city's 16 or a district's), so the label says no level.
+_reg("wf_studios", _("书记工作室"), _("个"), lambda: Studio.objects.for_indicator().all())
 _reg(
     "wf_salon_attendances",
     _("书记沙龙参与"),

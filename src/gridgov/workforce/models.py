@@ -458,6 +458,51 @@ class GridAssignment(ScopedModel):
         return f"{self.staff_id}@{self.grid_id}"
 
 
+# Posts linked to grids (两委成员联网格 / 挂包): the two-committee seats and the community's full-time
+# workers; full-time grid workers are on their grid through GridAssignment instead (一网一员).
+LINK_POSTS = (
+    Post.SECRETARY,
+    Post.DEPUTY_SECRETARY,
+    Post.COMMITTEE_MEMBER,
+    Post.PARTY_AFFAIRS,
+    Post.COMMUNITY_WORKER,
+    Post.ASSISTANT_SOCIAL_WORKER,
+    Post.SOCIAL_WORKER,
+)
+
+
+class GridLink(ScopedModel):
+    """两委成员联网格 (挂包): a committee member or full-time worker responsible for a grid.
+
+    Unlike GridAssignment, one person may be linked to several grids and a grid may have several
+    linked members; at most one open link per (staff, grid). Ended rows are the history."""
+
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("挂包人员"), on_delete=models.PROTECT, related_name="grid_links"
+    )
+    grid = models.ForeignKey("areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+")
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+    started_on = models.DateField(_("开始日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("两委成员联网格")
+        verbose_name_plural = _("两委成员联网格")
+        ordering = ["area_path", "-started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff", "grid"],
+                condition=Q(ended_on__isnull=True),
+                name="gridlink_one_open_per_pair",
+            ),
+        ]
+        indexes = [models.Index(fields=["area_path", "ended_on"], name="gridlink_path_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}~{self.grid_id}"
+
+
 # --- pay --------------------------------------------------------------------------------------------
 class QuotaRule(models.Model):
     """Total-staffing quota (总量配备): base + one worker per N households, versioned by start date."""
@@ -597,6 +642,8 @@ class PayrollLine(ScopedModel):
     performance_pay = models.DecimalField(_("绩效工资"), max_digits=9, decimal_places=2)
     allowance = models.DecimalField(_("津贴补贴"), max_digits=9, decimal_places=2)
     total = models.DecimalField(_("应发合计"), max_digits=10, decimal_places=2)
+    # where the line's performance pay came from (points: the staff's score and grids), set with it
+    performance_note = models.CharField(_("绩效工资说明"), max_length=200, blank=True)
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
 
     class Meta:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Exists, OuterRef, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,7 @@ from gridgov.people.models import Household
 
 from .models import (
     GridAssignment,
+    GridLink,
     Post,
     PostCategory,
     Presentation,
@@ -29,6 +30,7 @@ from .models import (
     Staff,
     Successor,
 )
+from .services.ladders import eligible_grid_workers
 
 COMMUNITY = PATH_LENGTH[Level.COMMUNITY]
 
@@ -73,6 +75,83 @@ def workers_without_grid(user, root: str, params: dict | None = None) -> QuerySe
         .select_related("resident", "community")
         .order_by("area_path", "id")
     )
+
+
+# --- committee members linked to grids (联网格 / 挂包) -------------------------------------------------
+def linked_staff(grid: Area) -> QuerySet[Staff]:
+    """The staff on duty with an open link to `grid` (the caller has the grid from its scope)."""
+    links = GridLink.objects.unscoped("correlated: open links of a grid the caller already holds").filter(
+        staff=OuterRef("pk"), grid=grid, ended_on__isnull=True
+    )
+    return (
+        Staff.objects.unscoped("staff linked to a grid the caller already holds, in any community")
+        .filter(Exists(links), is_active=True)
+        .select_related("resident")
+        .order_by("post", "id")
+    )
+
+
+def links_of(staff: Staff, *, open_only: bool = True) -> QuerySet[GridLink]:
+    """A staff member's links (open ones, or the whole history), newest first."""
+    qs = GridLink.objects.unscoped("links of a staff member the caller already holds").filter(staff=staff)
+    if open_only:
+        qs = qs.filter(ended_on__isnull=True)
+    return qs.select_related("grid").order_by("-started_on", "-id")
+
+
+def links_in_month(qs: QuerySet[GridLink], month: dt.date) -> QuerySet[GridLink]:
+    """The links of `qs` open on at least one day of `month` (started by its end, not ended before it)."""
+    first = month.replace(day=1)
+    after = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return qs.filter(started_on__lt=after).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
+
+
+def grids_without_link(user, root: str, params: dict | None = None) -> QuerySet[Area]:
+    linked = GridLink.objects.unscoped("correlated: has a grid the user sees a linked member").filter(
+        grid=OuterRef("pk"), ended_on__isnull=True, staff__is_active=True
+    )
+    return (
+        Area.objects.visible_to(user)
+        .in_area(root)
+        .filter(level=Level.GRID, is_active=True)
+        .filter(~Exists(linked))
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def links_outside_community(user, root: str, params: dict | None = None) -> QuerySet[GridLink]:
+    """Open links whose grid is no longer in the member's community (re-zoned grid, transferred member)."""
+    return (
+        GridLink.objects.visible_to(user)
+        .in_area(root)
+        .filter(ended_on__isnull=True)
+        .exclude(area_path__startswith=F("staff__area_path"))
+        .select_related("staff__resident", "staff__community", "grid")
+        .order_by("area_path", "id")
+    )
+
+
+def grid_workers_eligible(user, root: str, params: dict | None = None) -> QuerySet[Staff]:
+    """Grid workers who meet the rule for joining the community-worker corps (services/ladders.py)."""
+    staff = Staff.objects.visible_to(user).in_area(root)
+    return (
+        eligible_grid_workers(staff, dt.date.today())
+        .select_related("resident", "community")
+        .order_by("area_path", "id")
+    )
+
+
+def _link_row(link: GridLink) -> dict:
+    return {
+        "id": link.pk,
+        "name": link.staff.resident.name,
+        "code": link.grid.code,
+        "path": link.area_path,
+        "where": link.staff.community.name,
+        "detail": str(_("联系网格“%(g)s”(不在其社区)") % {"g": link.grid.name}),
+        "url": reverse("workforce:staff_detail", args=[link.staff_id]),
+    }
 
 
 # --- quota ------------------------------------------------------------------------------------------
@@ -196,6 +275,27 @@ CHECKS: dict[str, Check] = {
             _("未配置网格的专职网格员"),
             _("机动、培训或待岗的网格员,可补充到空缺网格。"),
             workers_without_grid,
+            _staff_row,
+        ),
+        Check(
+            "grids_without_link",
+            _("没有两委成员联系的网格"),
+            _("两委成员联网格:每个网格都应有社区两委成员或专职工作者挂包联系。"),
+            grids_without_link,
+            area_row,
+        ),
+        Check(
+            "links_outside_community",
+            _("联系本社区以外网格的人员"),
+            _("挂包联系的网格应在本人所在社区内(网格调整或人员调动后需重新挂包)。"),
+            links_outside_community,
+            _link_row,
+        ),
+        Check(
+            "grid_workers_eligible",
+            _("可转入社区工作者队伍的网格员"),
+            _("从事网格工作满 2 年,持社会工作职业资格或最近一次履职评估称职以上;可在其档案页办理转入。"),
+            grid_workers_eligible,
             _staff_row,
         ),
         Check(

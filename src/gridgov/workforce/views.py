@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -25,7 +30,14 @@ from gridgov.areas.models import Area, Level, ancestor_path
 from gridgov.areas.queries import breakdown_sheet, visible_ancestors
 from gridgov.core.checks import check_list_sheet
 from gridgov.core.forms import ImportForm
-from gridgov.core.pages import ScopedListView, listed, page_of, query_without_page
+from gridgov.core.pages import (
+    ScopedListView,
+    ServiceFormView,
+    listed,
+    page_of,
+    query_without_page,
+    scope_form,
+)
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
@@ -44,34 +56,56 @@ from .columns import (
 )
 from .filters import PayrollFilter, StaffFilter
 from .forms import (
+    CompetitionEditForm,
     CompetitionForm,
     EvaluationForm,
     GridForm,
+    JoinCorpsForm,
+    LinkGridForm,
     PayrollForm,
     PostChangeForm,
+    QuotaRuleForm,
     ReplaceForm,
     RoundForm,
+    SalonAttendanceForm,
     SalonForm,
     ScaleImportForm,
+    SecondmentForm,
+    StaffGridLinkForm,
+    StudioEditForm,
     StudioForm,
+    StudioMemberForm,
     TrainingForm,
+    UnlinkGridForm,
 )
 from .indicators import CODES
 from .models import (
+    LINK_POSTS,
     Competition,
     GridAssignment,
+    GridLink,
     Payroll,
     Post,
     PostCategory,
     Presentation,
+    QuotaRule,
     SalaryScale,
     Salon,
     Staff,
     Studio,
     Successor,
+    TrainingKind,
 )
 
 VIEW = "workforce.view_staff"
+
+
+class FormPage(ServiceFormView):
+    done: Any = ""  # the success message, a lazy translation resolved per request
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return str(self.done)
 
 
 def _dashboard_context(request) -> dict:
@@ -185,11 +219,28 @@ def staff_detail(request, pk: int):
         Staff.objects.visible_to(request.user).select_related("resident", "community"), pk=pk
     )
     can_edit = request.user.has_perm("workforce.change_staff") and staff.is_active
+    links = list(queries.links_of(staff, open_only=False))
+    can_link = can_edit and staff.post in LINK_POSTS
+    link_form = None
+    if can_link:
+        link_form = _community_grids(scope_form(LinkGridForm(), request.user), staff)
+        linked = {link.grid_id for link in links if link.ended_on is None}
+        link_form.fields["grid"].queryset = link_form.fields["grid"].queryset.exclude(pk__in=linked)
+    joins = can_edit and staff.post == Post.GRID_WORKER
     return render(
         request,
         "workforce/staff_detail.html",
         {
             "staff": staff,
+            "open_links": [link for link in links if link.ended_on is None],
+            "past_links": [link for link in links if link.ended_on is not None],
+            "link_form": link_form,
+            "can_unlink": can_edit,
+            "corps_refusal": services.corps_refusal(staff, timezone.localdate()) if joins else None,
+            "join_form": JoinCorpsForm() if joins else None,
+            "secondment_form": SecondmentForm() if can_edit else None,
+            "studio_member_form": scope_form(StudioMemberForm(), request.user) if can_edit else None,
+            "salon_form": scope_form(SalonAttendanceForm(), request.user) if can_edit else None,
             "positions": staff.positions.order_by("started_on", "id"),
             "certificates": staff.certificates.all(),
             "trainings": staff.trainings.select_related("studio", "salon").order_by("-started_on"),
@@ -399,8 +450,13 @@ def payroll_detail(request, pk: int):
     payroll = get_object_or_404(
         Payroll.objects.visible_to(request.user).select_related("community", "scale"), pk=pk
     )
-    lines = payroll.lines.select_related("staff__resident").order_by("id")
-    return render(request, "workforce/payroll_detail.html", {"payroll": payroll, "lines": lines})
+    lines = list(payroll.lines.select_related("staff__resident").order_by("id"))
+    performance_total = sum((line.performance_pay for line in lines), Decimal("0.00"))
+    return render(
+        request,
+        "workforce/payroll_detail.html",
+        {"payroll": payroll, "lines": lines, "performance_total": performance_total},
+    )
 
 
 @login_required
@@ -629,27 +685,34 @@ def competition_create(request):
     return render(request, "workforce/form.html", {"form": form, "title": _("新建社区书记擂台赛")})
 
 
-@login_required
-@require_POST
-@permission_required("workforce.add_competitionround", raise_exception=True)
-def competition_add_round(request, pk: int):
-    competition = get_object_or_404(Competition.objects.visible_to(request.user), pk=pk)
-    form = RoundForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_error(form))
-        return redirect("workforce:competition", pk=pk)
-    try:
-        row = services.add_round(
-            request.user,
-            competition,
-            held_on=form.cleaned_data["held_on"],
-            number=form.cleaned_data["number"],
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已添加第%(n)d场") % {"n": row.number})
-    return redirect("workforce:competition", pk=pk)
+class CompetitionRoundView(FormPage):
+    """Add a round (posted from the competition page; an error is shown here with what was typed)."""
+
+    permission_required = "workforce.add_competitionround"
+    form_class = RoundForm
+    template_name = "workforce/form.html"
+
+    @cached_property
+    def competition(self) -> Competition:
+        return get_object_or_404(Competition.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def get_form(self, form_class=None):
+        self.competition  # noqa: B018 - out of scope is a 404 before any form is shown or run
+        return super().get_form(form_class)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("%(t)s:添加场次") % {"t": self.competition.title}, **kwargs)
+
+    def run_service(self, actor, data):
+        row = services.add_round(actor, self.competition, held_on=data["held_on"], number=data["number"])
+        messages.success(self.request, _("已添加第%(n)d场") % {"n": row.number})
+        return row
+
+    def get_success_url(self):
+        return reverse("workforce:competition", args=[self.competition.pk])
+
+
+competition_add_round = CompetitionRoundView.as_view()
 
 
 def _studio_choices(request):
@@ -760,3 +823,291 @@ def salon_export(request):
         for s in _salons(request)
     )
     return xlsx_response(write_sheet(_("书记沙龙"), SALON_COLUMNS, rows), "salons.xlsx")
+
+
+# --- forms on their own pages (ServiceFormView): errors on the form, what was typed kept ----------------
+class StaffFormView(FormPage):
+    """A form about one staff member of the user's scope (else 404), posted from the staff page."""
+
+    permission_required = "workforce.change_staff"
+    template_name = "workforce/staff_form.html"
+    title: Any = ""
+
+    @cached_property
+    def staff(self) -> Staff:
+        return get_object_or_404(
+            Staff.objects.visible_to(self.request.user).select_related("resident", "community"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_form(self, form_class=None):
+        self.staff  # noqa: B018 - out of scope is a 404 before any form is shown or run
+        return super().get_form(form_class)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(staff=self.staff, title=self.title, **kwargs)
+
+    def get_success_url(self):
+        return reverse("workforce:staff_detail", args=[self.staff.pk])
+
+
+def _community_grids(form, staff: Staff, field: str = "grid"):
+    form.fields[field].queryset = form.fields[field].queryset.filter(path__startswith=staff.area_path)
+    return form
+
+
+class StaffLinkGridView(StaffFormView):
+    form_class = LinkGridForm
+    title = gettext_lazy("挂包网格")
+    done = gettext_lazy("已挂包联系该网格")
+
+    def get_form(self, form_class=None):
+        return _community_grids(super().get_form(form_class), self.staff)
+
+    def run_service(self, actor, data):
+        return services.link_grid(actor, self.staff, data["grid"], on=data["on"], reason=data["reason"])
+
+
+class StaffUnlinkGridView(StaffFormView):
+    form_class = UnlinkGridForm
+    title = gettext_lazy("解除挂包网格")
+    done = gettext_lazy("已解除挂包联系,记录保留")
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["grid"].widget = forms.Select()  # shown as a choice when the page is opened on its own
+        form.fields["grid"].widget.choices = form.fields["grid"].choices
+        return _community_grids(form, self.staff)
+
+    def run_service(self, actor, data):
+        return services.unlink_grid(actor, self.staff, data["grid"], reason=data["reason"], on=data["on"])
+
+
+class StaffJoinCorpsView(StaffFormView):
+    form_class = JoinCorpsForm
+    title = gettext_lazy("转入社区工作者队伍")
+    done = gettext_lazy("已转入社区工作者队伍")
+
+    def run_service(self, actor, data):
+        return services.join_corps(actor, self.staff, on=data["on"], note=data["note"])
+
+
+class StaffSecondmentView(StaffFormView):
+    form_class = SecondmentForm
+    title = gettext_lazy("登记外地挂职")
+    done = gettext_lazy("外地挂职已登记")
+
+    def run_service(self, actor, data):
+        return services.record_training(actor, self.staff, kind=TrainingKind.SECONDMENT, **data)
+
+
+class StaffStudioMemberView(StaffFormView):
+    form_class = StudioMemberForm
+    title = gettext_lazy("加入书记工作室")
+    done = gettext_lazy("已登记为书记工作室学员")
+
+    def run_service(self, actor, data):
+        return services.record_training(
+            actor,
+            self.staff,
+            kind=TrainingKind.STUDIO,
+            studio=data["studio"],
+            started_on=data["started_on"],
+            note=data["note"],
+        )
+
+
+class StaffSalonAttendanceView(StaffFormView):
+    form_class = SalonAttendanceForm
+    title = gettext_lazy("登记参加书记沙龙")
+    done = gettext_lazy("已登记参加书记沙龙")
+
+    def run_service(self, actor, data):
+        salon = data["salon"]
+        return services.record_training(
+            actor,
+            self.staff,
+            kind=TrainingKind.SALON,
+            salon=salon,
+            started_on=salon.held_on,
+            note=data["note"],
+        )
+
+
+staff_link_grid = StaffLinkGridView.as_view()
+staff_unlink_grid = StaffUnlinkGridView.as_view()
+staff_join_corps = StaffJoinCorpsView.as_view()
+staff_secondment = StaffSecondmentView.as_view()
+staff_studio_member = StaffStudioMemberView.as_view()
+staff_salon_attendance = StaffSalonAttendanceView.as_view()
+
+
+class GridLinksView(FormPage):
+    """The grids of an area with their linked members (挂包); in a community, a form to link one more."""
+
+    permission_required = VIEW
+    form_class = StaffGridLinkForm
+    template_name = "workforce/grid_links.html"
+
+    @cached_property
+    def root(self) -> Area:
+        return check_root(self.request)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("workforce.change_staff"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["staff"].queryset = form.fields["staff"].queryset.filter(
+            area_path__startswith=self.root.path, post__in=LINK_POSTS
+        )
+        form.fields["grid"].queryset = form.fields["grid"].queryset.filter(path__startswith=self.root.path)
+        return form
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        grids = (
+            Area.objects.visible_to(user)
+            .in_area(self.root.path)
+            .filter(level=Level.GRID, is_active=True)
+            .select_related("parent")
+            .order_by("path")
+        )
+        page = page_of(self.request, grids, 50)
+        links: dict[int, list[GridLink]] = {}
+        for link in (
+            GridLink.objects.visible_to(user)
+            .filter(grid__in=[g.pk for g in page.object_list], ended_on__isnull=True)
+            .select_related("staff__resident")
+            .order_by("staff__post", "id")
+        ):
+            links.setdefault(link.grid_id, []).append(link)
+        rows = [{"grid": g, "links": links.get(g.pk, [])} for g in page.object_list]
+        can_link = user.has_perm("workforce.change_staff") and self.root.level == Level.COMMUNITY
+        return super().get_context_data(
+            area=self.root,
+            crumbs=visible_ancestors(user, self.root),
+            page=page,
+            rows=rows,
+            can_link=can_link,
+            querystring=query_without_page(self.request),
+            **kwargs,
+        )
+
+    def run_service(self, actor, data):
+        return services.link_grid(actor, data["staff"], data["grid"], on=data["on"], reason=data["reason"])
+
+    def get_success_url(self):
+        return f"{reverse('workforce:grid_links')}?area={self.root.pk}"
+
+    done = gettext_lazy("已挂包联系该网格")
+
+
+grid_links = GridLinksView.as_view()
+
+
+class QuotaRuleView(FormPage):
+    """总量配备规则: the versions (anyone who reads the staffing checks) and, for the city, a new version."""
+
+    permission_required = "workforce.view_quotarule"
+    form_class = QuotaRuleForm
+    template_name = "workforce/quota.html"
+    done = gettext_lazy("总量配备规则已保存")
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("workforce.change_quotarule"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_initial(self):
+        rule = queries.quota_rule()
+        if rule is None:
+            return {}
+        return {
+            "name": rule.name,
+            "base": rule.base,
+            "households_per_worker": rule.households_per_worker,
+            "minimum": rule.minimum,
+            "maximum": rule.maximum,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            rules=QuotaRule.objects.order_by("-effective_from"),
+            current=queries.quota_rule(),
+            can_edit=self.request.user.has_perm("workforce.change_quotarule"),
+            **kwargs,
+        )
+
+    def run_service(self, actor, data):
+        return services.set_quota_rule(actor, **data)
+
+    def get_success_url(self):
+        return reverse("workforce:quota")
+
+
+quota_rule = QuotaRuleView.as_view()
+
+
+class CompetitionEditView(FormPage):
+    permission_required = "workforce.change_competition"
+    form_class = CompetitionEditForm
+    template_name = "workforce/form.html"
+    done = gettext_lazy("擂台赛已修改")
+
+    @cached_property
+    def competition(self) -> Competition:
+        return get_object_or_404(Competition.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        return {"title": self.competition.title, "year": self.competition.year}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("修改擂台赛"), **kwargs)
+
+    def run_service(self, actor, data):
+        return services.update_competition(actor, self.competition, title=data["title"], year=data["year"])
+
+    def get_success_url(self):
+        return reverse("workforce:competition", args=[self.competition.pk])
+
+
+competition_edit = CompetitionEditView.as_view()
+
+
+class StudioEditView(FormPage):
+    permission_required = "workforce.change_studio"
+    form_class = StudioEditForm
+    template_name = "workforce/form.html"
+    done = gettext_lazy("书记工作室已修改")
+
+    @cached_property
+    def studio(self) -> Studio:
+        return get_object_or_404(Studio.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        s = self.studio
+        return {
+            "name": s.name,
+            "lead": s.lead_id,
+            "training_base": s.training_base,
+            "established_on": s.established_on,
+        }
+
+    def get_form(self, form_class=None):
+        self.studio  # noqa: B018 - out of scope is a 404 before any form is shown or run
+        return super().get_form(form_class)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("修改书记工作室"), **kwargs)
+
+    def run_service(self, actor, data):
+        return services.update_studio(actor, self.studio, **data)
+
+    def get_success_url(self):
+        return reverse("workforce:studios")
+
+
+studio_edit = StudioEditView.as_view()

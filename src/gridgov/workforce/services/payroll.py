@@ -99,6 +99,7 @@ def compute_payroll(actor: User | SystemActor, community: Area, month: dt.date) 
 # --- performance pay (set by points from the staff's monthly scores) -------------------------------------
 MAX_PAY = Decimal("10000000")  # PayrollLine.performance_pay holds 9 digits, 2 after the point
 SOURCE_LENGTH = 100  # Payroll.performance_source.max_length
+NOTE_LENGTH = 200  # PayrollLine.performance_note.max_length
 
 
 def lock_payroll(actor: User | SystemActor, payroll: Payroll) -> Payroll:
@@ -122,14 +123,20 @@ def _pay_amount(value) -> Decimal:
 
 @transaction.atomic
 def set_performance_pay(
-    actor: User | SystemActor, payroll: Payroll, amounts_by_line: Mapping[int, Decimal], *, source: str
+    actor: User | SystemActor,
+    payroll: Payroll,
+    amounts_by_line: Mapping[int, Decimal],
+    *,
+    source: str,
+    notes: Mapping[int, str] | None = None,
 ) -> Payroll:
     """Set the performance pay of every line of a computed payroll (points computes it from the scores).
 
     `amounts_by_line` maps each line's id to its new performance pay; the lines' totals, the payroll's
     total and its city/district split are recomputed. Set once per payroll: the same call again (same
     `source`, same amounts) returns the payroll unchanged and writes nothing; a different source or
-    other amounts are refused, changing nothing.
+    other amounts are refused, changing nothing. `notes` (optional, by line id) says where each line's
+    amount came from (e.g. the staff's points and grids) and is shown on the payroll page.
     """
     payroll = lock_payroll(actor, payroll)
     source = (source or "").strip()
@@ -143,6 +150,12 @@ def set_performance_pay(
     if set(amounts_by_line) != {line.pk for line in lines}:
         raise ServiceError(_("绩效工资须逐行核定,且只含该工资表的明细"))
     amounts = {line.pk: _pay_amount(amounts_by_line[line.pk]) for line in lines}
+    notes = notes or {}
+    if not set(notes) <= amounts.keys():
+        raise ServiceError(_("绩效工资说明只能对应该工资表的明细"))
+    texts = {pk: str(notes.get(pk) or "").strip() for pk in amounts}
+    if any(len(text) > NOTE_LENGTH for text in texts.values()):
+        raise ServiceError(_("绩效工资说明不能超过 %(n)d 个字") % {"n": NOTE_LENGTH})
     if payroll.performance_source:
         if payroll.performance_source == source and all(
             line.performance_pay == amounts[line.pk] for line in lines
@@ -153,8 +166,9 @@ def set_performance_pay(
     for line in lines:
         line.total = line.total - line.performance_pay + amounts[line.pk]
         line.performance_pay = amounts[line.pk]
+        line.performance_note = texts[line.pk]
     PayrollLine.objects.unscoped("write the lines of the payroll locked and checked above").bulk_update(
-        lines, ["performance_pay", "total"]
+        lines, ["performance_pay", "performance_note", "total"]
     )
     payroll.total = sum((line.total for line in lines), Decimal("0.00"))
     payroll.city_amount, payroll.district_amount = split(payroll.total, payroll.scale.city_share)
@@ -168,6 +182,7 @@ def set_performance_pay(
         after={
             **audit.snapshot(payroll),
             "performance_pay": {str(pk): str(amount) for pk, amount in amounts.items()},
+            "performance_note": {str(pk): text for pk, text in texts.items() if text},
         },
     )
     return payroll

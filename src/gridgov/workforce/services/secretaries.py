@@ -32,6 +32,7 @@ from ..models import (
 )
 from ._common import _area_at, _decimal, _serving, _text, _validate_choice, _year
 from .grades import _set_grade
+from .links import end_links
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -65,6 +66,7 @@ def replace_secretary(
     PositionRecord.objects.unscoped("end the spell of the outgoing secretary, locked and checked").filter(
         staff=outgoing, ended_on__isnull=True
     ).update(ended_on=on)
+    end_links(outgoing, on, _("书记调整撤换"))
     outgoing.is_active = False
     outgoing.left_on = on
     outgoing.save(update_fields=["is_active", "left_on", "updated_at"])

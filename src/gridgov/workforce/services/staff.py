@@ -35,6 +35,8 @@ from ..models import (
 from ._common import _area_at, _decimal, _serving, _validate_choice
 from .grades import _set_grade, compute_grade, scale_for
 from .grids import _end_assignment
+from .ladders import check_step
+from .links import end_links
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -120,6 +122,7 @@ def change_post(
     )
     if current is not None and on < current.started_on:
         raise ServiceError(_("变动日期不能早于现任岗位的开始日期"))
+    check_step(staff, post, on)  # the two ladders (services/ladders.py)
     if (
         post == Post.SECRETARY
         and Staff.objects.unscoped("one serving secretary per community, the checked one")
@@ -128,7 +131,7 @@ def change_post(
     ):
         raise ServiceError(_("该社区已有在任书记,请通过“调整撤换”办理"))
     if post == Post.GRID_WORKER:
-        pass
+        end_links(staff, on, _("转任专职网格员"))  # a grid worker is on one grid (一网一员), not linked
     elif staff.post == Post.GRID_WORKER:
         _end_assignment(staff, on, _("转任其他岗位"))
     before = audit.snapshot(staff)
@@ -250,3 +253,16 @@ def evaluate(
     )
     audit.record(actor, "workforce.evaluate", evaluation, after=audit.snapshot(evaluation))
     return evaluation
+
+
+@transaction.atomic
+def join_corps(
+    actor: User | SystemActor, staff: Staff, *, on: dt.date | None = None, note: str = ""
+) -> Staff:
+    """A qualified full-time grid worker joins the community-worker corps (一支队伍、不同岗位)."""
+    locked = _serving(Staff.objects.select_related("resident").lock_in_scope(actor, staff.pk))
+    if locked.post != Post.GRID_WORKER:
+        raise ServiceError(_("只有专职网格员需要办理转入社区工作者队伍"))
+    return change_post(
+        actor, locked, post=Post.COMMUNITY_WORKER, on=on, note=note or _("网格员转入社区工作者队伍")
+    )
