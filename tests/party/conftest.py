@@ -10,13 +10,25 @@ of the scope matrix sees some and not others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from gridgov.areas.models import Area
 from gridgov.core.actors import SystemActor
 from gridgov.party import services
-from gridgov.party.models import BuildingLeader, CentralHousehold, OrgKind, PartyMember, PartyOrg
+from gridgov.party.models import (
+    BuildingLeader,
+    CentralHousehold,
+    DualReportService,
+    GridFund,
+    MutualAidGroup,
+    OrgKind,
+    PartyMember,
+    PartyOrg,
+    ServiceCategory,
+)
 from gridgov.people.models import Relation
 
 SYSTEM = SystemActor("tests.party")  # the actor of set-up steps: reaches every area, audited as such
@@ -82,3 +94,52 @@ def build_network(city) -> Network:
 @pytest.fixture
 def network(city) -> Network:
     return build_network(city)
+
+
+# --- 双报到 records and grid resources, one of each per grid (and the other city's grid) ---------------
+@dataclass
+class Resources:
+    members: dict[int, PartyMember] = field(default_factory=dict)  # grid pk -> in-service member
+    services: dict[int, DualReportService] = field(default_factory=dict)  # grid pk -> record
+    groups: dict[int, MutualAidGroup] = field(default_factory=dict)  # grid pk -> mutual-aid group
+    funds: dict[int, GridFund] = field(default_factory=dict)  # grid pk -> fund (with one spending)
+
+
+def build_resources(city, net: Network) -> Resources:
+    res = Resources()
+    today = timezone.localdate()
+    chains = [
+        (city.units[i], city.residents[2 * i], city.residents[2 * i + 1]) for i in range(len(city.units))
+    ]
+    chains.append((city.other_city[-1], city.other_residents[0], city.other_residents[1]))
+    for unit, head, child in chains:
+        grid = unit.parent.parent
+        community = grid.parent
+        member = services.register_member(
+            SYSTEM, resident=child, in_service=True, workplace="市直机关党委", dual_community=community
+        )
+        res.members[grid.pk] = member
+        res.services[grid.pk] = services.record_dual_service(
+            SYSTEM,
+            member=member,
+            community=community,
+            served_on=today,
+            hours=Decimal("2.5"),
+            category=ServiceCategory.VOLUNTEER,
+            content=f"{grid.name}环境整治",
+        )
+        res.groups[grid.pk] = services.form_mutual_aid_group(
+            SYSTEM, grid=grid, name=f"{grid.name}互助组", leader=head, members=[child], purpose="邻里互助"
+        )
+        fund = services.allocate_grid_fund(
+            SYSTEM, grid=grid, year=today.year, amount="10000", source="街道专项"
+        )
+        services.record_fund_spending(SYSTEM, fund, spent_on=today, amount="1200.50", purpose="购置应急物资")
+        fund.refresh_from_db()
+        res.funds[grid.pk] = fund
+    return res
+
+
+@pytest.fixture
+def resources(city, network) -> Resources:
+    return build_resources(city, network)

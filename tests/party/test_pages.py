@@ -165,7 +165,7 @@ def test_import_rejects_a_file_that_is_not_xlsx(city, api_for, network):
         format="multipart",
     )
     assert response.status_code == 400
-    assert "不是有效的 Excel" in str(response.json())
+    assert "Excel(.xlsx)表格" in str(response.json())  # the reason names the format whatever it guessed
 
 
 def test_import_page_lists_errors(city, client_for, network):

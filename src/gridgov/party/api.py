@@ -20,9 +20,30 @@ from gridgov.core.views import xlsx_response
 from gridgov.people.models import Household, Resident
 
 from . import queries, services
-from .filters import BuildingLeaderFilter, CentralHouseholdFilter, PartyMemberFilter, PartyOrgFilter
+from .filters import (
+    BuildingLeaderFilter,
+    CentralHouseholdFilter,
+    DualServiceFilter,
+    GridFundFilter,
+    MutualAidFilter,
+    PartyMemberFilter,
+    PartyOrgFilter,
+)
 from .indicators import CODES
-from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgChange, OrgKind, PartyMember, PartyOrg
+from .models import (
+    BuildingLeader,
+    CentralHousehold,
+    DualReportService,
+    FundSpending,
+    GridFund,
+    LeaderKind,
+    MutualAidGroup,
+    OrgChange,
+    OrgKind,
+    PartyMember,
+    PartyOrg,
+    ServiceCategory,
+)
 
 
 class OrgChangeSerializer(serializers.ModelSerializer):
@@ -297,6 +318,196 @@ class BuildingLeaderViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     serializer_class = BuildingLeaderSerializer
     filterset_class = BuildingLeaderFilter
     create_service = staticmethod(services.appoint_leader)
+
+
+# --- 双报到 service records -------------------------------------------------------------------------
+class DualServiceSerializer(ScopedModelSerializer):
+    member = ScopedPrimaryKeyRelatedField(queryset=PartyMember.objects.filter(in_service=True))
+    community = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.COMMUNITY))
+    name = serializers.CharField(source="member.resident.name", read_only=True)
+    category = serializers.ChoiceField(choices=ServiceCategory.choices)
+    # The service checks the range (0 < hours ≤ 24, one decimal) with a Chinese message.
+    hours = serializers.DecimalField(max_digits=4, decimal_places=1)
+
+    class Meta:
+        model = DualReportService
+        fields = [
+            "id",
+            "member",
+            "name",
+            "community",
+            "served_on",
+            "hours",
+            "category",
+            "content",
+            "area_path",
+        ]
+        read_only_fields = ["area_path"]
+        validators: list = []  # once per member, day and category: services.record_dual_service says so
+
+
+class DualSummarySerializer(serializers.Serializer):
+    services = serializers.IntegerField()
+    members = serializers.IntegerField()
+    hours = serializers.DecimalField(max_digits=12, decimal_places=1)
+
+
+class DualServiceViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """双报到: services in-service members did in the community they registered with."""
+
+    queryset = DualReportService.objects.select_related("member__resident").order_by("-served_on", "-id")
+    serializer_class = DualServiceSerializer
+    filterset_class = DualServiceFilter
+    action_permissions = {
+        "import_xlsx": ["party.add_dualreportservice", "party.import_dualreportservice"],
+        "export_xlsx": ["party.view_dualreportservice"],
+        "summary": ["party.view_dualreportservice"],
+    }
+    create_service = staticmethod(services.record_dual_service)
+
+    @extend_schema(request=UPLOAD, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_xlsx(self, request):
+        """Import records (all rows or nothing; every bad row listed)."""
+        result = services.import_dual_services(request.user, uploaded_file(request))
+        return Response({"records": result.records}, status=201)
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path="export")
+    def export_xlsx(self, request):
+        qs = self.filter_queryset(self.get_queryset())
+        return xlsx_response(services.export_dual_services(request.user, qs), "party-dual-services.xlsx")
+
+    @extend_schema(responses=DualSummarySerializer)
+    @action(detail=False, methods=["get"])
+    def summary(self, request):
+        """Services, members who served and hours of the filtered records."""
+        from django.db.models import Count, Sum
+
+        totals = self.filter_queryset(self.get_queryset()).aggregate(
+            services=Count("id"), members=Count("member", distinct=True), hours=Sum("hours")
+        )
+        totals["hours"] = totals["hours"] or 0
+        return Response(DualSummarySerializer(totals).data)
+
+
+# --- grid resources ---------------------------------------------------------------------------------
+class MutualAidGroupSerializer(ScopedModelSerializer):
+    grid = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.GRID))
+    leader = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.all())
+    members = ScopedPrimaryKeyRelatedField(
+        queryset=Resident.objects.all(), many=True, required=False, write_only=True
+    )
+    member_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MutualAidGroup
+        fields = [
+            "id",
+            "grid",
+            "name",
+            "leader",
+            "purpose",
+            "formed_on",
+            "members",
+            "member_ids",
+            "is_active",
+            "dissolved_on",
+            "dissolve_reason",
+            "area_path",
+        ]
+        read_only_fields = ["is_active", "dissolved_on", "dissolve_reason", "area_path"]
+        extra_kwargs = {"formed_on": {"required": False}}
+        validators: list = []  # one active group of a name per grid: the service says so
+
+    def get_member_ids(self, obj) -> list[int]:
+        return [m.resident_id for m in obj.members.all() if m.left_on is None]
+
+
+class AidResidentsSerializer(serializers.Serializer):
+    residents = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.all(), many=True)
+
+
+class AidResidentSerializer(serializers.Serializer):
+    resident = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.all())
+
+
+class MutualAidGroupViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """网格互助组: formed in a grid, residents join and leave, dissolved with a reason (history kept)."""
+
+    queryset = MutualAidGroup.objects.prefetch_related("members").order_by("area_path", "id")
+    serializer_class = MutualAidGroupSerializer
+    filterset_class = MutualAidFilter
+    action_permissions = {
+        "join": ["party.change_mutualaidgroup"],
+        "leave": ["party.change_mutualaidgroup"],
+        "dissolve": ["party.change_mutualaidgroup"],
+    }
+    create_service = staticmethod(services.form_mutual_aid_group)
+
+    @extend_schema(request=AidResidentsSerializer, responses=AddedSerializer)
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        residents = self.body(AidResidentsSerializer)["residents"]
+        return Response({"added": services.join_mutual_aid(request.user, self.get_object(), residents)})
+
+    @extend_schema(request=AidResidentSerializer, responses=MutualAidGroupSerializer)
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        group = self.get_object()
+        services.leave_mutual_aid(request.user, group, self.body(AidResidentSerializer)["resident"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=group.pk)).data)
+
+    @extend_schema(request=OrgReasonSerializer, responses=MutualAidGroupSerializer)
+    @action(detail=True, methods=["post"])
+    def dissolve(self, request, pk=None):
+        reason = self.body(OrgReasonSerializer)["reason"]
+        group = services.dissolve_mutual_aid(request.user, self.get_object(), reason=reason)
+        return Response(self.get_serializer(self.get_queryset().get(pk=group.pk)).data)
+
+
+class FundSpendingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FundSpending
+        fields = ["id", "spent_on", "amount", "purpose", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class GridFundSerializer(ScopedModelSerializer):
+    grid = ScopedPrimaryKeyRelatedField(queryset=Area.objects.filter(level=Level.GRID))
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    balance = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = GridFund
+        fields = ["id", "grid", "year", "amount", "source", "spent", "balance", "area_path"]
+        read_only_fields = ["spent", "area_path"]
+        validators: list = []  # once per grid, year and source: services.allocate_grid_fund says so
+
+
+class GridFundViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """专项经费进网格: a grid's fund for a year and what was spent from it (the balance never below zero)."""
+
+    queryset = GridFund.objects.order_by("-year", "area_path", "id")
+    serializer_class = GridFundSerializer
+    filterset_class = GridFundFilter
+    action_permissions = {"spend": ["party.add_fundspending"], "spendings": ["party.view_gridfund"]}
+    create_service = staticmethod(services.allocate_grid_fund)
+
+    @extend_schema(request=FundSpendingSerializer, responses={201: FundSpendingSerializer})
+    @action(detail=True, methods=["post"])
+    def spend(self, request, pk=None):
+        d = self.body(FundSpendingSerializer)
+        spending = services.record_fund_spending(
+            request.user, self.get_object(), spent_on=d["spent_on"], amount=d["amount"], purpose=d["purpose"]
+        )
+        return Response(FundSpendingSerializer(spending).data, status=201)
+
+    @extend_schema(responses=FundSpendingSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def spendings(self, request, pk=None):
+        """Every spending of the fund, newest first (a plain list)."""
+        return Response(FundSpendingSerializer(self.get_object().spendings.all(), many=True).data)
 
 
 # The list of checks and one check's rows are two operations (a ViewSet without a serializer reads both as

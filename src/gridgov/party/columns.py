@@ -33,3 +33,18 @@ ORG_EXPORT_COLUMNS = [
     Column("state", "状态"),
 ]
 ORGS_TITLE = _("党组织名录")
+
+DUAL_SERVICE_COLUMNS = [
+    Column("name", "姓名"),
+    Column("id_number", "身份证号", required=True),
+    Column("served_on", "服务日期", required=True),
+    Column("hours", "服务时长(小时)", required=True),
+    Column("category", "服务类别", required=True),
+    Column("content", "服务内容", required=True),
+]
+DUAL_SERVICE_EXPORT_COLUMNS = [
+    *DUAL_SERVICE_COLUMNS,
+    Column("community", "报到社区"),
+    Column("workplace", "工作单位党组织"),
+]
+DUAL_SERVICES_TITLE = _("双报到服务记录")

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from gridgov.areas.models import Level, ancestor_path
+from gridgov.core.actors import SystemActor
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 from gridgov.people.models import Household, Relation, Resident, ResidentTag, Tag
 
+from . import hooks, services
 from .models import (
     BuildingLeader,
     CentralHousehold,
@@ -36,6 +39,7 @@ from .models import (
     PartyMember,
     PartyOrg,
     ServedHousehold,
+    ServiceCategory,
 )
 from .services import common_home
 
@@ -431,4 +435,201 @@ def generate_party(ctx: CityContext) -> str:
     return (
         f"{len(branches)} 个网格党支部, {len(groups)} 个楼院党小组, {len(centrals)} 户党员中心户, "
         f"{len(led) - len(reuse)} 名红色楼长, {len(member_rows)} 名党员"
+    )
+
+
+# --- step 3b: property-sector organisations, 双报到 records and the grid's party-building resources ----
+GENERATOR = SystemActor("demo.party")  # the services' audit rows read system:demo.party
+DUAL_SERVICES = 3000  # records of in-service members' services, at scale 1.0
+AID_GROUPS = 600  # grid mutual-aid groups, at scale 1.0
+GRID_FUNDS = 800  # special funds allocated to grids, at scale 1.0
+SERVICE_CONTENT = {
+    ServiceCategory.VOLUNTEER: ["社区志愿服务", "文明创建志愿活动", "垃圾分类引导"],
+    ServiceCategory.PATROL: ["夜间治安巡逻", "节日安全巡查"],
+    ServiceCategory.ENVIRONMENT: ["楼道清理", "小区环境整治", "清理小广告"],
+    ServiceCategory.CARE: ["看望独居老人", "帮扶困难家庭", "陪同老人就医"],
+    ServiceCategory.PUBLICITY: ["政策宣讲", "反诈宣传", "党史学习分享"],
+    ServiceCategory.MEDIATION: ["邻里纠纷调解", "物业矛盾协调"],
+    ServiceCategory.DUTY: ["防汛值守", "应急演练值守"],
+    ServiceCategory.OTHER: ["协助社区入户走访"],
+}
+AID_KINDS = [
+    ("助老互助组", "为高龄独居老人代购、陪诊、每日问候"),
+    ("邻里帮扶组", "邻里之间照看孩子、代收快递、应急帮忙"),
+    ("应急互助组", "汛期、停水停电时互相照应,转移帮扶"),
+    ("文明劝导组", "劝导不文明行为,维护楼道环境"),
+]
+FUND_SOURCES = ["市级党建经费", "区级专项经费", "街道党工委专项", "社区惠民资金"]
+SPEND_PURPOSES = ["购置应急物资", "开展邻里节活动", "楼道微改造", "慰问困难群众", "党员活动阵地维护"]
+
+
+def _day_in(rng, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randrange(max(1, (end - start).days + 1)))
+
+
+def _property_orgs(ctx: CityContext) -> tuple[int, int]:
+    """The city's and each district's property-industry organisation; one red-property alliance per street."""
+    from gridgov.areas.models import Area
+
+    city = Area.objects.for_generator().get(level=Level.CITY, path=ctx.areas[Level.CITY][0].path)
+    top = services.create_org(
+        GENERATOR, kind=OrgKind.PROPERTY_INDUSTRY, name=f"中共{city.name}物业服务行业委员会", area=city
+    )
+    made = 1
+    for district in (
+        Area.objects.for_generator().filter(level=Level.DISTRICT, path__startswith=city.path).order_by("path")
+    ):
+        services.create_org(
+            GENERATOR,
+            kind=OrgKind.PROPERTY_INDUSTRY,
+            name=f"中共{district.name}物业服务行业委员会",
+            area=district,
+            parent=top,
+        )
+        made += 1
+    committees = (
+        PartyOrg.objects.for_generator()
+        .filter(kind=OrgKind.STREET_COMMITTEE, is_active=True)
+        .select_related("area")
+    )
+    alliances = 0
+    for committee in committees.order_by("area_path"):
+        services.create_org(
+            GENERATOR,
+            kind=OrgKind.PROPERTY_ALLIANCE,
+            name=f"{committee.area.name}红色物业党建联盟",
+            area=committee.area,
+            parent=committee,
+        )
+        alliances += 1
+    return made, alliances
+
+
+def _dual_services(ctx: CityContext, rng) -> int:
+    from gridgov.areas.models import Area
+
+    members = list(
+        PartyMember.objects.for_generator()
+        .filter(is_active=True, in_service=True, dual_community__isnull=False)
+        .order_by("id")
+    )
+    if not members:
+        return 0
+    communities = {
+        a.pk: a for a in Area.objects.for_generator().filter(pk__in={m.dual_community_id for m in members})
+    }
+    today = timezone.localdate()
+    # Half the in-service members serve at all; those who do serve several times a year.
+    active = rng.sample(members, max(1, len(members) // 2))
+    seen: set[tuple] = set()
+    made = 0
+    categories = list(SERVICE_CONTENT)
+    for n in range(ctx.scaled(DUAL_SERVICES) * 3):
+        if made >= ctx.scaled(DUAL_SERVICES):
+            break
+        member = active[n % len(active)] if n < len(active) else rng.choice(active)
+        start = max(
+            member.dual_registered_on or today - dt.timedelta(days=365), today - dt.timedelta(days=365)
+        )
+        served_on = _day_in(rng, start, today)
+        category = rng.choice(categories)
+        if (member.pk, served_on, category) in seen:
+            continue
+        seen.add((member.pk, served_on, category))
+        services.record_dual_service(
+            GENERATOR,
+            member=member,
+            community=communities[member.dual_community_id],
+            served_on=served_on,
+            hours=rng.choice(["1", "1.5", "2", "2", "2.5", "3", "4"]),
+            category=category,
+            content=rng.choice(SERVICE_CONTENT[category]),
+        )
+        made += 1
+    return made
+
+
+def _aid_groups(ctx: CityContext, rng) -> int:
+    from gridgov.areas.models import Area
+
+    grids = list(Area.objects.for_generator().filter(level=Level.GRID, is_active=True).order_by("path"))
+    made = 0
+    for grid in rng.sample(grids, min(len(grids), ctx.scaled(AID_GROUPS))):
+        people = list(
+            Resident.objects.for_generator()
+            .filter(is_active=True, area_path__startswith=grid.path, birth_date__lte=dt.date(2006, 1, 1))
+            .order_by("id")[:200]
+        )
+        if len(people) < 3:
+            continue
+        chosen = rng.sample(people, min(len(people), rng.randint(3, 9)))
+        name, purpose = rng.choice(AID_KINDS)
+        formed = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(700))
+        group = services.form_mutual_aid_group(
+            GENERATOR,
+            grid=grid,
+            name=f"{grid.name}{name}",
+            leader=chosen[0],
+            members=chosen[1:],
+            purpose=purpose,
+            formed_on=min(formed, timezone.localdate()),
+        )
+        made += 1
+        if len(chosen) > 4 and rng.random() < 0.2:
+            services.leave_mutual_aid(GENERATOR, group, chosen[-1])
+        if rng.random() < 0.08:
+            services.dissolve_mutual_aid(GENERATOR, group, reason="组员搬离,并入楼院互助组")
+    return made
+
+
+def _grid_funds(ctx: CityContext, rng) -> tuple[int, int]:
+    from gridgov.areas.models import Area
+
+    grids = list(Area.objects.for_generator().filter(level=Level.GRID, is_active=True).order_by("path"))
+    today = timezone.localdate()
+    funds = spendings = 0
+    for grid in rng.sample(grids, min(len(grids), ctx.scaled(GRID_FUNDS))):
+        year = today.year if rng.random() < 0.7 else today.year - 1
+        fund = services.allocate_grid_fund(
+            GENERATOR,
+            grid=grid,
+            year=year,
+            amount=rng.choice(["5000", "10000", "20000", "30000"]),
+            source=rng.choice(FUND_SOURCES),
+        )
+        funds += 1
+        end = today if year == today.year else dt.date(year, 12, 31)
+        left = fund.amount
+        for _ in range(rng.randint(0, 4)):
+            amount = (left * rng.choice([10, 20, 25, 30]) / 100).quantize(Decimal("0.01"))
+            if amount <= 0:
+                break
+            services.record_fund_spending(
+                GENERATOR,
+                fund,
+                spent_on=_day_in(rng, dt.date(year, 1, 1), end),
+                amount=amount,
+                purpose=rng.choice(SPEND_PURPOSES),
+            )
+            left -= amount
+            spendings += 1
+    return funds, spendings
+
+
+@step(order=32, name="党建资源进网格")
+def generate_party_resources(ctx: CityContext) -> str:
+    """Through the services (each write audited as system:demo.party). Points are not awarded here:
+    the points step funds the pools later and posts what the records earn (`points.dual_report`)."""
+    rng = ctx.fork("party-resources")
+    with hooks.muted():
+        orgs, alliances = _property_orgs(ctx)
+        dual = _dual_services(ctx, rng)
+        groups = _aid_groups(ctx, rng)
+        funds, spendings = _grid_funds(ctx, rng)
+    ctx.summary.update(
+        party_dual_services=dual, party_aid_groups=groups, party_grid_funds=funds, party_property_orgs=orgs
+    )
+    return (
+        f"{orgs} 个物业服务行业党组织, {alliances} 个红色物业党建联盟, {dual} 条双报到服务记录, "
+        f"{groups} 个网格互助组, {funds} 笔网格专项经费({spendings} 笔支出)"
     )

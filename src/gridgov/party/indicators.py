@@ -12,7 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.areas.models import Area, Level
 from gridgov.core.indicators import Indicator, register
 
-from .models import BuildingLeader, CentralHousehold, LeaderKind, OrgCoverage, OrgKind, PartyMember
+from .models import (
+    BuildingLeader,
+    CentralHousehold,
+    DualReportService,
+    GridFund,
+    LeaderKind,
+    MutualAidGroup,
+    OrgCoverage,
+    OrgKind,
+    PartyMember,
+)
 
 
 def _covering(kind: str):
@@ -131,6 +141,51 @@ DUAL_REGISTERED = register(
         breakdown_to=Level.COMMUNITY,
     )
 )
+DUAL_SERVICES = register(
+    Indicator(
+        "party_dual_services",
+        _("双报到服务次数"),
+        _("次"),
+        lambda: DualReportService.objects.for_indicator().all(),
+        "area_path",
+        description=_("在职党员在报到社区的服务记录数(时长合计见双报到服务页)"),
+        breakdown_to=Level.COMMUNITY,
+    )
+)
+DUAL_SERVERS = register(
+    Indicator(
+        "party_dual_servers",
+        _("参加双报到服务的在职党员"),
+        _("人"),
+        lambda: DualReportService.objects.for_indicator().all(),
+        "area_path",
+        description=_("有服务记录的在职党员人数,按报到社区统计"),
+        distinct="member",
+        breakdown_to=Level.COMMUNITY,  # a member registers with one community: the children add up
+    )
+)
+AID_GROUPS = register(
+    Indicator(
+        "party_aid_groups",
+        _("网格互助组"),
+        _("个"),
+        lambda: MutualAidGroup.objects.for_indicator().filter(is_active=True),
+        "area_path",
+        breakdown_to=Level.GRID,
+    )
+)
+FUNDED_GRIDS = register(
+    Indicator(
+        "party_funded_grids",
+        _("有专项经费的网格"),
+        _("个"),
+        lambda: GridFund.objects.for_indicator().all(),
+        "area_path",
+        description=_("登记过专项经费的网格数(金额见专项经费进网格页)"),
+        distinct="grid",
+        breakdown_to=Level.GRID,
+    )
+)
 
 # The dashboard's figures. 党员 is the same indicator the area pages show ("party_members", residents
 # tagged 党员 where they live), so a grid's figure is the same on both pages.
@@ -145,4 +200,8 @@ CODES = [
     "party_members",
     "party_registered_members",
     "party_dual_registered",
+    "party_dual_services",
+    "party_dual_servers",
+    "party_aid_groups",
+    "party_funded_grids",
 ]

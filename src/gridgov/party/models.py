@@ -29,6 +29,10 @@ class OrgKind(models.TextChoices):
     COMMUNITY_GENERAL_BRANCH = "community_general_branch", _("社区党总支")
     GRID_BRANCH = "grid_branch", _("网格党支部")
     BUILDING_GROUP = "building_group", _("楼院党小组")
+    # Beside the territorial tree: the property-service sector's organisation (city or district) and the
+    # red-property alliance a street party working committee leads (its member companies live in property).
+    PROPERTY_INDUSTRY = "property_industry", _("物业服务行业党组织")
+    PROPERTY_ALLIANCE = "property_alliance", _("红色物业党建联盟")
 
 
 # Which kind may hang under which, and the level of the areas a kind covers.
@@ -39,12 +43,20 @@ PARENT_KINDS: dict[str, tuple[str, ...]] = {
     OrgKind.COMMUNITY_GENERAL_BRANCH: (OrgKind.STREET_COMMITTEE,),
     OrgKind.GRID_BRANCH: COMMUNITY_KINDS,
     OrgKind.BUILDING_GROUP: (OrgKind.GRID_BRANCH,),
+    OrgKind.PROPERTY_INDUSTRY: (OrgKind.PROPERTY_INDUSTRY,),
+    OrgKind.PROPERTY_ALLIANCE: (OrgKind.STREET_COMMITTEE,),
 }
+# Kinds whose parent may be left empty although PARENT_KINDS names one (a city-level industry
+# organisation has none; a district-level one may hang under it or stand alone).
+OPTIONAL_PARENT: frozenset[str] = frozenset({OrgKind.PROPERTY_INDUSTRY})
 COVERED_LEVEL: dict[str, int] = {OrgKind.GRID_BRANCH: 5, OrgKind.BUILDING_GROUP: 6}
-HOME_LEVEL: dict[str, int] = {
-    OrgKind.STREET_COMMITTEE: 3,
-    OrgKind.COMMUNITY_COMMITTEE: 4,
-    OrgKind.COMMUNITY_GENERAL_BRANCH: 4,
+# The levels an organisation that covers no grids or buildings may sit at (its `area`).
+HOME_LEVEL: dict[str, tuple[int, ...]] = {
+    OrgKind.STREET_COMMITTEE: (3,),
+    OrgKind.COMMUNITY_COMMITTEE: (4,),
+    OrgKind.COMMUNITY_GENERAL_BRANCH: (4,),
+    OrgKind.PROPERTY_INDUSTRY: (1, 2),
+    OrgKind.PROPERTY_ALLIANCE: (3,),
 }
 
 
@@ -293,3 +305,178 @@ class BuildingLeader(ScopedModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.resident.name if self.resident_id else ''}"
+
+
+# --- 双报到 service records -------------------------------------------------------------------------
+class ServiceCategory(models.TextChoices):
+    VOLUNTEER = "volunteer", _("志愿服务")
+    PATROL = "patrol", _("治安巡逻")
+    ENVIRONMENT = "environment", _("环境整治")
+    CARE = "care", _("关爱帮扶")
+    PUBLICITY = "publicity", _("政策宣讲")
+    MEDIATION = "mediation", _("矛盾调解")
+    DUTY = "duty", _("应急值守")
+    OTHER = "other", _("其他")
+
+
+class DualReportService(ScopedModel, TimeStampedModel):
+    """One service an in-service member (在职党员) did in the community they registered with (双报到)."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("在职党员"), on_delete=models.PROTECT, related_name="dual_services"
+    )
+    community = models.ForeignKey(
+        "areas.Area", verbose_name=_("报到社区"), on_delete=models.PROTECT, related_name="+"
+    )
+    served_on = models.DateField(_("服务日期"))
+    hours = models.DecimalField(_("服务时长(小时)"), max_digits=4, decimal_places=1)
+    category = models.CharField(_("服务类别"), max_length=16, choices=ServiceCategory.choices)
+    content = models.CharField(_("服务内容"), max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+
+    class Meta:
+        verbose_name = _("双报到服务记录")
+        verbose_name_plural = _("双报到服务记录")
+        ordering = ["-served_on", "-id"]
+        permissions = [("import_dualreportservice", _("批量导入双报到服务记录"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "served_on", "category"], name="dualservice_once_per_day_category"
+            )
+        ]
+        indexes = [models.Index(fields=["area_path", "served_on"], name="dualservice_path_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.served_on} {self.get_category_display()}"
+
+
+# --- party-building resources in the grid (党建资源要素进网格) ----------------------------------------
+class MutualAidGroup(ScopedModel, TimeStampedModel):
+    """网格互助组: residents of a grid who help each other (what they do), led by one of them."""
+
+    grid = models.ForeignKey("areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    leader = models.ForeignKey(
+        "people.Resident", verbose_name=_("组长"), on_delete=models.PROTECT, related_name="+"
+    )
+    purpose = models.CharField(_("互助内容"), max_length=300)
+    formed_on = models.DateField(_("成立日期"))
+    dissolved_on = models.DateField(_("解散日期"), null=True, blank=True)
+    dissolve_reason = models.CharField(_("解散原因"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+
+    class Meta:
+        verbose_name = _("网格互助组")
+        verbose_name_plural = _("网格互助组")
+        ordering = ["area_path", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid", "name"], condition=Q(is_active=True), name="mutualaid_one_name_per_grid"
+            )
+        ]
+        indexes = [models.Index(fields=["area_path", "is_active"], name="mutualaid_path_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MutualAidMember(ScopedModel):
+    """A resident's membership of a mutual-aid group; leaving ends it (the row stays as history)."""
+
+    group = models.ForeignKey(
+        MutualAidGroup, verbose_name=_("互助组"), on_delete=models.PROTECT, related_name="members"
+    )
+    resident = models.ForeignKey(
+        "people.Resident", verbose_name=_("居民"), on_delete=models.PROTECT, related_name="+"
+    )
+    joined_on = models.DateField(_("加入日期"))
+    left_on = models.DateField(_("退出日期"), null=True, blank=True)
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+
+    class Meta:
+        verbose_name = _("互助组成员")
+        verbose_name_plural = _("互助组成员")
+        ordering = ["area_path", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "resident"], condition=Q(left_on__isnull=True), name="mutualaid_member_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}/{self.resident_id}"
+
+
+class GridFund(ScopedModel, TimeStampedModel):
+    """专项经费进网格: an amount allocated to a grid for a year from a source; `spent` sums its spendings."""
+
+    grid = models.ForeignKey("areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    amount = models.DecimalField(_("下达金额(元)"), max_digits=12, decimal_places=2)
+    source = models.CharField(_("经费来源"), max_length=100)
+    spent = models.DecimalField(_("已支出(元)"), max_digits=12, decimal_places=2, default=0)
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+
+    class Meta:
+        verbose_name = _("网格专项经费")
+        verbose_name_plural = _("网格专项经费")
+        ordering = ["-year", "area_path", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "year", "source"], name="gridfund_once_per_source"),
+            models.CheckConstraint(condition=Q(spent__lte=models.F("amount")), name="gridfund_not_overspent"),
+        ]
+        indexes = [models.Index(fields=["area_path", "year"], name="gridfund_path_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.source}"
+
+    @property
+    def balance(self):
+        return self.amount - self.spent
+
+
+class FundSpending(ScopedModel):
+    """One spending out of a grid's special fund: when, how much, for what."""
+
+    fund = models.ForeignKey(
+        GridFund, verbose_name=_("专项经费"), on_delete=models.PROTECT, related_name="spendings"
+    )
+    spent_on = models.DateField(_("支出日期"))
+    amount = models.DecimalField(_("金额(元)"), max_digits=12, decimal_places=2)
+    purpose = models.CharField(_("用途"), max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("专项经费支出")
+        verbose_name_plural = _("专项经费支出")
+        ordering = ["-spent_on", "-id"]
+        indexes = [models.Index(fields=["area_path", "spent_on"], name="fundspending_path_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.spent_on} {self.amount}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -20,21 +21,29 @@ from gridgov.core.xlsx import read_sheet
 from gridgov.people import validation
 from gridgov.people.models import ID_PURPOSE, Household, Resident, ResidentTag, Tag
 
-from .columns import MEMBER_COLUMNS, YES
+from . import hooks
+from .columns import DUAL_SERVICE_COLUMNS, MEMBER_COLUMNS, YES
 from .models import (
     COVERED_LEVEL,
     HOME_LEVEL,
+    OPTIONAL_PARENT,
     PARENT_KINDS,
     BuildingLeader,
     CentralHousehold,
     ChangeKind,
+    DualReportService,
+    FundSpending,
+    GridFund,
     LeaderKind,
+    MutualAidGroup,
+    MutualAidMember,
     OrgChange,
     OrgCoverage,
     OrgKind,
     PartyMember,
     PartyOrg,
     ServedHousehold,
+    ServiceCategory,
 )
 
 if TYPE_CHECKING:
@@ -185,7 +194,9 @@ def create_org(
     if parent is not None:
         parent = _active_org(PartyOrg.objects.lock_in_scope(actor, parent.pk))
     allowed = PARENT_KINDS[kind]
-    if allowed and (parent is None or parent.kind not in allowed):
+    if allowed and parent is None and kind not in OPTIONAL_PARENT:
+        raise ServiceError(_("上级党组织的类型不正确"))
+    if allowed and parent is not None and parent.kind not in allowed:
         raise ServiceError(_("上级党组织的类型不正确"))
     if not allowed and parent is not None:
         raise ServiceError(_("街道党工委没有上级党组织"))
@@ -195,10 +206,15 @@ def create_org(
         if area is None:
             raise ServiceError(_("请选择所在区域"))
         area = _active_areas(actor, [area])[0]
-        if area.level != HOME_LEVEL[kind]:
-            raise ServiceError(_("所在区域的层级应为“%(l)s”") % {"l": Level(HOME_LEVEL[kind]).label})
+        if area.level not in HOME_LEVEL[kind]:
+            raise ServiceError(
+                _("所在区域的层级应为“%(l)s”")
+                % {"l": "、".join(str(Level(lv).label) for lv in HOME_LEVEL[kind])}
+            )
         if parent is not None and not area.path.startswith(parent.area_path):
             raise ServiceError(_("所在区域不在上级党组织的范围内"))
+        if kind == OrgKind.PROPERTY_INDUSTRY and parent is not None and parent.area_path == area.path:
+            raise ServiceError(_("区级物业服务行业党组织应在市级之下"))
         if (
             PartyOrg.objects.unscoped("one org of a kind per area, whoever sees the other")
             .filter(area=area, kind__in=[kind], is_active=True)
@@ -819,3 +835,448 @@ def export_members(actor: User | SystemActor, qs, *, unmasked: bool = False) -> 
         after={"rows": len(rows), "unmasked": unmasked},
     )
     return write_sheet(str(MEMBERS_TITLE), MEMBER_EXPORT_COLUMNS, rows)
+
+
+# --- 双报到 service records -------------------------------------------------------------------------
+MAX_SERVICE_HOURS = Decimal("24")
+
+
+def clean_hours(value) -> Decimal:
+    """Hours of one day's service: more than 0, at most 24, at most one decimal."""
+    try:
+        hours = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("服务时长应为数字(小时)")) from None
+    if not hours.is_finite() or hours <= 0 or hours > MAX_SERVICE_HOURS:
+        raise ServiceError(_("服务时长应大于 0 且不超过 24 小时"))
+    if hours != hours.quantize(Decimal("0.1")):
+        raise ServiceError(_("服务时长最多保留一位小数"))
+    return hours.quantize(Decimal("0.1"))
+
+
+def _check_dual_service(member: PartyMember, community: Area, served_on, category: str, content: str) -> str:
+    if not (member.is_active and member.in_service and member.dual_community_id == community.pk):
+        raise ServiceError(_("该党员不是向“%(c)s”双报到的在职党员") % {"c": community.name})
+    if not isinstance(served_on, dt.date):
+        raise ServiceError(_("请填写服务日期"))
+    if served_on > timezone.localdate():
+        raise ServiceError(_("服务日期不能晚于今天"))
+    if category not in ServiceCategory.values:
+        raise ServiceError(_("服务类别无效"))
+    content = (content or "").strip()
+    if not content:
+        raise ServiceError(_("请填写服务内容"))
+    if len(content) > 300:
+        raise ServiceError(_("服务内容不超过 300 字"))
+    return content
+
+
+@transaction.atomic
+def record_dual_service(
+    actor: User | SystemActor,
+    *,
+    member: PartyMember,
+    community: Area,
+    served_on: dt.date,
+    hours,
+    category: str,
+    content: str,
+) -> DualReportService:
+    """Record one service an in-service member did in the community they registered with (双报到)."""
+    member = PartyMember.objects.lock_in_scope(actor, member.pk)
+    community = _active_areas(actor, [community])[0]
+    if community.level != Level.COMMUNITY:
+        raise ServiceError(_("报到社区应为社区"))
+    content = _check_dual_service(member, community, served_on, category, content)
+    hours = clean_hours(hours)
+    if (
+        DualReportService.objects.unscoped("the locked member's records of that day and category")
+        .filter(member=member, served_on=served_on, category=category)
+        .exists()
+    ):
+        raise ServiceError(_("该党员当天已有同类服务记录"))
+    record = DualReportService.objects.create(
+        member=member,
+        community=community,
+        served_on=served_on,
+        hours=hours,
+        category=category,
+        content=content,
+        recorded_by=as_user(actor),
+        area_path=community.path,
+    )
+    audit.record(actor, "party.record_dual_service", record, after=audit.snapshot(record))
+    hooks.fire_dual_service(record)
+    return record
+
+
+@dataclass
+class DualImportResult:
+    records: int
+
+
+def _category_of(text: str) -> str | None:
+    text = (text or "").strip()
+    for value, label in ServiceCategory.choices:
+        if text in (value, str(label)):
+            return value
+    return None
+
+
+def import_dual_services(actor: User | SystemActor, upload: IO[bytes]) -> DualImportResult:
+    """双报到 records by the member's ID number: all rows or nothing, every bad row listed with its column."""
+    errors: list[RowError] = []
+    rows = []
+    seen: dict[tuple, int] = {}
+    for line, values in read_sheet(upload, DUAL_SERVICE_COLUMNS):
+        bad = len(errors)
+        try:
+            card = validation.clean_id_number(values.get("id_number", ""))
+        except ServiceError as exc:
+            errors.append(RowError(line, str(exc), "身份证号"))
+            card = None
+        served_on = None
+        try:
+            served_on = dt.date.fromisoformat(values.get("served_on", "")[:10])
+        except ValueError:
+            errors.append(RowError(line, _("服务日期格式应为 2026-05-01"), "服务日期"))
+        if served_on is not None and served_on > timezone.localdate():
+            errors.append(RowError(line, _("服务日期不能晚于今天"), "服务日期"))
+        hours = None
+        try:
+            hours = clean_hours(values.get("hours", ""))
+        except ServiceError as exc:
+            errors.append(RowError(line, str(exc), "服务时长(小时)"))
+        category = _category_of(values.get("category", ""))
+        if category is None:
+            errors.append(
+                RowError(
+                    line,
+                    _("服务类别应为:%(c)s") % {"c": "、".join(str(lb) for _v, lb in ServiceCategory.choices)},
+                    "服务类别",
+                )
+            )
+        content = values.get("content", "").strip()
+        if not content or len(content) > 300:
+            errors.append(RowError(line, _("请填写服务内容(不超过 300 字)"), "服务内容"))
+        if card is not None and served_on is not None and category is not None:
+            key = (card.number, served_on, category)
+            if key in seen:
+                errors.append(
+                    RowError(
+                        line, _("与第%(l)d行重复(同一党员、同一天、同一类别)") % {"l": seen[key]}, "身份证号"
+                    )
+                )
+            seen[key] = line
+        if len(errors) > bad or card is None:
+            continue
+        index = pii.blind_index(card.number, purpose=ID_PURPOSE)
+        rows.append((line, values, index, served_on, hours, category, content))
+    if not rows and not errors:
+        raise ImportRejected([RowError(2, _("表格中没有数据行"))])
+    if errors:
+        raise ImportRejected(errors)
+    with transaction.atomic():
+        return _import_dual_rows(actor, rows)
+
+
+def _import_dual_rows(actor: User | SystemActor, rows) -> DualImportResult:
+    errors: list[RowError] = []
+    members = {
+        m.resident.id_index: m
+        for m in PartyMember.objects.visible_to(actor)
+        .select_related("resident", "dual_community")
+        .filter(resident__id_index__in=[r[2] for r in rows], is_active=True)
+    }
+    taken = set(
+        DualReportService.objects.unscoped("a member's records of a day and category, whoever recorded them")
+        .filter(member__in=members.values(), served_on__in={r[3] for r in rows})
+        .values_list("member_id", "served_on", "category")
+    )
+    records = []
+    for line, values, index, served_on, hours, category, content in rows:
+        member = members.get(index)
+        if member is None:
+            errors.append(RowError(line, _("该身份证号的党员未登记,或不在您的管辖范围内"), "身份证号"))
+            continue
+        if values.get("name") and values["name"] != member.resident.name:
+            errors.append(RowError(line, _("姓名与登记信息不一致"), "姓名"))
+            continue
+        community = member.dual_community
+        if not member.in_service or community is None or not community.is_active:
+            errors.append(RowError(line, _("该党员不是双报到的在职党员"), "身份证号"))
+            continue
+        if (member.pk, served_on, category) in taken:
+            errors.append(RowError(line, _("该党员当天已有同类服务记录"), "服务日期"))
+            continue
+        records.append(
+            DualReportService(
+                member=member,
+                community=community,
+                served_on=served_on,
+                hours=hours,
+                category=category,
+                content=content,
+                recorded_by=as_user(actor),
+                area_path=community.path,
+            )
+        )
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    try:
+        with transaction.atomic():
+            created = DualReportService.objects.bulk_create(records, batch_size=2000)
+    except IntegrityError:  # a concurrent recording of the same member, day and category
+        raise ImportRejected([RowError(0, _("有记录刚被他人登记,请刷新后重试"))]) from None
+    audit.record_many(actor, "party.import_dual_service", created)
+    for record in created:
+        hooks.fire_dual_service(record)
+    return DualImportResult(records=len(created))
+
+
+@transaction.atomic
+def export_dual_services(actor: User | SystemActor, qs) -> bytes:
+    """The listed records in the import's columns (ID numbers masked), audited."""
+    from gridgov.core.xlsx import write_sheet
+
+    from .columns import DUAL_SERVICE_EXPORT_COLUMNS, DUAL_SERVICES_TITLE
+
+    rows = [
+        {
+            "name": r.member.resident.name,
+            "id_number": r.member.resident.id_masked,
+            "served_on": r.served_on.isoformat(),
+            "hours": str(r.hours),
+            "category": r.get_category_display(),
+            "content": r.content,
+            "community": r.community.name,
+            "workplace": r.member.workplace,
+        }
+        for r in qs.select_related("member__resident", "community")
+    ]
+    audit.record(
+        actor,
+        "party.export_dual_services",
+        None,
+        object_repr=str(DUAL_SERVICES_TITLE),
+        after={"rows": len(rows)},
+    )
+    return write_sheet(str(DUAL_SERVICES_TITLE), DUAL_SERVICE_EXPORT_COLUMNS, rows)
+
+
+# --- grid resources: mutual-aid groups and special funds -------------------------------------------
+def _grid(actor: User | SystemActor, grid: Area) -> Area:
+    grid = _active_areas(actor, [grid])[0]
+    if grid.level != Level.GRID:
+        raise ServiceError(_("请选择网格"))
+    return grid
+
+
+def _grid_residents(actor: User | SystemActor, grid: Area, residents: Iterable[Resident]) -> list[Resident]:
+    locked = Resident.objects.lock_all_in_scope(actor, [r.pk for r in residents])
+    for r in locked:
+        if not r.is_active:
+            raise ServiceError(_("居民“%(n)s”已不在册") % {"n": r.name})
+        if not r.area_path.startswith(grid.path):
+            raise ServiceError(_("居民“%(n)s”不住在本网格") % {"n": r.name})
+    return locked
+
+
+@transaction.atomic
+def form_mutual_aid_group(
+    actor: User | SystemActor,
+    *,
+    grid: Area,
+    name: str,
+    leader: Resident,
+    purpose: str,
+    members: Sequence[Resident] = (),
+    formed_on: dt.date | None = None,
+) -> MutualAidGroup:
+    """Form a grid's mutual-aid group; the leader is a member, every member lives in the grid."""
+    grid = _grid(actor, grid)
+    name, purpose = (name or "").strip(), (purpose or "").strip()
+    if not name:
+        raise ServiceError(_("名称不能为空"))
+    if not purpose:
+        raise ServiceError(_("请填写互助内容"))
+    formed_on = formed_on or timezone.localdate()
+    if formed_on > timezone.localdate():
+        raise ServiceError(_("成立日期不能晚于今天"))
+    people = _grid_residents(actor, grid, [leader, *members])
+    leader = next(r for r in people if r.pk == leader.pk)
+    if (
+        MutualAidGroup.objects.unscoped("one active group of a name per grid, whoever formed it")
+        .filter(grid=grid, name=name, is_active=True)
+        .exists()
+    ):
+        raise ServiceError(_("本网格已有同名互助组"))
+    group = MutualAidGroup.objects.create(
+        grid=grid, name=name, leader=leader, purpose=purpose, formed_on=formed_on, area_path=grid.path
+    )
+    MutualAidMember.objects.bulk_create(
+        [MutualAidMember(group=group, resident=r, joined_on=formed_on, area_path=r.area_path) for r in people]
+    )
+    audit.record(
+        actor,
+        "party.form_mutual_aid",
+        group,
+        after={**audit.snapshot(group), "members": [r.pk for r in people]},
+    )
+    return group
+
+
+def _active_group(actor: User | SystemActor, group: MutualAidGroup) -> MutualAidGroup:
+    group = MutualAidGroup.objects.lock_in_scope(actor, group.pk)
+    if not group.is_active:
+        raise ServiceError(_("该互助组已解散"))
+    return group
+
+
+@transaction.atomic
+def join_mutual_aid(actor: User | SystemActor, group: MutualAidGroup, residents: Sequence[Resident]) -> int:
+    group = _active_group(actor, group)
+    grid = Area.objects.unscoped("the grid of the group locked and checked above").get(pk=group.grid_id)
+    people = _grid_residents(actor, grid, residents)
+    if not people:
+        raise ServiceError(_("请选择要加入的居民"))
+    current = set(
+        MutualAidMember.objects.unscoped("current members of the locked group")
+        .filter(group=group, left_on__isnull=True)
+        .values_list("resident_id", flat=True)
+    )
+    new = [r for r in people if r.pk not in current]
+    if not new:
+        raise ServiceError(_("所选居民已是本组成员"))
+    today = timezone.localdate()
+    MutualAidMember.objects.bulk_create(
+        [MutualAidMember(group=group, resident=r, joined_on=today, area_path=r.area_path) for r in new]
+    )
+    audit.record(actor, "party.join_mutual_aid", group, after={"joined": [r.pk for r in new]})
+    return len(new)
+
+
+@transaction.atomic
+def leave_mutual_aid(actor: User | SystemActor, group: MutualAidGroup, resident: Resident) -> MutualAidMember:
+    group = _active_group(actor, group)
+    if resident.pk == group.leader_id:
+        raise ServiceError(_("组长不能退出,请先解散或另组"))
+    row = (
+        MutualAidMember.objects.unscoped("the resident's current membership of the locked group")
+        .select_for_update()
+        .filter(group=group, resident_id=resident.pk, left_on__isnull=True)
+        .first()
+    )
+    if row is None:
+        raise ServiceError(_("该居民不是本组成员"))
+    row.left_on = timezone.localdate()
+    row.save(update_fields=["left_on"])
+    audit.record(actor, "party.leave_mutual_aid", group, after={"left": resident.pk})
+    return row
+
+
+@transaction.atomic
+def dissolve_mutual_aid(actor: User | SystemActor, group: MutualAidGroup, *, reason: str) -> MutualAidGroup:
+    group = _active_group(actor, group)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请填写解散原因"))
+    before = audit.snapshot(group)
+    today = timezone.localdate()
+    MutualAidMember.objects.unscoped("every current member of the locked group leaves with it").filter(
+        group=group, left_on__isnull=True
+    ).update(left_on=today)
+    group.is_active, group.dissolved_on, group.dissolve_reason = False, today, reason[:300]
+    group.save(update_fields=["is_active", "dissolved_on", "dissolve_reason", "updated_at"])
+    audit.record(actor, "party.dissolve_mutual_aid", group, before=before, after=audit.snapshot(group))
+    return group
+
+
+MAX_FUND = Decimal("100000000")
+
+
+def clean_money(value, *, what: str) -> Decimal:
+    """A positive amount in yuan with at most two decimals (and below a hundred million)."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("%(w)s应为数字(元)") % {"w": what}) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ServiceError(_("%(w)s应大于 0") % {"w": what})
+    if amount >= MAX_FUND:
+        raise ServiceError(_("%(w)s过大") % {"w": what})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ServiceError(_("%(w)s最多保留两位小数") % {"w": what})
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def allocate_grid_fund(actor: User | SystemActor, *, grid: Area, year: int, amount, source: str) -> GridFund:
+    """A special fund allocated to a grid for a year (专项经费进网格); one per grid, year and source."""
+    grid = _grid(actor, grid)
+    this_year = timezone.localdate().year
+    if not isinstance(year, int) or not (2000 <= year <= this_year + 1):
+        raise ServiceError(_("年度应在 2000 年至 %(y)d 年之间") % {"y": this_year + 1})
+    amount = clean_money(amount, what=_("下达金额"))
+    source = (source or "").strip()
+    if not source:
+        raise ServiceError(_("请填写经费来源"))
+    if (
+        GridFund.objects.unscoped("one fund per grid, year and source, whoever recorded it")
+        .filter(grid=grid, year=year, source=source)
+        .exists()
+    ):
+        raise ServiceError(_("该网格本年度已有同一来源的专项经费"))
+    fund = GridFund.objects.create(
+        grid=grid,
+        year=year,
+        amount=amount,
+        source=source[:100],
+        allocated_by=as_user(actor),
+        area_path=grid.path,
+    )
+    audit.record(actor, "party.allocate_grid_fund", fund, after=audit.snapshot(fund))
+    return fund
+
+
+@transaction.atomic
+def record_fund_spending(
+    actor: User | SystemActor, fund: GridFund, *, spent_on: dt.date, amount, purpose: str
+) -> FundSpending:
+    """Spend out of a grid's fund: the balance never goes below zero (checked under the fund's lock)."""
+    fund = GridFund.objects.lock_in_scope(actor, fund.pk)
+    amount = clean_money(amount, what=_("支出金额"))
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise ServiceError(_("请填写用途"))
+    if not isinstance(spent_on, dt.date):
+        raise ServiceError(_("请填写支出日期"))
+    if spent_on > timezone.localdate():
+        raise ServiceError(_("支出日期不能晚于今天"))
+    if spent_on.year != fund.year:
+        raise ServiceError(_("支出日期应在经费年度(%(y)d 年)内") % {"y": fund.year})
+    balance = fund.amount - fund.spent
+    if amount > balance:
+        raise ServiceError(
+            _("余额不足:该经费余额 %(b)s 元,本次支出 %(a)s 元")
+            % {"b": f"{balance:.2f}", "a": f"{amount:.2f}"}
+        )
+    before = audit.snapshot(fund)
+    spending = FundSpending.objects.create(
+        fund=fund,
+        spent_on=spent_on,
+        amount=amount,
+        purpose=purpose[:300],
+        recorded_by=as_user(actor),
+        area_path=fund.area_path,
+    )
+    fund.spent = fund.spent + amount
+    fund.save(update_fields=["spent", "updated_at"])
+    audit.record(
+        actor,
+        "party.record_fund_spending",
+        fund,
+        before=before,
+        after={**audit.snapshot(fund), "spending": spending.pk},
+    )
+    return spending

@@ -2,28 +2,66 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gridgov.areas.checks import check_list_context, check_page_context, check_rows_sheet, dashboard_context
 from gridgov.areas.queries import breakdown_sheet
 from gridgov.core.checks import check_list_sheet
-from gridgov.core.pages import ScopedListView, listed, page_of
+from gridgov.core.pages import ScopedListView, ServiceFormView, listed, page_of
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
 
 from . import queries, services
-from .columns import MEMBER_COLUMNS, ORG_EXPORT_COLUMNS, ORGS_TITLE
-from .filters import PartyMemberFilter, PartyOrgFilter
-from .forms import ImportForm, OrgTargetForm
+from .columns import DUAL_SERVICE_COLUMNS, MEMBER_COLUMNS, ORG_EXPORT_COLUMNS, ORGS_TITLE
+from .filters import (
+    BuildingLeaderFilter,
+    CentralHouseholdFilter,
+    DualServiceFilter,
+    GridFundFilter,
+    MutualAidFilter,
+    PartyMemberFilter,
+    PartyOrgFilter,
+)
+from .forms import (
+    AidDissolveForm,
+    AidJoinForm,
+    AidLeaveForm,
+    CentralForm,
+    DissolveForm,
+    DualServiceForm,
+    FundForm,
+    ImportForm,
+    LeaderForm,
+    MutualAidForm,
+    OrgTargetForm,
+    ServesForm,
+    SpendingForm,
+    SplitForm,
+)
 from .indicators import CODES
-from .models import PARENT_KINDS, OrgKind, PartyMember, PartyOrg
+from .models import (
+    COVERED_LEVEL,
+    PARENT_KINDS,
+    BuildingLeader,
+    CentralHousehold,
+    DualReportService,
+    GridFund,
+    MutualAidGroup,
+    OrgKind,
+    PartyMember,
+    PartyOrg,
+    ServiceCategory,
+)
 
 VIEW = "party.view_partyorg"
 
@@ -157,6 +195,7 @@ def org_detail(request, pk: int):
     members = org.members.filter(is_active=True).select_related("resident").order_by("id")
     children = org.children.filter(is_active=True).order_by("area_path")
     can_reorganise = request.user.has_perm("party.reorganise_partyorg") and org.is_active
+    can_split = can_reorganise and org.kind in COVERED_LEVEL and coverage.count() > 1
     return render(
         request,
         "party/org_detail.html",
@@ -169,6 +208,7 @@ def org_detail(request, pk: int):
             "children": children,
             "changes": org.changes.select_related("other", "actor")[:50],
             "can_reorganise": can_reorganise,
+            "can_split": can_split,
             "reparent_form": OrgTargetForm(candidates=_reparent_candidates(request, org))
             if can_reorganise and org.parent_id
             else None,
@@ -266,3 +306,513 @@ def member_import(request):
 @permission_required("party.import_partymember", raise_exception=True)
 def member_template(request):
     return xlsx_response(write_sheet(_("党员导入模板"), MEMBER_COLUMNS, []), "party-member-template.xlsx")
+
+
+# --- forms for writes that were API-only: organisations, leaders, central households -----------------
+class PartyFormView(ServiceFormView):
+    """A party form page (party/form.html): `title`, `intro`, a back link; the user goes to the form."""
+
+    template_name = "party/form.html"
+    # Lazy translations (class attributes) or properties built from the object the page is about.
+    title: Any = ""
+    intro: Any = ""
+    success_message: Any = ""
+    submit_label = None
+    pass_user = False
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if self.pass_user:
+            kwargs["user"] = self.request.user
+        return kwargs
+
+    def back_url(self) -> str:
+        return ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(title=self.title, intro=self.intro, back=self.back_url(), submit=self.submit_label)
+        return context
+
+
+class _OrgFormView(PartyFormView):
+    permission_required = "party.reorganise_partyorg"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.has_permission():
+            self.org = get_object_or_404(
+                PartyOrg.objects.visible_to(request.user).select_related("area"), pk=kwargs["pk"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def back_url(self) -> str:
+        return reverse("party:org_detail", args=[self.org.pk])
+
+    def get_success_url(self) -> str:
+        return reverse("party:org_detail", args=[self.result.pk])
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "org": self.org}
+
+
+class OrgSplitView(_OrgFormView):
+    form_class = SplitForm
+    success_message = gettext_lazy("已拆分,新党组织已成立,变更已记入历史")  # type: ignore[assignment]
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("拆分党组织:%(n)s") % {"n": self.org.name}
+
+    intro = gettext_lazy("勾选要拆分出去的覆盖区域,住在这些区域的党员和其中的下级党组织随之转入新党组织。")
+
+    def get_form_kwargs(self):
+        from gridgov.areas.models import Area
+
+        covered = self.org.coverage.filter(ended_at__isnull=True).values("area_id")
+        candidates = Area.objects.visible_to(self.request.user).filter(pk__in=covered).order_by("path")
+        return {**super().get_form_kwargs(), "candidates": candidates}
+
+    def run_service(self, actor, data):
+        return services.split_org(
+            actor, self.org, name=data["name"], areas=list(data["areas"]), reason=data["reason"]
+        )
+
+
+class OrgDissolveView(_OrgFormView):
+    form_class = DissolveForm
+    success_message = gettext_lazy("党组织已撤销,变更已记入历史")  # type: ignore[assignment]
+    intro = gettext_lazy("撤销前须转出全部党员、调整或撤销下级党组织;覆盖范围随之结束。")
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("撤销党组织:%(n)s") % {"n": self.org.name}
+
+    def run_service(self, actor, data):
+        return services.dissolve_org(actor, self.org, reason=data["reason"])
+
+
+org_split = OrgSplitView.as_view()
+org_dissolve = OrgDissolveView.as_view()
+
+
+class LeaderListView(ScopedListView):
+    permission_required = "party.view_buildingleader"
+    queryset = BuildingLeader.objects.select_related("area__parent", "resident").order_by(
+        "area_path", "kind", "id"
+    )
+    filterset_class = BuildingLeaderFilter
+    template_name = "party/leader_list.html"
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        bound = self.filterset is not None and self.filterset.is_bound and "active" in self.request.GET
+        return qs if bound else qs.filter(is_active=True)
+
+
+leader_list = LeaderListView.as_view()
+
+
+def _within(request):
+    """The area of `?area=` when the user sees it (narrows a form's place choices), else None."""
+    from gridgov.areas.models import Area
+
+    value = request.GET.get("area", "")
+    if not value.isdigit():
+        return None
+    return Area.objects.visible_to(request.user).filter(pk=int(value)).first()
+
+
+class LeaderAppointView(PartyFormView):
+    permission_required = "party.add_buildingleader"
+    form_class = LeaderForm
+    pass_user = True
+    title = gettext_lazy("选聘红色楼长/单元长")
+    intro = gettext_lazy("新选聘的楼长(单元长)上任,原楼长(单元长)任期随之结束。")
+    success_message = gettext_lazy("已选聘")
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        within = _within(self.request)
+        if within is not None:
+            form.fields["area"].queryset = form.fields["area"].queryset.in_area(within.path)
+        return form
+
+    def back_url(self):
+        return reverse("party:leader_list")
+
+    def run_service(self, actor, data):
+        return services.appoint_leader(
+            actor,
+            area=data["area"],
+            resident=data["resident"],
+            kind=data["kind"],
+            appointed_on=data.get("appointed_on"),
+        )
+
+    def get_success_url(self):
+        return reverse("party:leader_list") + f"?area={self.result.area_id}"
+
+
+leader_appoint = LeaderAppointView.as_view()
+
+
+class CentralListView(ScopedListView):
+    permission_required = "party.view_centralhousehold"
+    queryset = (
+        CentralHousehold.objects.filter(is_active=True)
+        .select_related("household__unit", "member__resident", "group")
+        .order_by("area_path", "id")
+    )
+    filterset_class = CentralHouseholdFilter
+    template_name = "party/central_list.html"
+
+
+central_list = CentralListView.as_view()
+
+
+@login_required
+@permission_required("party.view_centralhousehold", raise_exception=True)
+def central_detail(request, pk: int):
+    central = get_object_or_404(
+        CentralHousehold.objects.visible_to(request.user).select_related(
+            "household__unit", "member__resident", "group"
+        ),
+        pk=pk,
+    )
+    served = central.served.select_related("household__unit").order_by("area_path", "id")
+    return render(request, "party/central_detail.html", {"central": central, "served": served})
+
+
+class CentralDesignateView(PartyFormView):
+    permission_required = "party.add_centralhousehold"
+    form_class = CentralForm
+    title = gettext_lazy("推选党员中心户")
+    intro = gettext_lazy("所选党员的户成为党员中心户;之后可在中心户页面添加其联系户。")
+    success_message = gettext_lazy("已推选党员中心户")
+
+    def back_url(self):
+        return reverse("party:central_list")
+
+    def run_service(self, actor, data):
+        return services.designate_central_household(actor, member=data["member"], group=data["group"])
+
+    def get_success_url(self):
+        return reverse("party:central_detail", args=[self.result.pk])
+
+
+central_designate = CentralDesignateView.as_view()
+
+
+class CentralServeView(PartyFormView):
+    permission_required = "party.change_centralhousehold"
+    form_class = ServesForm
+    success_message = gettext_lazy("已添加联系户")
+    intro = gettext_lazy("可选本网格内尚未由其他中心户联系的户。")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.has_permission():
+            self.central = get_object_or_404(
+                CentralHousehold.objects.visible_to(request.user).select_related("household"), pk=kwargs["pk"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("添加联系户:%(h)s") % {"h": self.central.household}
+
+    def get_form_kwargs(self):
+        from gridgov.areas.models import PATH_LENGTH, Level
+        from gridgov.people.models import Household
+
+        grid = self.central.area_path[: PATH_LENGTH[Level.GRID]]
+        candidates = (
+            Household.objects.visible_to(self.request.user)
+            .in_area(grid)
+            .filter(is_active=True, served_by__isnull=True)
+            .exclude(pk=self.central.household_id)
+            .select_related("unit")
+            .order_by("area_path", "number")
+        )
+        return {**super().get_form_kwargs(), "candidates": candidates}
+
+    def back_url(self):
+        return reverse("party:central_detail", args=[self.central.pk])
+
+    def run_service(self, actor, data):
+        return services.assign_served(actor, self.central, list(data["households"]))
+
+    def get_success_url(self):
+        return reverse("party:central_detail", args=[self.central.pk])
+
+
+central_serve = CentralServeView.as_view()
+
+
+# --- 双报到 service records ------------------------------------------------------------------------
+class DualServiceListView(ScopedListView):
+    permission_required = "party.view_dualreportservice"
+    queryset = DualReportService.objects.select_related("member__resident", "community").order_by(
+        "-served_on", "-id"
+    )
+    filterset_class = DualServiceFilter
+    template_name = "party/dual_list.html"
+    export_filename = "party-dual-services.xlsx"
+
+    def export(self, qs) -> bytes:
+        user: Any = self.request.user  # logged in: ScopedListView requires the permission
+        return services.export_dual_services(user, qs)
+
+    def get_context_data(self, **kwargs):
+        from django.db.models import Count, Sum
+
+        context = super().get_context_data(**kwargs)
+        rows: Any = self.object_list  # the filtered queryset
+        totals = rows.aggregate(n=Count("id"), hours=Sum("hours"))
+        context.update(totals=totals, categories=ServiceCategory.choices)
+        return context
+
+
+dual_list = DualServiceListView.as_view()
+
+
+class DualServiceRecordView(PartyFormView):
+    permission_required = "party.add_dualreportservice"
+    form_class = DualServiceForm
+    title = gettext_lazy("登记双报到服务")
+    intro = gettext_lazy("在职党员向居住地社区报到后参加的服务:每人每天每类服务登记一次,时长不超过 24 小时。")
+    success_message = gettext_lazy("已登记双报到服务")
+
+    def back_url(self):
+        return reverse("party:dual_list")
+
+    def run_service(self, actor, data):
+        return services.record_dual_service(actor, **data)
+
+    def get_success_url(self):
+        return reverse("party:dual_list")
+
+
+dual_record = DualServiceRecordView.as_view()
+
+
+@login_required
+@permission_required("party.import_dualreportservice", raise_exception=True)
+def dual_import(request):
+    def run(user, data):
+        result = services.import_dual_services(user, data["file"])
+        return _("导入成功:新增双报到服务记录 %(n)d 条") % {"n": result.records}, reverse("party:dual_list")
+
+    context = {
+        "columns": DUAL_SERVICE_COLUMNS,
+        "title": _("批量导入双报到服务记录"),
+        "template_url": reverse("party:dual_template"),
+    }
+    return import_page(request, form_class=ImportForm, run=run, template="web/import.html", context=context)
+
+
+@login_required
+@permission_required("party.import_dualreportservice", raise_exception=True)
+def dual_template(request):
+    return xlsx_response(
+        write_sheet(_("双报到服务导入模板"), DUAL_SERVICE_COLUMNS, []), "party-dual-service-template.xlsx"
+    )
+
+
+# --- grid resources: mutual-aid groups and special funds --------------------------------------------
+class MutualAidListView(ScopedListView):
+    permission_required = "party.view_mutualaidgroup"
+    queryset = MutualAidGroup.objects.select_related("grid__parent", "leader").order_by("area_path", "id")
+    filterset_class = MutualAidFilter
+    template_name = "party/aid_list.html"
+
+
+aid_list = MutualAidListView.as_view()
+
+
+@login_required
+@permission_required("party.view_mutualaidgroup", raise_exception=True)
+def aid_detail(request, pk: int):
+    group = get_object_or_404(
+        MutualAidGroup.objects.visible_to(request.user).select_related("grid", "leader"), pk=pk
+    )
+    rows = group.members.select_related("resident").order_by("left_on", "joined_on", "id")
+    return render(request, "party/aid_detail.html", {"group": group, "rows": rows})
+
+
+class MutualAidFormView(PartyFormView):
+    permission_required = "party.add_mutualaidgroup"
+    form_class = MutualAidForm
+    pass_user = True
+    title = gettext_lazy("成立网格互助组")
+    intro = gettext_lazy("组长和组员须为本网格在册居民,每行填一人;重名时在姓名后加空格和身份证号后四位。")
+    success_message = gettext_lazy("网格互助组已成立")
+
+    def back_url(self):
+        return reverse("party:aid_list")
+
+    def run_service(self, actor, data):
+        return services.form_mutual_aid_group(actor, **data)
+
+    def get_success_url(self):
+        return reverse("party:aid_detail", args=[self.result.pk])
+
+
+aid_form = MutualAidFormView.as_view()
+
+
+class _AidActionView(PartyFormView):
+    permission_required = "party.change_mutualaidgroup"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.has_permission():
+            self.group = get_object_or_404(
+                MutualAidGroup.objects.visible_to(request.user).select_related("grid"), pk=kwargs["pk"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def back_url(self):
+        return reverse("party:aid_detail", args=[self.group.pk])
+
+    def get_success_url(self):
+        return reverse("party:aid_detail", args=[self.group.pk])
+
+
+class AidJoinView(_AidActionView):
+    form_class = AidJoinForm
+    pass_user = True
+    success_message = gettext_lazy("已加入互助组")  # type: ignore[assignment]
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("加入互助组:%(n)s") % {"n": self.group.name}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "grid": self.group.grid}
+
+    def run_service(self, actor, data):
+        return services.join_mutual_aid(actor, self.group, data["members"])
+
+
+class AidLeaveView(_AidActionView):
+    form_class = AidLeaveForm
+    success_message = gettext_lazy("组员已退出,记入历史")  # type: ignore[assignment]
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("组员退出:%(n)s") % {"n": self.group.name}
+
+    def get_form_kwargs(self):
+        from gridgov.people.models import Resident
+
+        current = self.group.members.filter(left_on__isnull=True).exclude(resident_id=self.group.leader_id)
+        candidates = Resident.objects.visible_to(self.request.user).filter(
+            pk__in=current.values("resident_id")
+        )
+        return {**super().get_form_kwargs(), "candidates": candidates.order_by("name")}
+
+    def run_service(self, actor, data):
+        return services.leave_mutual_aid(actor, self.group, data["resident"])
+
+
+class AidDissolveView(_AidActionView):
+    form_class = AidDissolveForm
+    success_message = gettext_lazy("互助组已解散,记入历史")  # type: ignore[assignment]
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("解散互助组:%(n)s") % {"n": self.group.name}
+
+    def run_service(self, actor, data):
+        return services.dissolve_mutual_aid(actor, self.group, reason=data["reason"])
+
+
+aid_join = AidJoinView.as_view()
+aid_leave = AidLeaveView.as_view()
+aid_dissolve = AidDissolveView.as_view()
+
+
+class FundListView(ScopedListView):
+    permission_required = "party.view_gridfund"
+    queryset = GridFund.objects.select_related("grid__parent").order_by("-year", "area_path", "id")
+    filterset_class = GridFundFilter
+    template_name = "party/fund_list.html"
+
+    def get_context_data(self, **kwargs):
+        from django.db.models import Sum
+
+        context = super().get_context_data(**kwargs)
+        rows: Any = self.object_list  # the filtered queryset
+        context["totals"] = rows.aggregate(amount=Sum("amount"), spent=Sum("spent"))
+        return context
+
+
+fund_list = FundListView.as_view()
+
+
+@login_required
+@permission_required("party.view_gridfund", raise_exception=True)
+def fund_detail(request, pk: int):
+    fund = get_object_or_404(GridFund.objects.visible_to(request.user).select_related("grid"), pk=pk)
+    return render(
+        request,
+        "party/fund_detail.html",
+        {
+            "fund": fund,
+            "spendings": fund.spendings.select_related("recorded_by").order_by("-spent_on", "-id"),
+        },
+    )
+
+
+class FundAllocateView(PartyFormView):
+    permission_required = "party.add_gridfund"
+    form_class = FundForm
+    title = gettext_lazy("登记网格专项经费")
+    intro = gettext_lazy("同一网格、同一年度、同一来源的经费只登记一次。")
+    success_message = gettext_lazy("专项经费已登记")
+
+    def back_url(self):
+        return reverse("party:fund_list")
+
+    def run_service(self, actor, data):
+        return services.allocate_grid_fund(actor, **data)
+
+    def get_success_url(self):
+        return reverse("party:fund_detail", args=[self.result.pk])
+
+
+class FundSpendView(PartyFormView):
+    permission_required = "party.add_fundspending"
+    form_class = SpendingForm
+    success_message = gettext_lazy("支出已登记")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.has_permission():
+            self.fund = get_object_or_404(
+                GridFund.objects.visible_to(request.user).select_related("grid"), pk=kwargs["pk"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def title(self):  # type: ignore[override]
+        return _("登记经费支出:%(g)s %(y)d 年 %(s)s") % {
+            "g": self.fund.grid.name,
+            "y": self.fund.year,
+            "s": self.fund.source,
+        }
+
+    @property
+    def intro(self):  # type: ignore[override]
+        return _("当前余额 %(b)s 元;支出不得超过余额。") % {"b": f"{self.fund.balance:.2f}"}
+
+    def back_url(self):
+        return reverse("party:fund_detail", args=[self.fund.pk])
+
+    def run_service(self, actor, data):
+        return services.record_fund_spending(actor, self.fund, **data)
+
+    def get_success_url(self):
+        return reverse("party:fund_detail", args=[self.fund.pk])
+
+
+fund_allocate = FundAllocateView.as_view()
+fund_spend = FundSpendView.as_view()
