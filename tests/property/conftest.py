@@ -29,3 +29,21 @@ def estate_out(city):
 @pytest.fixture
 def category(db):
     return Category.objects.get(code="property.repair")
+
+
+@pytest.fixture
+def alliance(city):
+    """The red-property party alliance of 东华街道 (under its party working committee)."""
+    from gridgov.party import services as party_services
+    from gridgov.party.models import OrgKind
+
+    committee = party_services.create_org(
+        SYSTEM, kind=OrgKind.STREET_COMMITTEE, name="东华街道党工委", area=city.streets[0]
+    )
+    return party_services.create_org(
+        SYSTEM,
+        kind=OrgKind.PROPERTY_ALLIANCE,
+        name="东华街道红色物业党建联盟",
+        parent=committee,
+        area=city.streets[0],
+    )

@@ -135,8 +135,8 @@ def test_professional_score_from_work_orders(city, users):
     stats = services.work_order_stats(company, dt.date(2025, 6, 1))
     assert stats["orders"] == 4 and stats["on_time_rate"] == 0.75 and stats["response_hours"] == 2
     assert stats["reopen_rate"] == 0 and stats["rating_mean"] == 4
-    row = services.score_month(
-        users["street"], company, month=dt.date(2025, 6, 1), scorer=Scorer.PROFESSIONAL, inspection=100
+    row = services.score_month(  # the property management centre: the district's login
+        users["district"], company, month=dt.date(2025, 6, 1), scorer=Scorer.PROFESSIONAL, inspection=100
     )
     # 0.6 × (40 × 0.75 + 30 × (1 − 2/8) + 30 × 1) + 0.4 × 100 = 0.6 × 82.5 + 40 = 89.5
     assert float(row.score) == 89.5

@@ -28,7 +28,7 @@ class TestCompanyAllianceAPI(CompanyObjects, ActionAPITests):
     basename = "property-company"
     actions = {
         "property-company-alliance": Action(
-            ("property.change_propertycompany",), data=lambda t, c, u: {"joined_on": "2026-01-15"}
+            ("property.add_orgmembership",), data=lambda t, c, u: {"joined_on": "2026-01-15"}
         )
     }
 

@@ -24,9 +24,9 @@ VIEWERS = ("city_admin", "district", "street", "community_secretary", "community
 
 class TestCompanyWriteAPI(CompanyObjects, WriteAPITests):
     basename = "property-company"
-    writer_roles = ("street", "community_secretary")
-    reader_roles = ("community_worker",)
-    write_action = "property.set_standards"
+    writer_roles = ("city_admin", "district", "street")  # property.add_standardscheck
+    reader_roles = ("community_secretary", "community_worker")
+    write_action = "property.standards_check"
 
     def write(self, client, obj):
         return client.post(
@@ -52,7 +52,7 @@ class TestMeetingAPI(MeetingObjects, ListAPITests, DetailAPITests):
     denied_roles = ("grid_worker", "property", "resident")
 
 
-def test_create_company_and_estate(city, users, api_for, category):
+def test_create_company_and_estate(city, users, api_for, category, alliance):
     client = api_for("street")
     r = client.post(
         reverse("property-company-list"),

@@ -21,19 +21,23 @@ from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, query_va
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 from gridgov.events.models import Category
+from gridgov.party.models import PartyOrg
 
 from . import queries, services
 from .columns import ranking_sheet
 from .filters import CompanyFilter, EstateFilter, nameable_companies
 from .forms import MONTH_FORMAT, last_month
 from .models import (
+    MEMBERSHIP_KINDS,
     STANDARDS,
     Elimination,
     Estate,
     MeetingDecision,
     MonthlyScore,
+    OrgMembership,
     PropertyCompany,
     RoundTable,
+    StandardsCheck,
     Talk,
 )
 
@@ -53,6 +57,9 @@ class NameableCompanyField(ScopedPrimaryKeyRelatedField):
 class CompanySerializer(ScopedModelSerializer):
     area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), help_text=_("登记区域:区县、街道或社区"))
     standards_count = serializers.IntegerField(read_only=True)
+    # Computed from the memberships (queries.with_memberships), no longer flags on the company.
+    in_alliance = serializers.BooleanField(read_only=True, default=False)
+    alliance_joined_on = serializers.DateField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = PropertyCompany
@@ -71,7 +78,7 @@ class CompanySerializer(ScopedModelSerializer):
             "standards_count",
             "is_active",
         ]
-        read_only_fields = ["area_path", "in_alliance", "alliance_joined_on", "standards_met", "is_active"]
+        read_only_fields = ["area_path", "standards_met", "is_active"]
         extra_kwargs = {"contact_phone": {"write_only": True}}
 
 
@@ -85,16 +92,20 @@ class CompanyAllianceSerializer(serializers.Serializer):
 
 class CompanyWriteViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """Companies in the user's area. POST creates one (registered at a district, street or community);
-    POST …/standards/ sets the standards checklist; POST …/alliance/ records joining the alliance."""
+    POST …/standards/ records today's 10-standards check (the codes met); POST …/alliance/ joins the
+    company to its street's red-property party alliance (a membership, see /api/property/memberships/)."""
 
-    queryset = PropertyCompany.objects.select_related("area")
+    queryset = queries.with_memberships(PropertyCompany.objects.select_related("area"))
     serializer_class = CompanySerializer
     filterset_class = CompanyFilter
     action_permissions = {
-        "standards": ["property.change_propertycompany"],
-        "alliance": ["property.change_propertycompany"],
+        "standards": ["property.add_standardscheck"],
+        "alliance": ["property.add_orgmembership"],
     }
     create_service = staticmethod(services.create_company)
+
+    def _fresh(self, company):
+        return self.get_queryset().get(pk=company.pk)
 
     @extend_schema(request=CompanyStandardsSerializer)
     @action(detail=True, methods=["post"])
@@ -102,7 +113,7 @@ class CompanyWriteViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         company = services.set_standards(
             request.user, self.get_object(), **self.body(CompanyStandardsSerializer)
         )
-        return Response(self.get_serializer(company).data)
+        return Response(self.get_serializer(self._fresh(company)).data)
 
     @extend_schema(request=CompanyAllianceSerializer)
     @action(detail=True, methods=["post"])
@@ -110,7 +121,7 @@ class CompanyWriteViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         company = services.join_alliance(
             request.user, self.get_object(), **self.body(CompanyAllianceSerializer)
         )
-        return Response(self.get_serializer(company).data)
+        return Response(self.get_serializer(self._fresh(company)).data)
 
 
 # --- estates -----------------------------------------------------------------------------------------
@@ -282,6 +293,87 @@ class EliminationViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     serializer_class = EliminationSerializer
     action_permissions = {"create": ["property.decide_elimination"]}
     create_service = staticmethod(services.decide_elimination)
+
+
+# --- the 10-standards checks and the member companies of the property party organisations -------------
+class StandardsItemSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=STANDARDS)
+    met = serializers.BooleanField()
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class StandardsCheckSerializer(ScopedModelSerializer):
+    company = ScopedPrimaryKeyRelatedField(queryset=PropertyCompany.objects.all())
+    results = StandardsItemSerializer(many=True, help_text=_("十项标准逐项:达标与否及说明"))
+    met_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StandardsCheck
+        fields = ["id", "company", "area_path", "checked_on", "results", "met_count"]
+        read_only_fields = ["area_path"]
+        validators: list = []  # one per company and date: a second corrects the first (the service)
+
+
+class StandardsCheckViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """红色物业十项标准检查: POST records a company's check on a date (each standard met or not, a note)."""
+
+    queryset = StandardsCheck.objects.select_related("company").order_by("-checked_on", "-id")
+    serializer_class = StandardsCheckSerializer
+    filterset_fields = ["company"]
+
+    def create_service(self, actor, *, company, checked_on, results):
+        return services.record_standards_check(actor, company, checked_on=checked_on, results=results)
+
+
+class MembershipSerializer(ScopedModelSerializer):
+    org = ScopedPrimaryKeyRelatedField(
+        queryset=PartyOrg.objects.filter(kind__in=MEMBERSHIP_KINDS),
+        help_text=_("物业服务行业党组织或红色物业党建联盟"),
+    )
+    company = NameableCompanyField()
+    org_name = serializers.CharField(source="org.name", read_only=True)
+    company_name = serializers.CharField(source="company.name", read_only=True)
+
+    class Meta:
+        model = OrgMembership
+        fields = [
+            "id",
+            "org",
+            "org_name",
+            "company",
+            "company_name",
+            "area_path",
+            "joined_on",
+            "left_on",
+            "note",
+        ]
+        read_only_fields = ["area_path", "left_on"]
+        extra_kwargs = {"joined_on": {"required": False, "help_text": _("默认今天")}}
+        validators: list = []  # one open membership per organisation and company: join_org's rule
+
+
+class MembershipLeaveSerializer(serializers.Serializer):
+    left_on = serializers.DateField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MembershipViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """Member companies of the property party organisations in the user's area (the street's alliance,
+    the district's or city's industry organisation). POST joins a company; POST …/leave/ ends one."""
+
+    queryset = OrgMembership.objects.select_related("org", "company").order_by(
+        "area_path", "-joined_on", "id"
+    )
+    serializer_class = MembershipSerializer
+    filterset_fields = ["org", "company"]
+    action_permissions = {"leave": ["property.change_orgmembership"]}
+    create_service = staticmethod(services.join_org)
+
+    @extend_schema(request=MembershipLeaveSerializer)
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        row = services.leave_org(request.user, self.get_object(), **self.body(MembershipLeaveSerializer))
+        return Response(self.get_serializer(row).data)
 
 
 # --- round-table meetings ----------------------------------------------------------------------------

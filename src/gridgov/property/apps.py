@@ -9,7 +9,8 @@ class PropertyConfig(AppConfig):
     def ready(self) -> None:
         from gridgov.core import roles as grants
 
-        from . import assignees, roles
+        from . import assignees, payees, roles
 
         grants.register(self.label, roles.GRANTS)
         assignees.register()  # companies as an assignee kind of work orders (events.assignees)
+        payees.register()  # companies as the payees of property-service redemptions (points.payees)

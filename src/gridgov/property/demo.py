@@ -19,29 +19,33 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from gridgov.areas.models import Level, ancestor_path
+from gridgov.areas.models import PATH_LENGTH, Level, ancestor_path
+from gridgov.core.actors import SystemActor
 from gridgov.demo.context import AreaStub, CityContext
 from gridgov.demo.registry import step
 from gridgov.events.models import AssigneeKind
 
+from . import queries, services
 from .models import (
     STANDARD_CODES,
     CompanyAccount,
     CoverageModel,
+    Decision,
     Estate,
     MeetingDecision,
-    MonthlyScore,
     PartyOrgStatus,
     PropertyCompany,
     RoundTable,
     Scorer,
     ServiceContract,
+    StandardsCheck,
     Survey,
 )
 
@@ -59,6 +63,10 @@ NAME_HEADS = "金碧华润万科绿城保利龙湖碧桂园中海招商世茂融
 NAME_TAILS = ["物业服务有限公司", "物业管理有限公司", "物业服务集团有限公司", "智慧物业有限公司"]
 ESTATE_NAMES = "幸福和平阳光锦绣金色翠苑丽景康乐福星春晖文华紫荆桂花枫林东湖西苑南山北岸"
 ESTATE_TAILS = ["小区", "花园", "家园", "苑", "新村", "公寓"]
+TALK_CONTENT = "本季度综合得分 {avg},位列街道末位;通报工单办结、居民评价和检查中发现的问题。"
+TALK_RECTIFICATION = "一个月内提交整改方案,下季度复查工单按时办结率和居民满意度。"
+STANDARD_NOTES = ["正在整改", "材料不全", "下季度复查", "尚未落实", "部分小区未落实"]
+GENERATOR = SystemActor("demo.property")  # the services' audit rows read system:demo.property
 
 
 def _company_name(rng, used: set[str]) -> str:
@@ -107,11 +115,20 @@ def generate_property(ctx: CityContext) -> str:
     with transaction.atomic():
         # companies, spread over the streets
         companies = []
+        # joins[i]: the date company i joins its street's alliance (None: it stays out); quality[i]: how
+        # good it is, which drives its standards checks and, in step 85, its inspections and surveys.
+        joins: dict[int, dt.date | None] = {}
+        weak = set(
+            rng.sample(
+                range(ctx.scaled(COMPANIES, minimum=3)), max(1, ctx.scaled(COMPANIES, minimum=3) // 25)
+            )
+        )
         for i in range(ctx.scaled(COMPANIES, minimum=3)):
             street = streets[i % len(streets)]
             party = rng.choices(PartyOrgStatus.values, (0.35, 0.25, 0.25, 0.15))[0]
+            if i in weak:
+                party = PartyOrgStatus.NONE  # a few weak companies: bottom and elimination lists
             in_alliance = party != PartyOrgStatus.NONE and rng.random() < 0.8
-            met = [c for c in STANDARD_CODES if rng.random() < (0.75 if in_alliance else 0.35)]
             companies.append(
                 PropertyCompany(
                     name=_company_name(rng, used_names),
@@ -120,14 +137,15 @@ def generate_property(ctx: CityContext) -> str:
                     area_path=street.path,
                     party_status=party,
                     party_org_name="" if party == PartyOrgStatus.NONE else "党支部",
-                    in_alliance=in_alliance,
-                    alliance_joined_on=dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(900))
-                    if in_alliance
-                    else None,
-                    standards_met=met,
                     contact_phone=f"0{rng.randrange(10**10):010d}"[:12],
                 )
             )
+            joins[id(companies[-1])] = (
+                dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(900)) if in_alliance else None
+            )
+        quality = {
+            id(c): rng.uniform(30, 45) if i in weak else rng.gauss(80, 9) for i, c in enumerate(companies)
+        }
         public = []
         for i in range(ctx.scaled(PUBLIC_INTEREST)):
             street = streets[i % len(streets)]
@@ -138,11 +156,10 @@ def generate_property(ctx: CityContext) -> str:
                     area_path=street.path,
                     is_public_interest=True,
                     party_status=PartyOrgStatus.INSTRUCTOR,
-                    in_alliance=True,
-                    alliance_joined_on=dt.date(2024, 3, 1),
-                    standards_met=STANDARD_CODES[:8],
                 )
             )
+            joins[id(public[-1])] = dt.date(2024, 3, 1)
+            quality[id(public[-1])] = rng.gauss(70, 6)
         PropertyCompany.objects.bulk_create(companies + public, batch_size=2000)
         by_street: dict[str, list[PropertyCompany]] = defaultdict(list)
         for c in companies:
@@ -175,11 +192,10 @@ def generate_property(ctx: CityContext) -> str:
                             area_id=community.id if community else area.id,
                             area_path=community_path,
                             party_status=PartyOrgStatus.JOINT,
-                            in_alliance=True,
-                            alliance_joined_on=dt.date(2024, 1, 1),
-                            standards_met=STANDARD_CODES[:6],
                         )
                         community_run[community_path] = company
+                        joins[id(company)] = dt.date(2024, 1, 1)
+                        quality[id(company)] = rng.gauss(75, 6)
                 n = sum(households.get(f"{b.path}", 0) for g in chunk for b in by_grid[g.path])
                 estates.append(
                     Estate(
@@ -237,29 +253,99 @@ def generate_property(ctx: CityContext) -> str:
                 )
             )
         ServiceContract.objects.bulk_create(contracts, batch_size=5000)
+        everyone = companies + public + list(community_run.values())
+        ctx.property_quality = {c.pk: quality[id(c)] for c in everyone}  # type: ignore[attr-defined]
+        members = _join_alliances(ctx, rng, [(c, joins[id(c)]) for c in everyone if joins[id(c)]])
+        checks = _check_standards(rng, [(c, quality[id(c)], joins[id(c)] is not None) for c in everyone])
     total_companies = len(companies) + len(public) + len(community_run)
     none_left = sum(1 for e in estates if e.company is None)
     ctx.summary.update(property_companies=total_companies, estates=len(estates))
     return (
         f"{total_companies} 家物业企业(公益性 {len(public)}),{len(estates)} 个小区,"
-        f"{len(taken)} 个兜底接管,{none_left} 个无物业服务,{len(contracts)} 份合同"
+        f"{len(taken)} 个兜底接管,{none_left} 个无物业服务,{len(contracts)} 份合同,"
+        f"{members} 家企业加入街道红色物业党建联盟,{checks} 次十项标准检查"
     )
 
 
-def _months(today: dt.date) -> list[dt.date]:
-    """The twelve full months before this one, oldest first."""
-    first = today.replace(day=1)
-    out = []
-    for _i in range(12):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-        out.append(first)
-    return list(reversed(out))
+def _property_orgs(ctx: CityContext) -> dict[str, Any]:
+    """The city's and each district's property industry party organisation and each street's
+    red-property alliance, by area path: those the party network already has, the others made through
+    the party service (an alliance needs its street's party working committee)."""
+    from gridgov.areas.models import Area
+    from gridgov.party import services as party_services
+    from gridgov.party.models import OrgKind, PartyOrg
+
+    orgs: dict[str, Any] = {}
+    existing = PartyOrg.objects.for_generator().filter(is_active=True)
+    for org in existing.filter(kind__in=[OrgKind.PROPERTY_INDUSTRY, OrgKind.PROPERTY_ALLIANCE]):
+        orgs.setdefault(org.area_path, org)
+    committees = {o.area_path: o for o in existing.filter(kind=OrgKind.STREET_COMMITTEE)}
+    wanted = [
+        (stub, OrgKind.PROPERTY_INDUSTRY)
+        for level in (Level.CITY, Level.DISTRICT)
+        for stub in ctx.areas.get(level) or []
+    ] + [(stub, OrgKind.PROPERTY_ALLIANCE) for stub in ctx.areas.get(Level.STREET) or []]
+    areas = Area.objects.for_generator().in_bulk([stub.id for stub, _kind in wanted])
+    for stub, kind in wanted:
+        if stub.path in orgs:
+            continue
+        if kind == OrgKind.PROPERTY_INDUSTRY:
+            parent = orgs.get(stub.path[: PATH_LENGTH[Level.CITY]]) if stub.level == Level.DISTRICT else None
+            name = f"{stub.name}物业服务行业党委"
+        else:
+            parent = committees.get(stub.path)
+            name = f"{stub.name}红色物业党建联盟"
+            if parent is None:
+                continue
+        orgs[stub.path] = party_services.create_org(
+            GENERATOR, kind=kind, name=name, parent=parent, area=areas[stub.id]
+        )
+    return orgs
+
+
+def _join_alliances(ctx: CityContext, rng, joining: list[tuple[PropertyCompany, dt.date | None]]) -> int:
+    """Memberships through the service: each joining company in its street's alliance, and about half
+    of them in their district's industry organisation too."""
+    orgs = _property_orgs(ctx)
+    joined = 0
+    for company, joined_on in joining:
+        street = orgs.get(ancestor_path(company.area_path, Level.STREET))
+        if street is not None:
+            services.join_org(GENERATOR, org=street, company=company, joined_on=joined_on)
+            joined += 1
+        district = orgs.get(ancestor_path(company.area_path, Level.DISTRICT))
+        if district is not None and rng.random() < 0.5:
+            services.join_org(GENERATOR, org=district, company=company, joined_on=joined_on)
+    return joined
+
+
+def _check_standards(rng, rows: list[tuple[PropertyCompany, float, bool]]) -> int:
+    """Two 10-standards checks per company through the service (January of last year and of this year):
+    an alliance member meets most standards, a weak company few; a missed standard gets a note."""
+    today = timezone.localdate()
+    count = 0
+    for company, quality, member in rows:
+        for year in (today.year - 1, today.year):
+            chance = min(0.95, max(0.05, quality / 100 * (1.0 if member else 0.55)))
+            results = [
+                {
+                    "code": code,
+                    "met": (met := rng.random() < chance),
+                    "note": "" if met else rng.choice(STANDARD_NOTES),
+                }
+                for code in STANDARD_CODES
+            ]
+            services.record_standards_check(
+                GENERATOR, company, checked_on=min(today, dt.date(year, 1, 15)), results=results
+            )
+            count += 1
+    return count
 
 
 @step(order=85, name="圆桌会议与三个百分百评分")
 def generate_meetings_and_scores(ctx: CityContext) -> str:
     from gridgov.events import demo as event_demo
-    from gridgov.events.models import Category, Event, Source, State
+    from gridgov.events.models import Category, Source
 
     rng = ctx.fork("property-scores")
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
@@ -319,97 +405,135 @@ def generate_meetings_and_scores(ctx: CityContext) -> str:
             batch_size=5000,
         )
 
-        # surveys and twelve months of three-100% scores
-        months = _months(timezone.localdate())
-        start = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min))
-        stats: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, 0, 0, 0, []])
-        rows = (
-            Event.objects.for_generator()
-            .filter(assignee_kind=AssigneeKind.PROPERTY, dispatched_at__gte=start)
-            .values_list(
-                "assignee_id",
-                "dispatched_at",
-                "handled_at",
-                "finish_due",
-                "reopen_count",
-                "state",
-                "rating",
-            )
-        )
-        for company_id, dispatched, handled, due, reopened, state, rating in rows.iterator():
-            month = timezone.localtime(dispatched).date().replace(day=1)
-            s = stats[(company_id, month)]
-            s[0] += 1
-            if handled is not None:
-                s[1] += 1
-                s[2] += 1 if due is None or handled <= due else 0
-            s[3] += 1 if reopened else 0
-            if rating is not None and state == State.RATED:
-                s[4].append(rating)
-        companies = list(
-            PropertyCompany.objects.for_generator().values_list("pk", "area_path", "is_public_interest")
-        )
+        # surveys (input data, bulk), then the three scorers' entries through the services
+        months = _score_months(timezone.localdate())
+        companies = list(PropertyCompany.objects.for_generator().order_by("pk"))
+        stored = getattr(ctx, "property_quality", {})
+        quality = {
+            c.pk: stored.get(c.pk, rng.gauss(68 if c.is_public_interest else 80, 9)) for c in companies
+        }
         estates_by_company: dict[int, list[tuple]] = defaultdict(list)
         for e in estates:
             estates_by_company[e[3]].append(e)
-        quality = {pk: rng.gauss(68 if public else 80, 9) for pk, _path, public in companies}
-        for pk in rng.sample(list(quality), max(1, len(quality) // 25)):
-            quality[pk] = rng.uniform(40, 57)  # a few weak companies: bottom and elimination lists
-        surveys, scores = [], []
-        for pk, path, _public in companies:
-            q = quality[pk]
+        surveys = []
+        for company in companies:
+            q = quality[company.pk]
             for month in months:
-                respondents = satisfied = 0
-                for estate_id, _area_id, estate_path, _company in estates_by_company.get(pk, []):
+                for estate_id, _area_id, estate_path, _company in estates_by_company.get(company.pk, []):
                     r = rng.randint(20, 60)
                     ok = max(0, min(r, round(r * min(1.0, max(0.0, rng.gauss(q / 100, 0.08))))))
                     surveys.append(
                         Survey(
                             estate_id=estate_id,
-                            company_id=pk,
+                            company_id=company.pk,
                             area_path=estate_path,
                             month=month,
                             respondents=r,
                             satisfied=ok,
                         )
                     )
-                    respondents += r
-                    satisfied += ok
-                count, finished, on_time, reopened, ratings = stats.get((pk, month), [0, 0, 0, 0, []])
-                inspection = _clip(rng.gauss(q, 6))
-                professional = inspection
-                detail: dict = {"orders": count, "finished": finished, "inspection": round(inspection, 1)}
-                if finished:
-                    computed = (
-                        40 * on_time / finished
-                        + 30 * _clip(rng.gauss(q, 10)) / 100
-                        + 30 * (1 - reopened / finished)
-                    )
-                    professional = 0.6 * computed + 0.4 * inspection
-                    detail |= {"on_time": on_time, "reopened": reopened}
-                rating_part = (sum(ratings) / len(ratings) - 1) / 4 * 100 if ratings else None
-                survey_part = satisfied / respondents * 100 if respondents else _clip(rng.gauss(q, 6))
-                satisfaction = (
-                    0.7 * rating_part + 0.3 * survey_part if rating_part is not None else survey_part
-                )
-                for scorer, value in (
-                    (Scorer.PARTY, _clip(rng.gauss(q + 5, 6))),
-                    (Scorer.PROFESSIONAL, professional),
-                    (Scorer.SATISFACTION, satisfaction),
-                ):
-                    scores.append(
-                        MonthlyScore(
-                            company_id=pk,
-                            area_path=path,
-                            month=month,
-                            scorer=scorer,
-                            score=Decimal(str(round(_clip(value), 1))),
-                            detail=detail if scorer == Scorer.PROFESSIONAL else {},
-                        )
-                    )
         Survey.objects.bulk_create(surveys, batch_size=5000)
-        MonthlyScore.objects.bulk_create(scores, batch_size=5000)
-    return f"{len(meetings)} 次圆桌会议,{len(events)} 项决定工单,{len(surveys)} 份满意度调查,{len(scores)} 条月度评分"
+        scores = _score(rng, companies, quality, months)
+    talks = _talk_to_the_bottom(months)
+    decisions = _decide_eliminations(timezone.localdate().year - 1)
+    return (
+        f"{len(meetings)} 次圆桌会议,{len(events)} 项决定工单,{len(surveys)} 份满意度调查,"
+        f"{scores} 条月度评分,{talks} 次季度约谈,{decisions} 项年度淘汰决定"
+    )
+
+
+def _score_months(today: dt.date) -> list[dt.date]:
+    """January of last year up to last month, oldest first: a full year for the elimination decision and
+    this year's months for the ranking page."""
+    months, month = [], dt.date(today.year - 1, 1, 1)
+    while month < today.replace(day=1):
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def party_score(check: StandardsCheck | None, company: PropertyCompany) -> float:
+    """The generator's street party office: 10 points per standard met in the company's latest check,
+    capped at 100, plus 30 for a company with a party organisation of its own or a joint one, 20 for one
+    with a party-building instructor (the office's real judgement is entered on the score page)."""
+    met = check.met_count if check is not None else 0
+    bonus: dict[str, int] = {PartyOrgStatus.OWN: 30, PartyOrgStatus.JOINT: 30, PartyOrgStatus.INSTRUCTOR: 20}
+    return float(min(100, 10 * met + bonus.get(company.party_status, 0)))
+
+
+def _score(rng, companies: list[PropertyCompany], quality: dict[int, float], months: list[dt.date]) -> int:
+    """Each month, each company: the street's party score (from its standards check), the property
+    management centre's inspection (its service computes the other 60 % from the work orders, response
+    times included) and the community's satisfaction (computed by the service from ratings and surveys;
+    none without either)."""
+    from gridgov.core.services import ServiceError
+
+    checks: dict[int, list[StandardsCheck]] = defaultdict(list)
+    for check in StandardsCheck.objects.for_generator().order_by("checked_on"):
+        checks[check.company_id].append(check)
+    count = 0
+    for company in companies:
+        for month in months:
+            latest = next((c for c in reversed(checks[company.pk]) if c.checked_on <= month), None)
+            latest = latest or next(iter(checks[company.pk]), None)
+            inspection = round(_clip(rng.gauss(quality[company.pk], 6)), 1)
+            entries: tuple[tuple[str, dict[str, float]], ...] = (
+                (Scorer.PARTY, {"score": party_score(latest, company)}),
+                (Scorer.PROFESSIONAL, {"inspection": inspection}),
+                (Scorer.SATISFACTION, {}),
+            )
+            for scorer, values in entries:
+                try:
+                    services.score_month(GENERATOR, company, month=month, scorer=scorer, **values)
+                except ServiceError:
+                    continue  # no ratings and no surveys: the community has nothing to score
+                count += 1
+    return count
+
+
+def _talk_to_the_bottom(months: list[dt.date]) -> int:
+    """The street's quarterly talks with the bottom companies of each full quarter among its peers."""
+    today = timezone.localdate()
+    quarters = sorted({(m.year, (m.month - 1) // 3 + 1) for m in months})
+    full = [(y, q) for y, q in quarters if dt.date(y, 3 * q, 1) in months]
+    streets: dict[str, PropertyCompany] = {}
+    for company in PropertyCompany.objects.for_generator().order_by("pk"):
+        streets.setdefault(ancestor_path(company.area_path, Level.STREET), company)
+    count = 0
+    for representative in streets.values():
+        peers = queries.ranking_peers(representative)
+        for year, quarter in full:
+            after = (dt.date(year, 3 * quarter, 1) + dt.timedelta(days=40)).replace(day=10)
+            for row in queries.quarter_bottom(peers, year, quarter):
+                services.record_talk(
+                    GENERATOR,
+                    row.company,
+                    year=year,
+                    quarter=quarter,
+                    held_on=min(after, today),
+                    content=TALK_CONTENT.format(avg=row.average),
+                    rectification=TALK_RECTIFICATION,
+                )
+                count += 1
+    return count
+
+
+def _decide_eliminations(year: int) -> int:
+    """The yearly decision on each company below the standard: eliminated when its average is under
+    50, otherwise given a deadline to put things right."""
+    count = 0
+    listed = queries.elimination_list(PropertyCompany.objects.for_generator(), year)
+    for row in listed:
+        decision = Decision.ELIMINATE if row.average < 50 else Decision.RECTIFY
+        services.decide_elimination(
+            GENERATOR,
+            row.company,
+            year=year,
+            decision=decision,
+            note=f"{year} 年度平均分 {row.average},低于淘汰标准",
+        )
+        count += 1
+    return count
 
 
 def _clip(value: float) -> float:
@@ -435,7 +559,10 @@ def generate_company_accounts(ctx: CityContext) -> str:
     row = (
         Estate.objects.for_generator()
         .filter(
-            area_path__startswith=user.area_path, company__isnull=False, company__is_public_interest=False
+            area_path__startswith=user.area_path,
+            company__isnull=False,
+            company__is_public_interest=False,
+            company__is_active=True,  # not one that last year's decision eliminated
         )
         .values("company_id")
         .annotate(n=Count("*"))

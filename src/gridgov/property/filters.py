@@ -35,6 +35,21 @@ def nameable_companies(user):
     return companies.filter(subtree_q("area_path", root) | Q(area_path__in=above) | Q(pk__in=serving))
 
 
+def scoreable_companies(user):
+    """The active companies `user` scores (services.serves_in_scope): registered in the user's subtree,
+    or serving an estate the user sees (a community scores the street's company serving its estates)."""
+    companies = PropertyCompany.objects.unscoped("companies a user scores: its subtree and its estates")
+    try:
+        root = user_scope_path(user)
+    except OutOfScope:
+        return companies.none()
+    companies = companies.filter(is_active=True)
+    if root is None:
+        return companies
+    serving = Estate.objects.visible_to(user).filter(company__isnull=False).values("company_id")
+    return companies.filter(subtree_q("area_path", root) | Q(pk__in=serving))
+
+
 class NameableCompanyFilter(django_filters.ModelChoiceFilter):
     """A company choice resolved with `nameable_companies` of the requester (no request: none)."""
 
@@ -51,10 +66,19 @@ class CompanyFilter(AreaSubtreeFilterSet):
     public = django_filters.BooleanFilter(
         label=_("仅公益性物业组织"), widget=BooleanWidget, method="filter_public"
     )
+    in_alliance = django_filters.BooleanFilter(
+        label=_("加入红色物业党建联盟"), widget=BooleanWidget, method="filter_in_alliance"
+    )
 
     class Meta:
         model = PropertyCompany
         fields = ["q", "public", "is_public_interest", "in_alliance", "party_status", "is_active"]
+
+    def filter_in_alliance(self, qs, name, value):
+        if value is None:
+            return qs
+        member = queries.alliance_member_q()
+        return qs.filter(member) if value else qs.exclude(member)
 
     def filter_public(self, qs, name, value):
         return qs.filter(is_public_interest=True) if value else qs

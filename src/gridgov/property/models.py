@@ -3,6 +3,8 @@ meetings and joint patrols, and the three-100% evaluation (三个百分百) with
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -56,8 +58,8 @@ class PropertyCompany(ScopedModel, TimeStampedModel):
         _("党组织建设情况"), max_length=16, choices=PartyOrgStatus.choices, default=PartyOrgStatus.NONE
     )
     party_org_name = models.CharField(_("党组织名称"), max_length=100, blank=True)
-    in_alliance = models.BooleanField(_("加入红色物业党建联盟"), default=False)
-    alliance_joined_on = models.DateField(_("入盟日期"), null=True, blank=True)
+    # The latest StandardsCheck's met codes, kept on the company for lists and counts (set only by
+    # services.record_standards_check); alliance membership is an OrgMembership, not a flag.
     standards_met = models.JSONField(_("已达标的红色物业标准"), default=list, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     is_active = models.BooleanField(_("在管"), default=True)
@@ -81,6 +83,89 @@ class PropertyCompany(ScopedModel, TimeStampedModel):
     @property
     def standards_count(self) -> int:
         return len(self.standards_met or [])
+
+
+# The party organisations a property company can belong to (docs/events-property.md).
+MEMBERSHIP_KINDS = ("property_industry", "property_alliance")
+
+
+class StandardsCheck(ScopedModel, TimeStampedModel):
+    """One check of a company against the 10 red-property standards on a date: each standard met or
+    not, with a note. The latest check is mirrored into PropertyCompany.standards_met."""
+
+    company = models.ForeignKey(
+        PropertyCompany, verbose_name=_("物业企业"), on_delete=models.PROTECT, related_name="standards_checks"
+    )
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False, db_index=True)
+    checked_on = models.DateField(_("检查日期"))
+    results = models.JSONField(_("逐项结果"), default=list)  # [{"code", "met", "note"}] in STANDARDS order
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("检查人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("红色物业标准检查")
+        verbose_name_plural = _("红色物业标准检查")
+        ordering = ["-checked_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "checked_on"], name="property_standards_check_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} {self.checked_on} {self.met_count}/{len(STANDARDS)}"
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for item in self.results or [] if item.get("met"))
+
+    def items(self) -> list[tuple[str, Any, bool, str]]:
+        """(code, label, met, note) for each standard, in order."""
+        by_code = {item.get("code"): item for item in self.results or []}
+        return [
+            (code, label, bool(by_code.get(code, {}).get("met")), by_code.get(code, {}).get("note", ""))
+            for code, label in STANDARDS
+        ]
+
+
+class OrgMembership(ScopedModel, TimeStampedModel):
+    """A company's membership of a property-industry party organisation (city/district) or of a street's
+    red-property party alliance. Scoped by the organisation's area: the street manages its alliance,
+    the district its industry organisation. Ended rows (left_on) are the history."""
+
+    org = models.ForeignKey(
+        "party.PartyOrg",
+        verbose_name=_("党组织"),
+        on_delete=models.PROTECT,
+        related_name="property_members",
+        limit_choices_to={"kind__in": MEMBERSHIP_KINDS},
+    )
+    company = models.ForeignKey(
+        PropertyCompany, verbose_name=_("物业企业"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False, db_index=True)
+    joined_on = models.DateField(_("加入日期"))
+    left_on = models.DateField(_("退出日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("物业党组织成员单位")
+        verbose_name_plural = _("物业党组织成员单位")
+        ordering = ["area_path", "-joined_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "company"],
+                condition=models.Q(left_on__isnull=True),
+                name="property_membership_open_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} → {self.org}"
 
 
 class CompanyAccount(models.Model):

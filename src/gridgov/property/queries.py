@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from os.path import commonpath
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from gridgov.areas.models import Level, ancestor_path
 
-from .models import MonthlyScore, PropertyCompany, Scorer
+from .models import MonthlyScore, OrgMembership, PropertyCompany, Scorer
 
 
 @dataclass
@@ -222,3 +222,59 @@ def company_standing(company: PropertyCompany, months: int = 12) -> list[dict]:
         own = next((r for r in ranking if r.company.pk == company.pk), None)
         rows.append({"month": month, "row": own, "of": len(ranking)})
     return rows
+
+
+# --- party organisations of the property sector and their member companies --------------------------
+def _open_memberships(kind: str) -> QuerySet:
+    return OrgMembership.objects.unscoped(
+        "whether a company the caller already narrowed is a member: only a flag or a date leaves"
+    ).filter(company=OuterRef("pk"), left_on__isnull=True, org__kind=kind, org__is_active=True)
+
+
+def alliance_member_q() -> Q:
+    """Companies with an open membership of an active red-property party alliance (was a flag)."""
+    from gridgov.party.models import OrgKind
+
+    return Q(Exists(_open_memberships(OrgKind.PROPERTY_ALLIANCE)))
+
+
+def with_memberships(companies: QuerySet) -> QuerySet:
+    """Annotate `in_alliance`, `alliance_joined_on` and `in_industry_org` from the memberships."""
+    from gridgov.party.models import OrgKind
+
+    alliance = _open_memberships(OrgKind.PROPERTY_ALLIANCE)
+    return companies.annotate(
+        in_alliance=Exists(alliance),
+        alliance_joined_on=Subquery(alliance.order_by("joined_on").values("joined_on")[:1]),
+        in_industry_org=Exists(_open_memberships(OrgKind.PROPERTY_INDUSTRY)),
+    )
+
+
+def memberships_of(company: PropertyCompany) -> QuerySet:
+    """Every membership (open and ended) of one company the caller already read in scope."""
+    return (
+        OrgMembership.objects.unscoped("the memberships of one company the caller already read in scope")
+        .filter(company=company)
+        .select_related("org", "org__area")
+        .order_by("left_on", "-joined_on")
+    )
+
+
+def own_records(company: PropertyCompany) -> dict:
+    """What a company's own login sees of its evaluation: its talks, the decisions on it, its latest
+    standards check and its memberships (never another company's)."""
+    from .models import Elimination, StandardsCheck, Talk
+
+    return {
+        "talks": Talk.objects.unscoped("a company's own talks, for its own login")
+        .filter(company=company)
+        .order_by("-year", "-quarter"),
+        "eliminations": Elimination.objects.unscoped("the decisions on a company, for its own login")
+        .filter(company=company)
+        .order_by("-year"),
+        "latest_check": StandardsCheck.objects.unscoped("a company's own standards checks, for its own login")
+        .filter(company=company)
+        .order_by("-checked_on", "-id")
+        .first(),
+        "memberships": memberships_of(company).filter(left_on__isnull=True),
+    }

@@ -12,6 +12,8 @@ VIEW = {
     "property.view_roundtable",
     "property.view_talk",
     "property.view_elimination",
+    "property.view_standardscheck",
+    "property.view_orgmembership",
 }
 EDIT = {
     "property.add_propertycompany",
@@ -22,17 +24,22 @@ EDIT = {
     "property.add_survey",
     "property.export_ranking",
 }
+# Supervising the evaluation: the 10-standards checks, the member companies of the property party
+# organisations, talks and eliminations.
 EVALUATE = {
-    "property.score_party",
-    "property.score_professional",
+    "property.add_standardscheck",
+    "property.add_orgmembership",
+    "property.change_orgmembership",
     "property.add_talk",
     "property.decide_elimination",
 }
+# Each of the three scorers is one role (services.SCORER_ROLE): a login enters only its own third.
+# The city supervises and enters none.
 
 GRANTS: dict[str, set[str]] = {
     Role.CITY_ADMIN: VIEW | EDIT | EVALUATE,
-    Role.DISTRICT: VIEW | EDIT | EVALUATE,
-    Role.STREET: VIEW | EDIT | EVALUATE,
+    Role.DISTRICT: VIEW | EDIT | EVALUATE | {"property.score_professional"},
+    Role.STREET: VIEW | EDIT | EVALUATE | {"property.score_party"},
     Role.COMMUNITY_SECRETARY: VIEW | EDIT | {"property.score_satisfaction"},
     Role.COMMUNITY_WORKER: VIEW,
 }

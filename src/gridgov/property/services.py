@@ -24,7 +24,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import PATH_LENGTH, Area, Level, ancestor_path
 from gridgov.core import audit
 from gridgov.core.actors import SystemActor, actor_may, as_user, skips_checks
 from gridgov.core.scope import OutOfScope
@@ -32,6 +32,7 @@ from gridgov.core.services import ServiceError
 
 from . import queries
 from .models import (
+    MEMBERSHIP_KINDS,
     STANDARD_CODES,
     CompanyAccount,
     CoverageModel,
@@ -40,10 +41,12 @@ from .models import (
     Estate,
     MeetingDecision,
     MonthlyScore,
+    OrgMembership,
     PartyOrgStatus,
     PropertyCompany,
     RoundTable,
     Scorer,
+    StandardsCheck,
     Survey,
     Talk,
 )
@@ -56,6 +59,25 @@ SCORER_PERMISSION: dict[str, str] = {
     Scorer.PROFESSIONAL: "property.score_professional",
     Scorer.SATISFACTION: "property.score_satisfaction",
 }
+
+
+# Which login enters which third (docs/events-property.md): the street administrator acts for the street
+# party office (街道党建办公室), the district administrator for the property management centre
+# (物业管理中心, the district's property department), the community secretary for the community party
+# organisation. Each role holds exactly one scorer permission (roles.py), so a login is one scorer.
+SCORER_ROLE: dict[str, str] = {
+    Scorer.PARTY: "street",
+    Scorer.PROFESSIONAL: "district",
+    Scorer.SATISFACTION: "community_secretary",
+}
+
+
+def scorer_of(user: Any) -> str | None:
+    """The scorer a login enters for: the first scorer permission it holds (None: it scores nothing)."""
+    for scorer in Scorer.values:
+        if actor_may(user, SCORER_PERMISSION[scorer]):
+            return scorer
+    return None
 
 
 def _d(value: float | Decimal) -> Decimal:
@@ -129,41 +151,207 @@ def create_company(
     return company
 
 
+def _results_of(results: Any) -> list[dict[str, Any]]:
+    """{code: (met, note)} or [{"code", "met", "note"}] → one entry per standard, in order; every
+    standard must be answered and no unknown code given."""
+    if isinstance(results, dict):
+        items = [
+            {"code": code, "met": value[0], "note": value[1]}
+            if isinstance(value, tuple | list)
+            else {"code": code, "met": value, "note": ""}
+            for code, value in results.items()
+        ]
+    else:
+        items = list(results or [])
+    by_code: dict[str, dict[str, Any]] = {}
+    for item in items:
+        code = str(item.get("code", ""))
+        if code not in STANDARD_CODES:
+            raise ServiceError(_("未知的标准:%(codes)s") % {"codes": code or "—"})
+        by_code[code] = {
+            "code": code,
+            "met": bool(item.get("met")),
+            "note": str(item.get("note") or "").strip()[:200],
+        }
+    missing = [code for code in STANDARD_CODES if code not in by_code]
+    if missing:
+        raise ServiceError(_("请逐项填写十项标准,缺少:%(codes)s") % {"codes": "、".join(missing)})
+    return [by_code[code] for code in STANDARD_CODES]
+
+
 @transaction.atomic
-def set_standards(actor: User | SystemActor, company: PropertyCompany, codes: list[str]) -> PropertyCompany:
+def record_standards_check(
+    actor: User | SystemActor,
+    company: PropertyCompany,
+    *,
+    checked_on: dt.date,
+    results: Any,
+) -> StandardsCheck:
+    """The 10-standards check of a company on a date (each standard met or not, with a note). A second
+    check on the same date corrects the first (audited with the old results); the latest check is
+    mirrored into the company's `standards_met`."""
     company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
+    if checked_on > timezone.localdate():
+        raise ServiceError(_("检查日期不能晚于今天"))
+    items = _results_of(results)
+    check = (
+        StandardsCheck.objects.unscoped("one check per company and date, whoever recorded it")
+        .filter(company=company, checked_on=checked_on)
+        .first()
+    )
+    before = {"results": check.results} if check is not None else None
+    if check is None:
+        check = StandardsCheck(company=company, area_path=company.area_path, checked_on=checked_on)
+    check.results = items
+    check.checked_by = as_user(actor)
+    check.save()
+    latest = (
+        StandardsCheck.objects.unscoped("the latest check of the company locked above")
+        .filter(company=company)
+        .order_by("-checked_on", "-id")
+        .first()
+    )
+    if latest is not None and latest.pk == check.pk:
+        company.standards_met = [item["code"] for item in items if item["met"]]
+        company.save(update_fields=["standards_met", "updated_at"])
+    audit.record(
+        actor,
+        "property.standards_check",
+        check,
+        before=before,
+        after={"checked_on": str(checked_on), "results": items, "met": check.met_count},
+    )
+    return check
+
+
+def set_standards(actor: User | SystemActor, company: PropertyCompany, codes: list[str]) -> PropertyCompany:
+    """Today's check with the given codes met and the others not (no notes): the API's short form."""
     unknown = set(codes) - set(STANDARD_CODES)
     if unknown:
         raise ServiceError(_("未知的标准:%(codes)s") % {"codes": "、".join(sorted(unknown))})
-    before = {"standards_met": company.standards_met}
-    company.standards_met = [c for c in STANDARD_CODES if c in set(codes)]
-    company.save(update_fields=["standards_met", "updated_at"])
-    audit.record(
+    check = record_standards_check(
         actor,
-        "property.set_standards",
         company,
-        before=before,
-        after={"standards_met": company.standards_met},
+        checked_on=timezone.localdate(),
+        results={code: (code in set(codes), "") for code in STANDARD_CODES},
     )
-    return company
+    return check.company
+
+
+# --- party organisations of the property sector: member companies ------------------------------------
+def _membership_org(actor: User | SystemActor, org: Any):
+    """The organisation locked in the actor's scope; only the property industry organisations and the
+    red-property alliances take companies."""
+    from gridgov.party.models import PartyOrg
+
+    org = PartyOrg.objects.lock_in_scope(actor, org.pk)
+    if org.kind not in MEMBERSHIP_KINDS:
+        raise ServiceError(_("只有物业服务行业党组织和红色物业党建联盟可以吸纳成员企业"))
+    if not org.is_active:
+        raise ServiceError(_("该党组织已撤销"))
+    return org
 
 
 @transaction.atomic
+def join_org(
+    actor: User | SystemActor,
+    *,
+    org: Any,
+    company: PropertyCompany,
+    joined_on: dt.date | None = None,
+    note: str = "",
+) -> OrgMembership:
+    """A company joins a property industry party organisation or a street's alliance: the company must
+    be registered in the organisation's area or serve an estate there."""
+    org = _membership_org(actor, org)
+    company = (
+        PropertyCompany.objects.unscoped("lock the company by id; the organisation's area decides next")
+        .select_for_update()
+        .get(pk=company.pk)
+    )
+    serves_there = (
+        Estate.objects.unscoped("whether the company serves an estate in the organisation's area")
+        .filter(company=company, area_path__startswith=org.area_path)
+        .exists()
+    )
+    if not (company.area_path.startswith(org.area_path) or serves_there):
+        raise ServiceError(_("该企业既未在本组织所在区域登记,也未在此服务小区"))
+    if not company.is_active:
+        raise ServiceError(_("该物业企业已不在管"))
+    joined_on = joined_on or timezone.localdate()
+    if joined_on > timezone.localdate():
+        raise ServiceError(_("加入日期不能晚于今天"))
+    if (
+        OrgMembership.objects.unscoped("one open membership per organisation and company")
+        .filter(org=org, company=company, left_on__isnull=True)
+        .exists()
+    ):
+        raise ServiceError(
+            _("%(company)s 已是%(org)s的成员单位") % {"company": company.name, "org": org.name}
+        )
+    try:
+        with transaction.atomic():
+            row = OrgMembership.objects.create(
+                org=org,
+                company=company,
+                area_path=org.area_path,
+                joined_on=joined_on,
+                note=(note or "").strip()[:200],
+            )
+    except IntegrityError:
+        raise ServiceError(_("该企业已是成员单位")) from None
+    audit.record(actor, "property.join_org", row, after=audit.snapshot(row))
+    return row
+
+
+@transaction.atomic
+def leave_org(
+    actor: User | SystemActor, membership: OrgMembership, *, left_on: dt.date | None = None, note: str = ""
+) -> OrgMembership:
+    """A member company leaves (the row stays, ended, as history)."""
+    membership = OrgMembership.objects.lock_in_scope(actor, membership.pk)
+    if membership.left_on is not None:
+        raise ServiceError(_("该企业已于 %(d)s 退出") % {"d": membership.left_on})
+    left_on = left_on or timezone.localdate()
+    if left_on < membership.joined_on or left_on > timezone.localdate():
+        raise ServiceError(_("退出日期须在加入日期与今天之间"))
+    membership.left_on = left_on
+    if note:
+        membership.note = note.strip()[:200]
+    membership.save(update_fields=["left_on", "note", "updated_at"])
+    audit.record(actor, "property.leave_org", membership, after={"left_on": str(left_on)})
+    return membership
+
+
+def alliance_for(company: PropertyCompany):
+    """The active red-property alliance of the company's street (None when the street has none)."""
+    from gridgov.party.models import OrgKind, PartyOrg
+
+    return (
+        PartyOrg.objects.unscoped("the alliance of the street of a company the caller already holds")
+        .filter(
+            kind=OrgKind.PROPERTY_ALLIANCE,
+            is_active=True,
+            area_path=ancestor_path(company.area_path, Level.STREET),
+        )
+        .first()
+    )
+
+
 def join_alliance(
     actor: User | SystemActor, company: PropertyCompany, *, joined_on: dt.date | None = None
 ) -> PropertyCompany:
-    company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
-    if company.in_alliance:
+    """The company joins its street's red-property alliance (the API's short form of join_org)."""
+    org = alliance_for(company)
+    if org is None or len(company.area_path) < PATH_LENGTH[Level.STREET]:
+        raise ServiceError(_("该企业所在街道尚未成立红色物业党建联盟"))
+    if (
+        OrgMembership.objects.unscoped("whether the company is already in its street's alliance")
+        .filter(org=org, company=company, left_on__isnull=True)
+        .exists()
+    ):
         raise ServiceError(_("该企业已加入红色物业党建联盟"))
-    company.in_alliance = True
-    company.alliance_joined_on = joined_on or timezone.localdate()
-    company.save(update_fields=["in_alliance", "alliance_joined_on", "updated_at"])
-    audit.record(
-        actor,
-        "property.join_alliance",
-        company,
-        after={"alliance_joined_on": str(company.alliance_joined_on)},
-    )
+    join_org(actor, org=org, company=company, joined_on=joined_on)
     return company
 
 
@@ -487,6 +675,14 @@ def record_survey(
     return survey
 
 
+def _ranked_among(actor: User | SystemActor, company: PropertyCompany):
+    """The companies a talk or a decision ranks the company among: the actor's (what its ranking page
+    shows); for a job, the company's own street peers (queries.ranking_peers)."""
+    if isinstance(actor, SystemActor):
+        return queries.ranking_peers(company)
+    return PropertyCompany.objects.visible_to(actor)
+
+
 @transaction.atomic
 def record_talk(
     actor: User | SystemActor,
@@ -501,7 +697,7 @@ def record_talk(
     company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if not 1 <= quarter <= 4:
         raise ServiceError(_("季度须为 1 到 4"))
-    bottom = queries.quarter_bottom(PropertyCompany.objects.visible_to(actor), year, quarter)
+    bottom = queries.quarter_bottom(_ranked_among(actor, company), year, quarter)
     if company.pk not in {row.company.pk for row in bottom}:
         raise ServiceError(_("该企业不在本季度排名末位名单中"))
     if (
@@ -536,10 +732,7 @@ def decide_elimination(
     company = PropertyCompany.objects.lock_in_scope(actor, company.pk)
     if decision not in Decision.values:
         raise ServiceError(_("决定无效"))
-    listed = {
-        row.company.pk: row
-        for row in queries.elimination_list(PropertyCompany.objects.visible_to(actor), year)
-    }
+    listed = {row.company.pk: row for row in queries.elimination_list(_ranked_among(actor, company), year)}
     if company.pk not in listed:
         raise ServiceError(_("该企业年度平均分未低于淘汰标准,不在淘汰名单中"))
     if (

@@ -1,16 +1,18 @@
 """Pages: the monthly ranking with its chart and service star, the quarterly bottom list and the yearly
 elimination list; the xlsx export of the ranking; companies, estates (and the no-service check) and
-round-table meetings."""
+round-table meetings; the evaluation's writes (10-standards checks, each scorer's own third, quarterly
+talks, yearly elimination decisions) and the member companies of the property party organisations."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from gridgov.core.pages import ScopedListView, ServiceFormView
@@ -19,17 +21,29 @@ from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
 from . import queries, services
 from .columns import companies_sheet, estates_sheet, my_company_sheet, ranking_sheet
-from .filters import CompanyFilter, EstateFilter
-from .forms import MeetingForm, MonthForm
+from .filters import CompanyFilter, EstateFilter, nameable_companies, scoreable_companies
+from .forms import (
+    EliminationForm,
+    JoinForm,
+    LeaveForm,
+    MeetingForm,
+    MonthForm,
+    ScoreForm,
+    StandardsCheckForm,
+    TalkForm,
+)
 from .models import (
+    MEMBERSHIP_KINDS,
     STANDARDS,
     CoverageModel,
     Elimination,
     Estate,
     MonthlyScore,
+    OrgMembership,
     PropertyCompany,
     RoundTable,
     Scorer,
+    StandardsCheck,
     Talk,
 )
 
@@ -105,7 +119,7 @@ class XlsxAtOwnURL:
 
 class CompanyListView(ScopedListView):
     permission_required = "property.view_propertycompany"
-    queryset = (
+    queryset = queries.with_memberships(
         PropertyCompany.objects.select_related("area")
         .annotate(estate_count=Count("estates"))
         .order_by("area_path", "name")
@@ -158,7 +172,7 @@ class EstateExportView(XlsxAtOwnURL, EstateListView):
 @login_required
 @permission_required("property.view_propertycompany", raise_exception=True)
 def company_detail(request, pk: int):
-    company = get_object_or_404(_companies(request).select_related("area"), pk=pk)
+    company = get_object_or_404(queries.with_memberships(_companies(request).select_related("area")), pk=pk)
     met = set(company.standards_met or [])
     estates = list(_estates(request).filter(company=company).order_by("area_path", "name"))
     scores: dict = {}
@@ -183,6 +197,8 @@ def company_detail(request, pk: int):
             "months": months,
             "talks": Talk.objects.visible_to(request.user).filter(company=company),
             "eliminations": Elimination.objects.visible_to(request.user).filter(company=company),
+            "checks": StandardsCheck.objects.visible_to(request.user).filter(company=company)[:10],
+            "memberships": queries.memberships_of(company),
         },
     )
 
@@ -278,6 +294,7 @@ def my_company(request):
             "standards": [
                 (code, label, code in set(company.standards_met or [])) for code, label in STANDARDS
             ],
+            **queries.own_records(company),
         },
     )
 
@@ -288,3 +305,295 @@ def my_company_export(request):
     return xlsx_response(
         my_company_sheet(company, queries.company_standing(company)), "my-company-ranking.xlsx"
     )
+
+
+# --- the evaluation's write pages: standards checks, score entry, talks, eliminations ----------------
+class StandardsCheckView(ServiceFormView):
+    """红色物业十项标准检查 of one company: each standard met or not, with a note."""
+
+    permission_required = "property.add_standardscheck"
+    form_class = StandardsCheckForm
+    template_name = "property/standards_form.html"
+
+    @cached_property
+    def company(self) -> PropertyCompany:  # read after the permission check: out of scope is a 404
+        return get_object_or_404(_companies(self.request), pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        latest = self.company.standards_checks.order_by("-checked_on", "-id").first()
+        initial: dict = {}
+        if latest is not None:
+            for code, _label, met, note in latest.items():
+                initial[f"met_{code}"], initial[f"note_{code}"] = met, note
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(company=self.company, **kwargs)
+
+    def run_service(self, actor, data: dict):
+        return services.record_standards_check(
+            actor, self.company, checked_on=data["checked_on"], results=data["results"]
+        )
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("已记录 %(d)s 的十项标准检查:达标 %(n)d 项") % {
+            "d": self.result.checked_on,
+            "n": self.result.met_count,
+        }
+
+    def get_success_url(self) -> str:
+        return reverse("property:company_detail", args=[self.company.pk])
+
+
+class ScorerPageMixin:
+    """A page of one scorer: the login's own third (services.scorer_of), 403 for a login that scores
+    nothing."""
+
+    scorer: str
+
+    def has_permission(self) -> bool:
+        scorer = services.scorer_of(self.request.user)  # type: ignore[attr-defined]
+        if scorer is None:
+            return False
+        self.scorer = scorer
+        return True
+
+
+class ScoreEntryView(ScorerPageMixin, ServiceFormView):
+    """The scorer's month: the companies it scores with its own third (only its own), and the form to
+    enter one."""
+
+    form_class = ScoreForm
+    template_name = "property/score_entry.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["scorer"] = self.scorer
+        if self.request.method == "GET":
+            month = MonthForm.month_of(self.request.GET)
+            kwargs["initial"] = {**kwargs.get("initial", {}), "month": month}
+            company = self.request.GET.get("company", "")
+            if company.isdigit():
+                kwargs["initial"]["company"] = int(company)
+        return kwargs
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["company"].queryset = scoreable_companies(self.request.user).order_by("name")
+        return form
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        month = MonthForm.month_of(self.request.GET)
+        if form.is_bound and form.is_valid():
+            month = form.cleaned_data["month"].replace(day=1)
+        companies = list(scoreable_companies(self.request.user).order_by("area_path", "name")[:500])
+        own = {
+            row.company_id: row
+            for row in MonthlyScore.objects.unscoped(
+                "the scorer's own third of the companies it scores (listed above), nothing else"
+            ).filter(company__in=[c.pk for c in companies], month=month, scorer=self.scorer)
+        }
+        context.update(
+            scorer_label=Scorer(self.scorer).label,
+            scorer=self.scorer,
+            month=month,
+            rows=[(c, own.get(c.pk)) for c in companies],
+        )
+        return context
+
+    def run_service(self, actor, data: dict):
+        return services.score_month(
+            actor,
+            data["company"],
+            month=data["month"],
+            scorer=self.scorer,
+            score=data.get("score"),
+            inspection=data.get("inspection"),
+        )
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("已录入 %(company)s %(month)s 的“%(scorer)s”得分 %(score)s") % {
+            "company": self.result.company.name,
+            "month": f"{self.result.month:%Y-%m}",
+            "scorer": Scorer(self.scorer).label,
+            "score": self.result.score,
+        }
+
+    def get_success_url(self) -> str:
+        return f"{reverse('property:score_entry')}?month={self.result.month:%Y-%m}"
+
+
+class TalkListView(ScopedListView):
+    permission_required = "property.view_talk"
+    queryset = Talk.objects.select_related("company").order_by("-year", "-quarter", "-held_on", "-id")
+    template_name = "property/talk_list.html"
+
+
+def _initial_from_query(request, names: tuple[str, ...]) -> dict:
+    """Prefill from a link's query (the ranking page's "记录约谈" / "作出决定"); the form checks it."""
+    return {name: request.GET[name] for name in names if request.GET.get(name, "").isdigit()}
+
+
+class TalkCreateView(ServiceFormView):
+    """季度约谈: a talk with a company on the quarter's bottom list, and what it must put right."""
+
+    permission_required = "property.add_talk"
+    form_class = TalkForm
+    template_name = "property/talk_form.html"
+
+    def get_initial(self):
+        return super().get_initial() | _initial_from_query(self.request, ("company", "year", "quarter"))
+
+    def run_service(self, actor, data: dict):
+        return services.record_talk(actor, **data)
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("已记录 %(company)s %(y)d 年第 %(q)d 季度约谈") % {
+            "company": self.result.company.name,
+            "y": self.result.year,
+            "q": self.result.quarter,
+        }
+
+    def get_success_url(self) -> str:
+        return reverse("property:company_detail", args=[self.result.company_id])
+
+
+class EliminationListView(ScopedListView):
+    permission_required = "property.view_elimination"
+    queryset = Elimination.objects.select_related("company").order_by("-year", "average", "id")
+    template_name = "property/elimination_list.html"
+
+
+class EliminationCreateView(ServiceFormView):
+    """末位淘汰: the yearly decision on a company on the elimination list (eliminate, or rectify)."""
+
+    permission_required = "property.decide_elimination"
+    form_class = EliminationForm
+    template_name = "property/elimination_form.html"
+
+    def get_initial(self):
+        initial = {"year": timezone.localdate().year - 1}
+        return initial | _initial_from_query(self.request, ("company", "year"))
+
+    def get_context_data(self, **kwargs):
+        year = timezone.localdate().year - 1
+        listed = queries.elimination_list(PropertyCompany.objects.visible_to(self.request.user), year)
+        return super().get_context_data(listed=listed, listed_year=year, **kwargs)
+
+    def run_service(self, actor, data: dict):
+        return services.decide_elimination(actor, **data)
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("已记录对 %(company)s 的 %(y)d 年度决定:%(d)s") % {
+            "company": self.result.company.name,
+            "y": self.result.year,
+            "d": self.result.get_decision_display(),
+        }
+
+    def get_success_url(self) -> str:
+        return reverse("property:company_detail", args=[self.result.company_id])
+
+
+# --- the property party organisations and their member companies --------------------------------------
+def _property_orgs(request):
+    from gridgov.party.models import PartyOrg
+
+    return PartyOrg.objects.visible_to(request.user).filter(kind__in=MEMBERSHIP_KINDS).select_related("area")
+
+
+@login_required
+@permission_required("property.view_orgmembership", raise_exception=True)
+def org_list(request):
+    """The property industry party organisations and red-property alliances in the user's area."""
+    orgs = list(
+        _property_orgs(request)
+        .filter(is_active=True)
+        .annotate(member_count=Count("property_members", filter=Q(property_members__left_on__isnull=True)))
+        .order_by("area_path", "kind", "name")
+    )
+    return render(request, "property/org_list.html", {"orgs": orgs})
+
+
+class OrgDetailView(ServiceFormView):
+    """One organisation's member companies (current and past) and the form to add one."""
+
+    permission_required = "property.view_orgmembership"
+    form_class = JoinForm
+    template_name = "property/org_detail.html"
+
+    @cached_property
+    def org(self):
+        return get_object_or_404(_property_orgs(self.request), pk=self.kwargs["pk"])
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("property.add_orgmembership"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["company"].queryset = nameable_companies(self.request.user).filter(is_active=True)
+        return form
+
+    def get_context_data(self, **kwargs):
+        members = list(
+            OrgMembership.objects.visible_to(self.request.user)
+            .filter(org=self.org)
+            .select_related("company", "company__area")
+            .order_by("left_on", "company__name")
+        )
+        return super().get_context_data(
+            org=self.org,
+            current=[m for m in members if m.left_on is None],
+            past=[m for m in members if m.left_on is not None],
+            leave_form=LeaveForm(),
+            **kwargs,
+        )
+
+    def run_service(self, actor, data: dict):
+        return services.join_org(actor, org=self.org, **data)
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("%(company)s 已加入%(org)s") % {"company": self.result.company.name, "org": self.org.name}
+
+    def get_success_url(self) -> str:
+        return reverse("property:org_detail", args=[self.org.pk])
+
+
+class MembershipLeaveView(ServiceFormView):
+    """A member company leaves its organisation (the membership stays as history)."""
+
+    permission_required = "property.change_orgmembership"
+    form_class = LeaveForm
+    template_name = "property/membership_leave.html"
+    http_method_names = ["get", "post"]
+
+    @cached_property
+    def membership(self) -> OrgMembership:
+        return get_object_or_404(
+            OrgMembership.objects.visible_to(self.request.user).select_related("org", "company"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(membership=self.membership, **kwargs)
+
+    def run_service(self, actor, data: dict):
+        return services.leave_org(actor, self.membership, **data)
+
+    @property
+    def success_message(self) -> str:  # type: ignore[override]
+        return _("%(company)s 已退出%(org)s") % {
+            "company": self.membership.company.name,
+            "org": self.membership.org.name,
+        }
+
+    def get_success_url(self) -> str:
+        return reverse("property:org_detail", args=[self.membership.org_id])
