@@ -32,6 +32,7 @@ from .models import (
     Entry,
     Merchant,
     MerchantKind,
+    MonthClose,
     Participation,
     Redemption,
     Scenario,
@@ -39,6 +40,7 @@ from .models import (
     Transaction,
     with_balances,
 )
+from .services.gridscore import COUNTS as GRID_COUNTS
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -512,3 +514,109 @@ class MeViewSet(viewsets.ViewSet):
     def one_time_code(self, request):
         otc = services.issue_one_time_code(request.user, self._resident(request))
         return Response(OneTimeCodeSerializer(otc).data, status=201)
+
+
+# --- month close (月度结算) -------------------------------------------------------------------------------
+class MonthCloseSerializer(ScopedModelSerializer):
+    class Meta:
+        model = MonthClose
+        fields = [
+            "id",
+            "community",
+            "month",
+            "area_path",
+            "grids",
+            "awards",
+            "award_points",
+            "payroll_id",
+            "performance_lines",
+            "performance_total",
+            "closed_by",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class MonthCloseRequest(serializers.Serializer):
+    community = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    month = serializers.DateField(input_formats=["%Y-%m"], required=False)
+
+
+def _last_month():
+    import datetime as dt
+
+    return (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def _preview_json(preview) -> dict[str, Any]:
+    return {
+        "community": preview.community.pk,
+        "month": f"{preview.month:%Y-%m}",
+        "closed": MonthCloseSerializer(preview.closed).data if preview.closed is not None else None,
+        "closable": preview.closable,
+        "grids": [
+            {
+                "grid": s.grid_id,
+                "name": s.grid.name,
+                **{k: getattr(s, k) for k in GRID_COUNTS},
+                "raw_score": str(s.raw_score),
+                "score": s.score,
+            }
+            for s in preview.scores
+        ],
+        "staff": [
+            {
+                "staff": line.staff_id,
+                "name": line.name,
+                "post": line.post,
+                "grids": [{"name": n, "score": sc, "points": p} for n, sc, p in line.grids],
+                "grid_points": line.grid_points,
+                "other_points": line.other_points,
+                "score": line.score,
+                "factor": str(line.factor),
+                "standard": str(line.standard),
+                "amount": str(line.amount),
+            }
+            for line in preview.lines
+        ],
+        "total": str(preview.total),
+    }
+
+
+class MonthCloseViewSet(ScopedReadOnlyViewSet):
+    """Months closed by the communities of the user's area; `preview` shows what closing a month gives
+    (nothing written), `close` closes it once (the secretary)."""
+
+    queryset = MonthClose.objects.select_related("community").order_by("-month", "area_path")
+    serializer_class = MonthCloseSerializer
+    action_permissions = {"preview": ["points.view_monthclose"], "close": ["points.close_month"]}
+
+    def _community(self, pk: int) -> Area:
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(Area.objects.visible_to(self.request.user), pk=pk)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("community", int, required=True, description=gettext_lazy("社区编号")),
+            OpenApiParameter("month", str, description=gettext_lazy("月份 YYYY-MM(默认上月)")),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"])
+    def preview(self, request):
+        """Grid scores, staff points, scores, factors and performance pay of a month, without writing."""
+        community = self._community(
+            self.query_value("community", serializers.IntegerField(min_value=1, max_value=2**63 - 1)) or 0
+        )
+        month = self.query_value("month", serializers.DateField(input_formats=["%Y-%m"])) or _last_month()
+        return Response(_preview_json(services.preview_month_close(request.user, community, month)))
+
+    @extend_schema(request=MonthCloseRequest, responses={201: MonthCloseSerializer})
+    @action(detail=False, methods=["post"])
+    def close(self, request):
+        """Close an ended month of a community: grid scores → staff points → performance pay, once."""
+        data = self.body(MonthCloseRequest)
+        community = self._community(data["community"])
+        closed = services.close_month(request.user, community, data.get("month") or _last_month())
+        return Response(MonthCloseSerializer(closed).data, status=201)

@@ -18,7 +18,13 @@ class PointsConfig(AppConfig):
         from gridgov.core import roles as grants
         from gridgov.events import places
 
-        from . import roles
+        from . import indicators, roles  # noqa: F401
 
         grants.register(self.label, roles.GRANTS)
         places.register_home_path(_resident_home)
+
+        from gridgov.party import hooks as party_hooks
+
+        from . import dual_report
+
+        party_hooks.on_dual_service_recorded(dual_report.on_recorded)

@@ -22,7 +22,7 @@ from gridgov.demo.registry import step
 from gridgov.people.models import Resident
 
 from . import services
-from .models import ActivityKind, EarnRole, MerchantKind, Scenario
+from .models import ActivityKind, EarnRole, MerchantKind, MonthClose, Scenario
 
 GENERATOR = SystemActor("demo.points")  # audited as system:demo.points
 SERVICES_AT_FULL_SCALE = 31_000
@@ -242,3 +242,153 @@ def demo_points_loop(ctx: CityContext) -> str:
             for neighbour in neighbours[pending : pending + 2]:
                 services.sign_up(GENERATOR, upcoming, neighbour)
     return f"演示居民获得 {earned} 积分;{len(UPCOMING)} 个可报名活动,{pending} 条待审核申报"
+
+
+# --- 积分联奖惩: a year of grid scores, staff points and performance pay --------------------------------
+MONTHS = 12
+LINKED_POSTS = ("secretary", "deputy_secretary", "committee_member", "party_affairs")
+PAYEE_REDEMPTIONS_AT_FULL_SCALE = 1_500  # property-fee reductions and canteen meals, settled with their payee
+
+
+def _link_committee_members(rng, community: Area, start: dt.date) -> int:
+    """两委成员联网格 where the workforce step made none: each committee member, party-affairs worker and the
+    secretary linked to one to three grids of their community (through the workforce service)."""
+    from gridgov.workforce import services as workforce
+    from gridgov.workforce.models import GridLink, Staff
+
+    if GridLink.objects.for_generator().filter(area_path__startswith=community.path).exists():
+        return 0
+    grids = list(
+        Area.objects.for_generator().filter(level=Level.GRID, path__startswith=community.path, is_active=True)
+    )
+    if not grids:
+        return 0
+    made = 0
+    members = (
+        Staff.objects.for_generator()
+        .filter(community=community, is_active=True, post__in=LINKED_POSTS)
+        .select_related("resident")
+        .order_by("id")
+    )
+    for member in members:
+        for grid in rng.sample(grids, min(len(grids), rng.randint(1, 3))):
+            try:
+                workforce.link_grid(
+                    GENERATOR, member, grid, on=max(start, member.hired_on), reason="两委成员联网格"
+                )
+                made += 1
+            except ServiceError:
+                pass  # e.g. a post that is not linked
+    return made
+
+
+def _months_to_close(count: int) -> list[dt.date]:
+    """The `count` months before last month: last month stays open for the secretary's button (or the
+    beat task on the 1st), so the demo shows a month to preview and close."""
+    month = timezone.localdate().replace(day=1)
+    out = []
+    for _i in range(count + 1):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+        out.append(month)
+    return sorted(out)[:-1]
+
+
+@step(order=89, name="积分联奖惩")
+def generate_month_closes(ctx: CityContext) -> str:
+    """A year of month closes per community through the services: grid scores from the generated work
+    orders, patrols and points events → staff points for grid workers and linked committee members →
+    payroll (made when missing) → performance pay. Then residents redeem the property-fee reduction (settled
+    with their estate's property company) and canteen meals (settled with the canteen)."""
+    rng = ctx.fork("points-month-close")
+    communities = ctx.areas.get(Level.COMMUNITY) or []
+    months = _months_to_close(MONTHS)
+    closed = failed = links = awards = 0
+    progress = ctx.progress("积分联奖惩", len(communities))
+    for stub in communities:
+        community = Area.objects.for_generator().get(pk=stub.id)
+        with transaction.atomic():
+            links += _link_committee_members(rng, community, months[0])
+        for month in months:
+            if MonthClose.objects.for_generator().filter(community=community, month=month).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    done = services.close_month(GENERATOR, community, month)
+                closed += 1
+                awards += done.awards
+            except ServiceError:
+                failed += 1  # e.g. no salary scale in force that month
+        progress.advance()
+    progress.close()
+    redeemed = _redeem_with_payees(ctx, rng, communities)
+    return (
+        f"{closed} 个社区月度结算({awards} 笔网格评分工作积分,{links} 条两委成员联网格), "
+        f"{failed} 个未能结算, {redeemed['property_fee']} 次物业费减免(与物业企业结算), "
+        f"{redeemed['meal_subsidy']} 次长者食堂餐补(与食堂结算)"
+    )
+
+
+def _redeem_with_payees(ctx: CityContext, rng, communities) -> dict[str, int]:
+    """Residents of managed estates and elderly residents earn points in a property-assistance volunteer
+    service (three sessions, through the earning services), then redeem the property-fee reduction — settled
+    with the property company of their estate — and elderly-canteen meals, settled with the canteen
+    (services.redeem_for_payee)."""
+    from . import payees
+
+    scenarios = {
+        s.code: s for s in Scenario.objects.for_generator().filter(code__in=("property_fee", "meal_subsidy"))
+    }
+    redeemed = {"property_fee": 0, "meal_subsidy": 0}
+    if len(scenarios) < 2:
+        return redeemed
+    per_community = max(1, -(-ctx.scaled(PAYEE_REDEMPTIONS_AT_FULL_SCALE) // max(1, len(communities))))
+    elderly_born = timezone.localdate().replace(month=1, day=1).replace(year=timezone.localdate().year - 61)
+    for stub in communities:
+        community = Area.objects.for_generator().get(pk=stub.id)
+        residents = list(
+            Resident.objects.for_generator()
+            .in_area(community.path)
+            .filter(is_active=True)
+            .order_by("id")[: 40 * per_community]
+        )
+        rng.shuffle(residents)
+        elderly = [r for r in residents if r.birth_date < elderly_born][:per_community]
+        tenants: list[Resident] = []
+        for r in residents:  # stop looking once there are enough (each look-up reads the estate)
+            if len(tenants) >= per_community:
+                break
+            if payees.resolve("property", r) is not None:
+                tenants.append(r)
+        people = list({r.pk: r for r in tenants + elderly}.values())
+        if not people:
+            continue
+        with transaction.atomic():
+            for days in (20, 13, 6):
+                start = timezone.now() - dt.timedelta(days=days, hours=rng.randint(0, 4))
+                activity = services.create_activity(
+                    GENERATOR,
+                    title="物业协管志愿服务",
+                    kind=ActivityKind.VOLUNTEER,
+                    area=community,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=3),
+                    capacity=len(people),
+                )
+                for resident in people:
+                    part = services.sign_up(GENERATOR, activity, resident)
+                    services.check_in(GENERATOR, part)
+                    services.approve(GENERATOR, part)
+        for code, group in (("property_fee", tenants), ("meal_subsidy", elderly)):
+            for resident in group:
+                try:
+                    with transaction.atomic():
+                        services.redeem_for_payee(
+                            GENERATOR,
+                            scenario=scenarios[code],
+                            resident=resident,
+                            key=f"demo:payee:{code}:{resident.pk}",
+                        )
+                    redeemed[code] += 1
+                except ServiceError:
+                    pass  # the month's limit or too few points: refused, as in real life
+    return redeemed

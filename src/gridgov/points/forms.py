@@ -144,3 +144,98 @@ class ReportRangeForm(forms.Form):
             if (end - start).days > self.MAX_DAYS:
                 raise forms.ValidationError(_("日期范围不能超过三年"))
         return cleaned
+
+
+def parse_month(value: str):
+    """'2026-10' → the month's first day; None when it is not a month between 2000 and 2100."""
+    import datetime as dt
+    import re
+
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", (value or "").strip())
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return None
+    return dt.date(year, month, 1)
+
+
+class MonthForm(forms.Form):
+    """The month of a month close (default: last month). The community comes from the query and is looked
+    up in the user's scope by the view (404 outside it)."""
+
+    month = forms.CharField(
+        label=_("月份"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-10"}),
+    )
+
+    def __init__(self, data=None, **kwargs) -> None:
+        import datetime as dt
+
+        last = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+        given = (data.get("month") if data is not None else "") or f"{last:%Y-%m}"
+        super().__init__({"month": given}, **kwargs)
+
+    def clean_month(self):
+        month = parse_month(self.cleaned_data["month"])
+        if month is None:
+            raise forms.ValidationError(_("请按“年-月”填写月份,如 2026-10"))
+        return month
+
+
+class GridRuleForm(forms.Form):
+    """A district's grid-score rule from a month on (empty district: the city default)."""
+
+    district = forms.ModelChoiceField(
+        label=_("区县"), queryset=Area.objects.none(), required=False, empty_label=_("全市默认")
+    )
+    effective_from = forms.CharField(
+        label=_("生效月份"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-10"}),
+    )
+    per_closed_on_time = forms.DecimalField(
+        label=_("按时办结每件"), min_value=0, max_value=999, decimal_places=2
+    )
+    per_overdue = forms.DecimalField(
+        label=_("超时办结每件(扣)"), min_value=0, max_value=999, decimal_places=2
+    )
+    per_escalation = forms.DecimalField(
+        label=_("被督办每次(扣)"), min_value=0, max_value=999, decimal_places=2
+    )
+    per_patrol = forms.DecimalField(label=_("巡查每次"), min_value=0, max_value=999, decimal_places=2)
+    per_visit = forms.DecimalField(label=_("走访每次"), min_value=0, max_value=999, decimal_places=2)
+    rating_neutral = forms.DecimalField(label=_("评价基准分"), min_value=0, max_value=5, decimal_places=1)
+    per_rating_point = forms.DecimalField(
+        label=_("评价高于/低于基准每分"), min_value=0, max_value=999, decimal_places=2
+    )
+    per_resident_event = forms.DecimalField(
+        label=_("居民积分事件每次"), min_value=0, max_value=999, decimal_places=2
+    )
+    cap = forms.IntegerField(label=_("月度得分上限(绝对值)"), min_value=0, max_value=1000)
+    worker_share = forms.IntegerField(label=_("专职网格员分得(%)"), min_value=0, max_value=100)
+    linked_share = forms.IntegerField(label=_("每名挂包人员分得(%)"), min_value=0, max_value=100)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        from .models import GridScoreRule
+
+        defaults = GridScoreRule()
+        kwargs.setdefault(
+            "initial",
+            {
+                name: getattr(defaults, name)
+                for name in self.base_fields
+                if name not in ("district", "effective_from")
+            },
+        )
+        super().__init__(*args, **kwargs)
+        district = self.fields["district"]
+        assert isinstance(district, forms.ModelChoiceField)
+        district.queryset = Area.objects.visible_to(user).filter(level=Level.DISTRICT, is_active=True)
+
+    def clean_effective_from(self):
+        month = parse_month(self.cleaned_data["effective_from"])
+        if month is None:
+            raise forms.ValidationError(_("请按“年-月”填写月份,如 2026-10"))
+        return month

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -209,6 +211,11 @@ class Merchant(ScopedModel):
         related_name="merchant",
     )
     is_active = models.BooleanField(_("有效"), default=True)
+    # Set when the merchant stands for a payee of another app (a property company: "property.company:12"),
+    # made by `services.payee_merchant`; scenarios registered in `points.payees` settle with it.
+    payee_ref = models.CharField(
+        _("结算对象"), max_length=60, null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -552,3 +559,122 @@ class PerformancePay(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.staff_id} {self.month:%Y-%m}"
+
+
+# --- grid scores (一网三联: the grid's monthly score feeds its staff's points) ----------------------------
+class GridScoreRule(models.Model):
+    """How a grid's monthly score is computed and shared among its staff; the district's rule in force
+    that month applies, else the city default (district empty). City-wide configuration, like
+    `PerformanceFormula`: not a scoped row."""
+
+    district = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("留空为全市默认规则"),
+    )
+    effective_from = models.DateField(_("生效月份"))
+    per_closed_on_time = models.DecimalField(_("按时办结每件"), max_digits=6, decimal_places=2, default=2)
+    per_overdue = models.DecimalField(_("超时办结每件(扣)"), max_digits=6, decimal_places=2, default=2)
+    per_escalation = models.DecimalField(_("被督办每次(扣)"), max_digits=6, decimal_places=2, default=3)
+    per_patrol = models.DecimalField(_("巡查每次"), max_digits=6, decimal_places=2, default=Decimal("0.5"))
+    per_visit = models.DecimalField(_("走访每次"), max_digits=6, decimal_places=2, default=Decimal("0.5"))
+    rating_neutral = models.DecimalField(_("评价基准分"), max_digits=3, decimal_places=1, default=3)
+    per_rating_point = models.DecimalField(
+        _("评价高于/低于基准每分"), max_digits=6, decimal_places=2, default=1
+    )
+    per_resident_event = models.DecimalField(
+        _("居民积分事件每次"), max_digits=6, decimal_places=2, default=Decimal("0.2")
+    )
+    cap = models.PositiveIntegerField(_("月度得分上限(绝对值)"), default=30)
+    worker_share = models.PositiveSmallIntegerField(_("专职网格员分得(%)"), default=100)
+    linked_share = models.PositiveSmallIntegerField(_("每名挂包人员分得(%)"), default=50)
+
+    class Meta:
+        verbose_name = _("网格评分规则")
+        verbose_name_plural = _("网格评分规则")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "effective_from"],
+                condition=Q(district__isnull=False),
+                name="points_gridrule_district_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["effective_from"],
+                condition=Q(district__isnull=True),
+                name="points_gridrule_city_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district or _('全市')} {self.effective_from:%Y-%m}"
+
+
+class GridScore(ScopedModel):
+    """A grid's score for a month, frozen once computed (the staff points posted from it name it)."""
+
+    grid = models.ForeignKey("areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("月份"))
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+    rule = models.ForeignKey(
+        GridScoreRule,
+        verbose_name=_("规则"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_on_time = models.PositiveIntegerField(_("按时办结"), default=0)
+    closed_overdue = models.PositiveIntegerField(_("超时办结"), default=0)
+    escalations = models.PositiveIntegerField(_("被督办"), default=0)
+    patrols = models.PositiveIntegerField(_("巡查"), default=0)
+    visits = models.PositiveIntegerField(_("走访"), default=0)
+    ratings = models.PositiveIntegerField(_("评价件数"), default=0)
+    rating_total = models.PositiveIntegerField(_("评价总分"), default=0)
+    resident_events = models.PositiveIntegerField(_("居民积分事件"), default=0)
+    raw_score = models.DecimalField(_("原始得分"), max_digits=9, decimal_places=2, default=0)
+    score = models.IntegerField(_("得分"), default=0)
+    computed_at = models.DateTimeField(_("计算时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("网格月度评分")
+        verbose_name_plural = _("网格月度评分")
+        ordering = ["-month", "area_path"]
+        constraints = [models.UniqueConstraint(fields=["grid", "month"], name="points_gridscore_once")]
+        indexes = [models.Index(fields=["area_path", "month"], name="points_gridscore_path_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.month:%Y-%m} {self.score:+d}"
+
+
+class MonthClose(ScopedModel):
+    """A community's month closed (月度结算): grid scores posted, payroll made, performance pay applied.
+    Once per community and month."""
+
+    community = models.ForeignKey(
+        "areas.Area", verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("月份"))
+    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
+    grids = models.PositiveIntegerField(_("评分网格数"), default=0)
+    awards = models.PositiveIntegerField(_("工作积分笔数"), default=0)
+    award_points = models.IntegerField(_("网格评分积分合计"), default=0)
+    payroll_id = models.PositiveBigIntegerField(_("工资表编号"), null=True, blank=True)
+    performance_lines = models.PositiveIntegerField(_("核定绩效人数"), default=0)
+    performance_total = models.DecimalField(_("核定绩效工资合计"), max_digits=12, decimal_places=2, default=0)
+    closed_by = models.CharField(_("结算人"), max_length=150)
+    closed_at = models.DateTimeField(_("结算时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("月度结算")
+        verbose_name_plural = _("月度结算")
+        ordering = ["-month", "area_path"]
+        permissions = [("close_month", _("月度结算(网格评分与积分绩效)"))]
+        constraints = [models.UniqueConstraint(fields=["community", "month"], name="points_monthclose_once")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.month:%Y-%m}"

@@ -216,3 +216,50 @@ def report_figures(user, start: dt.date, end: dt.date) -> dict[str, Any]:
             for s in scenarios
         ],
     }
+
+
+def volunteer_figures(area, *, top: int = 10) -> dict:
+    """Volunteer services under an area (the indicator `pt_volunteer_services`): the total, by child area,
+    by month and the top volunteers. The children and the months each add up to the total."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from gridgov.areas.models import Area
+
+    from .indicators import VOLUNTEER_SERVICES, volunteer_services
+
+    total = VOLUNTEER_SERVICES.value(area.path)
+    children = []
+    if area.level < Level.UNIT:
+        length = PATH_LENGTH[Level(area.level + 1)]
+        counts = VOLUNTEER_SERVICES.by_prefix(area.path, length)
+        known = {
+            path: (name, pk)
+            for path, name, pk in Area.objects.unscoped("the children of an area the caller read in scope")
+            .filter(parent=area)
+            .values_list("path", "name", "pk")
+        }
+        children = [
+            {"path": p, "name": known.get(p, (p, None))[0], "pk": known.get(p, (p, None))[1], "count": n}
+            for p, n in sorted(counts.items())
+        ]
+    rows = volunteer_services().filter(subtree_q("resident_path", area.path))
+    months = [
+        {"month": r["m"], "count": r["n"]}
+        for r in rows.annotate(m=TruncMonth("service_date")).order_by("m").values("m").annotate(n=Count("id"))
+    ]
+    volunteers = list(
+        rows.order_by()
+        .values("resident_id", "resident__name")
+        .annotate(n=Count("id"), minutes=Sum("minutes"))
+        .order_by("-n", "-minutes", "resident_id")[:top]
+    )
+    return {
+        "total": total,
+        "children": children,
+        "months": months,
+        "top": [
+            {"name": v["resident__name"], "count": v["n"], "hours": round((v["minutes"] or 0) / 60, 1)}
+            for v in volunteers
+        ],
+    }

@@ -32,13 +32,23 @@ MANAGE = {
     "points.fund_pool",
     "points.apply_performance",
 }
-RULES = {"points.add_earningrule", "points.change_earningrule", "points.split_account"}
+# 月度结算: the secretary closes the community's month; the street and district see it in their scope.
+MONTH_VIEW = {"points.view_monthclose", "points.view_gridscore", "points.view_gridscorerule"}
+RULES = {
+    "points.add_earningrule",
+    "points.change_earningrule",
+    "points.split_account",
+    "points.add_gridscorerule",
+}
 
 GRANTS: dict[str, set[str]] = {
-    Role.CITY_ADMIN: VIEW | RUN | MANAGE | RULES,
-    Role.DISTRICT: VIEW | RUN | MANAGE | RULES,
-    Role.STREET: VIEW | RUN | MANAGE,
-    Role.COMMUNITY_SECRETARY: VIEW | RUN | {"points.add_staffaward", "points.settle_merchant"},
+    Role.CITY_ADMIN: VIEW | RUN | MANAGE | RULES | MONTH_VIEW,
+    Role.DISTRICT: VIEW | RUN | MANAGE | RULES | MONTH_VIEW,
+    Role.STREET: VIEW | RUN | MANAGE | MONTH_VIEW,
+    Role.COMMUNITY_SECRETARY: VIEW
+    | RUN
+    | MONTH_VIEW
+    | {"points.add_staffaward", "points.settle_merchant", "points.close_month"},
     Role.COMMUNITY_WORKER: VIEW | RUN,
     Role.GRID_WORKER: {
         "points.view_activity",

@@ -1,6 +1,9 @@
-"""Periodic work: expire unspent points that are due (CELERY_BEAT_SCHEDULE runs it daily at 01:30)."""
+"""Periodic work: expire unspent points that are due (CELERY_BEAT_SCHEDULE runs it daily at 01:30), and
+close the previous month of every community on the 1st (grid scores → staff points → performance pay)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from celery import shared_task
 
@@ -15,3 +18,17 @@ def expire_points() -> int:
 
     with context.acting("task", label="points.expire_points"):
         return run(SystemActor("points.expire_points"))
+
+
+@shared_task(name="points.close_months", acks_late=True)
+def close_months() -> dict[str, int]:
+    """On the 1st of each month: close the previous month (grid scores → staff points → performance pay) for
+    every community not closed yet; a community already closed by hand is skipped."""
+    from django.utils import timezone
+
+    from .services import close_months as run
+    from .services import month_of
+
+    previous = month_of(month_of(timezone.localdate()) - dt.timedelta(days=1))
+    with context.acting("task", label="points.close_months"):
+        return run(SystemActor("monthly-close"), previous)

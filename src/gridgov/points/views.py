@@ -591,3 +591,137 @@ def report_export(request):
             ),
         ],
     )
+
+
+# --- month close (月度结算: grid scores → staff points → performance pay) ---------------------------------
+def _month_close_community(request):
+    """The community the page is about: ?community=<id> in the user's scope (404 outside it), else the
+    user's own community, else the first community the user can see."""
+    from gridgov.areas.models import Area, Level
+
+    communities = Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY, is_active=True)
+    raw = request.POST.get("community") or request.GET.get("community")
+    if raw:
+        if not str(raw).isdigit() or int(raw) > 2**63 - 1:
+            return None, communities
+        return get_object_or_404(communities, pk=int(raw)), communities
+    return communities.order_by("path").first(), communities
+
+
+@login_required
+@permission_required("points.view_monthclose", raise_exception=True)
+def month_close(request):
+    """Preview a community's month close (grid scores, staff points, performance pay) and, for the
+    secretary, confirm it (POST; a second confirm finds the month closed and changes nothing)."""
+    from .forms import MonthForm
+
+    community, communities = _month_close_community(request)
+    form = MonthForm(request.POST if request.method == "POST" else request.GET)
+    error = ""
+    if community is None:
+        error = (
+            _("请选择有效的社区") if (request.GET.get("community") or request.POST.get("community")) else ""
+        )
+    if request.method == "POST":
+        if not request.user.has_perm("points.close_month"):
+            raise PermissionDenied
+        if community is not None and form.is_valid():
+            month = form.cleaned_data["month"]
+            try:
+                services.close_month(request.user, community, month)
+            except ServiceError as exc:
+                error = str(exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(c)s %(m)s 已结算,绩效工资已写入工资表")
+                    % {"c": community.name, "m": f"{month:%Y-%m}"},
+                )
+                return redirect(f"{request.path}?community={community.pk}&month={month:%Y-%m}")
+    preview = None
+    if community is not None and form.is_valid():
+        preview = services.preview_month_close(request.user, community, form.cleaned_data["month"])
+    payroll_url = ""
+    if preview is not None and preview.closed is not None and preview.closed.payroll_id:
+        from django.urls import reverse
+
+        payroll_url = reverse("workforce:payroll_detail", args=[preview.closed.payroll_id])
+    bad = bool(form.errors) or bool(error)
+    return render(
+        request,
+        "points/month_close.html",
+        {
+            "form": form,
+            "community": community,
+            "communities": communities.order_by("path")[:500],
+            "preview": preview,
+            "error": error,
+            "payroll_url": payroll_url,
+            "nonce": uuid.uuid4().hex,
+        },
+        status=400 if bad else 200,
+    )
+
+
+@login_required
+@permission_required("points.view_participation", raise_exception=True)
+def volunteers(request):
+    """Volunteer services (志愿服务) under an area: total, by child area, by month, top volunteers."""
+    from gridgov.areas.models import Area
+
+    raw = request.GET.get("area")
+    areas = Area.objects.visible_to(request.user)
+    if raw:
+        if not raw.isdigit() or int(raw) > 2**63 - 1:
+            return render(
+                request, "points/volunteers.html", {"error": _("区域参数无效"), "figures": None}, status=400
+            )
+        area = get_object_or_404(areas, pk=int(raw))
+    else:
+        area = get_object_or_404(areas, pk=request.user.area_id)
+    figures = queries.volunteer_figures(area)
+    chart = {
+        "months": [f"{m['month']:%Y-%m}" for m in figures["months"]],
+        "counts": [m["count"] for m in figures["months"]],
+        "label": _("志愿服务人次"),
+    }
+    return render(
+        request,
+        "points/volunteers.html",
+        {"area": area, "figures": figures, "chart": chart, "parent": area.parent if area.parent_id else None},
+    )
+
+
+@login_required
+@permission_required("points.view_gridscorerule", raise_exception=True)
+def grid_rules(request):
+    """The grid-score rules that apply in the user's area (the city default and the districts'), and for
+    city and district users a form to set one from a month on."""
+    from django.db.models import Q
+
+    from .forms import GridRuleForm
+    from .models import GridScoreRule
+
+    if request.method == "POST" and not request.user.has_perm("points.add_gridscorerule"):
+        raise PermissionDenied
+    form = GridRuleForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_grid_score_rule(request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("网格评分规则已保存"))
+            return redirect("points:grid_rules")
+    path = request.user.area.path if request.user.area_id else ""
+    rules = (
+        GridScoreRule.objects.select_related("district")
+        .filter(Q(district__isnull=True) | Q(district__path__startswith=path) | Q(district__path=path[:6]))
+        .order_by("district__path", "-effective_from")
+    )
+    return render(
+        request,
+        "points/grid_rules.html",
+        {"form": form, "rules": rules},
+        status=400 if form.errors else 200,
+    )

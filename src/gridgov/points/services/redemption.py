@@ -28,6 +28,7 @@ from ..models import Merchant, OwnerKind, Redemption, Scenario, Transaction, TxK
 from ._common import _check, month_of
 from .accounts import _account, merchant_account, resident_account
 from .codes import _code_names, _resident_from_code, _resident_from_token, _resident_id_from_token
+from .payees import check_payee
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -131,7 +132,9 @@ def _validate_redemption(actor, merchant, scenario, resident, today: dt.date, *,
         raise ServiceError(_("该商户不在此兑换场景的适用区域内"))
     if scenario.merchant_kinds and merchant.kind not in scenario.merchant_kinds:
         raise ServiceError(_("该商户不能核销此兑换场景"))
-    if not resident.area_path.startswith(merchant.area_path):
+    # A kind that settles with the resident's own payee (a property company: its estate's) checks that
+    # instead of the area (points/payees.py); otherwise the merchant must serve the resident's area.
+    if not check_payee(merchant, resident) and not resident.area_path.startswith(merchant.area_path):
         raise ServiceError(_("商户不在该居民所在区域,不能核销"))
     if scenario.eligible_groups and not set(scenario.eligible_groups) & resident_groups(resident, today):
         raise ServiceError(_("该居民不在此兑换场景的适用人群内"))

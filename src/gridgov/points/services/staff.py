@@ -155,6 +155,29 @@ def performance_factor(score: int, formula: PerformanceFormula) -> Decimal:
     )
 
 
+def grids_of_month(community_id: int, month: dt.date) -> dict[int, list[str]]:
+    """The grids whose monthly score each staff member of a community shared (their names, by staff id)."""
+    out: dict[int, list[str]] = {}
+    rows = (
+        StaffAward.objects.unscoped("grid-score awards of a community's month, for the payroll notes")
+        .filter(month=month_of(month), staff__community_id=community_id, source__startswith="gridscore:")
+        .order_by("grid__path")
+        .values_list("staff_id", "grid__name")
+    )
+    for staff_id, name in rows:
+        if name and name not in out.setdefault(staff_id, []):
+            out[staff_id].append(name)
+    return out
+
+
+def performance_note(score: int, factor: Decimal, grids: list[str]) -> str:
+    """The payroll line's note on where its performance pay came from (at most 200 characters)."""
+    note = _("积分%(s)d分,系数%(f)s") % {"s": score, "f": f"{factor:.3f}"}
+    if grids:
+        note += _(",来自%(g)s") % {"g": "、".join(grids)}
+    return note if len(note) <= 200 else note[:199] + "…"
+
+
 PERFORMANCE_SOURCE = "points.performance_pay"  # the key workforce keeps on the payroll it was applied to
 
 
@@ -192,11 +215,13 @@ def apply_performance_pay(actor: User | SystemActor, payroll) -> list[Performanc
         .filter(payroll=payroll)
         .order_by("id")
     )
-    made, amounts = [], {}
+    grids = grids_of_month(payroll.community_id, payroll.month)
+    made, amounts, notes = [], {}, {}
     for line in lines:
         score = formula.base_score + int(awards.get(line.staff_id, 0))
         factor = performance_factor(score, formula)
         amounts[line.pk] = (line.performance_pay * factor).quantize(CENT, rounding=ROUND_HALF_UP)
+        notes[line.pk] = performance_note(score, factor, grids.get(line.staff_id, []))
         made.append(
             PerformancePay(
                 line=line,
@@ -209,7 +234,7 @@ def apply_performance_pay(actor: User | SystemActor, payroll) -> list[Performanc
                 area_path=line.area_path,
             )
         )
-    workforce.set_performance_pay(actor, payroll, amounts, source=PERFORMANCE_SOURCE)
+    workforce.set_performance_pay(actor, payroll, amounts, source=PERFORMANCE_SOURCE, notes=notes)
     PerformancePay.objects.bulk_create(made)
     audit.record_many(actor, "points.apply_performance", made)
     return made
