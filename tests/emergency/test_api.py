@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
+from gridgov.accounts.roles import Role
 from gridgov.emergency.models import Activation, Post, PostState, Responder
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/emergency"
@@ -99,8 +102,12 @@ def test_activation_round_trip(api_for, emergency, users):
     )
     assert end.status_code == 200 and end.json()["record"]["acknowledged"] == 1
     assert api_for("district").get(f"{BASE}/activations/{act_id}/").status_code == 200
-    # an activation belongs to the area that activated it (here the street): a community does not list it
-    assert api_for("community_secretary").get(f"{BASE}/activations/{act_id}/").status_code == 404
+    # the street's activation is visible in the communities it covers (东一, the secretary's), not elsewhere
+    assert api_for("community_secretary").get(f"{BASE}/activations/{act_id}/").status_code == 200
+    other = UserFactory(role=Role.COMMUNITY_SECRETARY, area=emergency.communities[2])
+    client = APIClient()
+    client.force_authenticate(other)
+    assert client.get(f"{BASE}/activations/{act_id}/").status_code == 404
 
 
 def test_groups_and_readiness(api_for, emergency):

@@ -90,15 +90,28 @@ class TestReadinessAPI(_Scoped, ListAPITests, DetailAPITests):
 class TestActivationAPI(_Scoped, ListAPITests, DetailAPITests, ActionAPITests):
     basename = "emergency-activation"
     model = Activation
-    allowed_roles = VIEWERS
-    denied_roles = ("grid_worker", *NO_VIEW)
+    allowed_roles = (*VIEWERS, "grid_worker")  # a grid worker sees the activations covering its community
+    denied_roles = NO_VIEW
     actions = {
         "emergency-activation-board": Action(perms=("emergency.view_activation",), method="get"),
+        "emergency-activation-tasks": Action(perms=("emergency.view_activation",), method="get"),
         "emergency-activation-deactivate": Action(perms=("emergency.activate_emergency",)),
         "emergency-activation-reassign": Action(
             perms=("emergency.activate_emergency", "emergency.reassign_post")
         ),
     }
+
+    def expected_visible_pks(self, user) -> set[int]:
+        """The activation's own subtree, or one of the communities it covers is in the user's subtree or is
+        the community the user works in."""
+        root = user.area.path
+        rows = Activation.objects.unscoped("test oracle").prefetch_related("communities")
+        return {
+            a.pk
+            for a in rows
+            if a.area_path.startswith(root)
+            or any(c.path.startswith(root) or root.startswith(c.path) for c in a.communities.all())
+        }
 
 
 def _drill(test, city):
@@ -152,6 +165,13 @@ class TestEmergencyCalls(EndpointMatrixTests):
         ),
         "emergency-activation-activate": Call(
             perms=("emergency.activate_emergency",), method="post", data=_drill, passed=201, audited=True
+        ),
+        "emergency-responder-import-party": Call(
+            perms=("emergency.add_responder",),
+            method="post",
+            passed=201,
+            audited=True,
+            data=lambda test, city: {"community": city.communities[0].pk},
         ),
         # a responder's own posts: every login may ask; none of the test users holds this post
         "emergency-my-post-list": Call(perms=(), roles=tuple(ROLES)),

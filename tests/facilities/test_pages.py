@@ -58,7 +58,7 @@ class TestFacilityTogglePage(WritePageTests):
         return station_outside(city, user)
 
     def post(self, client, obj):
-        return client.post(reverse("facilities:toggle", args=[obj.pk]))
+        return client.post(reverse("facilities:toggle", args=[obj.pk]), {"reason": "装修", "confirm": "on"})
 
 
 CIRCLE_PAGES = ["facilities:coverage", "facilities:standards", "facilities:siting", "facilities:candidates"]

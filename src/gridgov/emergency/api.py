@@ -14,9 +14,10 @@ from gridgov.areas.models import Area, Level
 from gridgov.core.api import ScopedGenericViewSet, ScopedReadOnlyViewSet, ServiceCreateMixin, uploaded_file
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField, id_in_range
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
+from gridgov.events.models import Category, Event
 
 from . import services
-from .models import Activation, EmployerUnit, Post, Readiness, Responder, Skill, WorkGroup
+from .models import Activation, EmployerUnit, Mode, Post, Readiness, Responder, Skill, WorkGroup
 
 COMMUNITY = Area.objects.filter(level=Level.COMMUNITY, is_active=True)
 SKILL_CHOICES = Skill.choices
@@ -104,6 +105,10 @@ class AvailabilityBody(serializers.Serializer):
     health_note = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
+class CommunityBody(serializers.Serializer):
+    community = ScopedPrimaryKeyRelatedField(queryset=COMMUNITY)
+
+
 class ResponderViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     queryset = Responder.objects.select_related("employer").order_by("area_path", "id")
     serializer_class = ResponderSerializer
@@ -112,6 +117,7 @@ class ResponderViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         "import_xlsx": ["emergency.add_responder", "emergency.import_responder"],
         "export_xlsx": ["emergency.export_responder"],
         "availability": ["emergency.change_responder"],
+        "import_party": ["emergency.add_responder"],
     }
 
     def create_service(self, actor, *, skill_list, restricted=(), **data):
@@ -138,6 +144,16 @@ class ResponderViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = 'attachment; filename="responders.xlsx"'
         return response
+
+    @extend_schema(request=CommunityBody, responses=dict)
+    @action(detail=False, methods=["post"], url_path="import-party")
+    def import_party(self, request):
+        """双报到 in-service members of the community into its volunteer pool (idempotent)."""
+        result = services.import_party_members(request.user, self.body(CommunityBody)["community"])
+        return Response(
+            {"created": result.created, "already": result.already, "members": result.members},
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=AvailabilityBody, responses=ResponderSerializer)
     @action(detail=True, methods=["post"])
@@ -281,6 +297,37 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
+class TaskSerializer(serializers.ModelSerializer):
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "number",
+            "title",
+            "description",
+            "state",
+            "state_label",
+            "assignee_id",
+            "assignee_name",
+            "created_at",
+            "finish_due",
+        ]
+        read_only_fields = fields
+
+
+class TaskBody(serializers.Serializer):
+    group = ScopedPrimaryKeyRelatedField(
+        queryset=WorkGroup.objects.filter(mode=Mode.EMERGENCY), label=gettext_lazy("战时工作组")
+    )
+    title = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
 class ActivationViewSet(ScopedReadOnlyViewSet):
     queryset = (
         Activation.objects.select_related("area").prefetch_related("communities").order_by("-started_at")
@@ -293,6 +340,7 @@ class ActivationViewSet(ScopedReadOnlyViewSet):
         "deactivate": ["emergency.activate_emergency"],
         "reassign": ["emergency.activate_emergency", "emergency.reassign_post"],
         "board": ["emergency.view_activation"],
+        "tasks": ["emergency.view_activation"],
     }
 
     @extend_schema(request=ActivateSerializer, responses=dict)
@@ -326,6 +374,16 @@ class ActivationViewSet(ScopedReadOnlyViewSet):
     def board(self, request, pk=None):
         act = self.get_object()
         return Response({"state": act.state, "groups": services.live_counts(act)})
+
+    @extend_schema(request=TaskBody, responses=TaskSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def tasks(self, request, pk=None):
+        """The activation's tasks (work orders to its groups); POST issues one to an emergency group."""
+        act = self.get_object()
+        if request.method == "POST":
+            event = services.issue_task(request.user, act, **self.body(TaskBody))
+            return Response(TaskSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(TaskSerializer(services.activation_tasks(request.user, act)[:200], many=True).data)
 
 
 # --- a responder's own posts -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ city or a district) and is scoped by its `area_path`.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.core import idcard, pii
 from gridgov.core.models import TimeStampedModel
-from gridgov.core.scope import ScopedModel
+from gridgov.core.scope import (
+    OutOfScope,
+    ScopedManager,
+    ScopedModel,
+    ScopedQuerySet,
+    subtree_q,
+    user_scope_path,
+)
 
 ID_PURPOSE = b"emergency.responder.id_number"
 PHONE_PURPOSE = b"emergency.responder.phone"
@@ -271,6 +279,30 @@ class WorkGroup(ScopedModel, TimeStampedModel):
         return sum(self.required.values())
 
 
+COMMUNITY_PATH_LENGTH = 12  # areas.PATH_LENGTH[Level.COMMUNITY]
+
+
+class ActivationQuerySet(ScopedQuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """Viewing widens the area subtree (the areas above the user see what they activated) by
+        `Activation.scope_rule`: an activation is also visible in every community it covers, so a street's
+        activation shows on its communities' and grids' pages. Every other action (deactivate, reassign)
+        keeps the subtree of the area that activated it."""
+        if action != "view":
+            return super().visible_to(user, action)
+        try:
+            root = user_scope_path(user)
+        except OutOfScope:
+            return self._resolved().none()
+        if root is None:
+            return self._resolved()
+        return self._resolved().filter(subtree_q("area_path", root) | Activation.scope_rule(user, action))
+
+
+class ActivationManager(ScopedManager.from_queryset(ActivationQuerySet)):  # type: ignore[misc]
+    pass
+
+
 class Activation(ScopedModel, TimeStampedModel):
     class Level(models.IntegerChoices):
         I = 1, _("Ⅰ级(特别重大)")  # noqa: E741
@@ -324,6 +356,24 @@ class Activation(ScopedModel, TimeStampedModel):
         verbose_name_plural = _("应急启动")
         ordering = ["-started_at", "-id"]
         permissions = [("activate_emergency", _("一键启动应急状态"))]
+
+    objects: ClassVar[ActivationManager] = ActivationManager()  # type: ignore[assignment]
+
+    @classmethod
+    def scope_rule(cls, user, action: str):
+        """For viewing: the activations covering a community in the user's subtree, or the community the
+        user works in (a grid worker's). ActivationQuerySet ORs this with the subtree; for any other action
+        there is no rule beyond the subtree."""
+        if action != "view":
+            return None
+        root = str(getattr(user, "area_path", "") or "")
+        if not root:
+            return None
+        covered = subtree_q("area__path", root)
+        if len(root) > COMMUNITY_PATH_LENGTH:
+            covered |= models.Q(area__path=root[:COMMUNITY_PATH_LENGTH])
+        through = cls.communities.through.objects.filter(covered, activation_id=models.OuterRef("pk"))
+        return models.Q(models.Exists(through))
 
     def __str__(self) -> str:
         kind = _("演练") if self.is_drill else _("应急")

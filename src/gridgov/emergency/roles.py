@@ -35,5 +35,10 @@ GRANTS: dict[str, set[str]] = {
     Role.STREET: VIEW | EDIT_RESPONDERS | FORM_GROUPS | ACTIVATE | {"emergency.add_employerunit"},
     Role.COMMUNITY_SECRETARY: VIEW | EDIT_RESPONDERS | FORM_GROUPS,
     Role.COMMUNITY_WORKER: VIEW | EDIT_RESPONDERS,
-    Role.GRID_WORKER: {"emergency.view_responder", "emergency.view_workgroup", "emergency.view_readiness"},
+    Role.GRID_WORKER: {
+        "emergency.view_responder",
+        "emergency.view_workgroup",
+        "emergency.view_readiness",
+        "emergency.view_activation",  # the activations covering the grid's community (and their boards)
+    },
 }

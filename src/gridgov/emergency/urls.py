@@ -12,4 +12,5 @@ urlpatterns = [
     path("readiness/", views.readiness, name="readiness"),
     path("readiness/refresh/", views.readiness_refresh, name="readiness_refresh"),
     path("groups/<int:pk>/", views.groups, name="groups"),
+    path("groups/<int:pk>/party-members/", views.import_party, name="import_party"),
 ]

@@ -3,11 +3,13 @@ a community's group formation page and the readiness list."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.http import Http404
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +20,8 @@ from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ServiceError
 
 from . import services
-from .forms import ActivationForm
+from .assignees import groups_of_user
+from .forms import ActivationForm, TaskForm
 from .models import Activation, Mode, Post, PostState, Readiness, Responder, WorkGroup, skill_label
 
 
@@ -64,6 +67,22 @@ def console(request):
     )
 
 
+def _board_version(request, act: Activation) -> str:
+    """What the live board shows changes only with the posts' states, acknowledgements and the tasks: one
+    aggregate over each (no rows read), so an unchanged poll costs these two queries and a 304."""
+    posts = Post.objects.unscoped("posts of a visible activation").filter(activation=act)
+    p = posts.aggregate(
+        n=Count("id"),
+        acks=Count("ack"),
+        no_show=Count("id", filter=Q(state=PostState.NO_SHOW)),
+        live=Count("id", filter=Q(state__in=(PostState.ASSIGNED, PostState.ACKNOWLEDGED))),
+        at=Max("updated_at"),
+    )
+    t = services.activation_tasks(request.user, act).aggregate(n=Count("id"), at=Max("updated_at"))
+    raw = f"{act.pk}:{act.state}:{act.updated_at.isoformat()}:{sorted(p.items())}:{sorted(t.items())}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
 def _board_context(request, act: Activation) -> dict:
     rows = services.live_counts(act)
     totals = {k: sum(r[k] for r in rows) for k in ("posted", "acknowledged", "pending", "no_show")}
@@ -81,18 +100,60 @@ def _board_context(request, act: Activation) -> dict:
         "totals": totals,
         "chart": chart,
         "can_act": request.user.has_perm("emergency.activate_emergency"),
+        "tasks": list(services.activation_tasks(request.user, act)[:100]),
     }
 
 
 @login_required
 @permission_required("emergency.view_activation", raise_exception=True)
 def board(request, pk: int):
+    """The live board. htmx polls it every 3 s; the partial carries an ETag, so the browser revalidates
+    (If-None-Match) and an unchanged board is a 304 after one version query. POST issues a task."""
     act = get_object_or_404(Activation.objects.visible_to(request.user).select_related("area"), pk=pk)
+    can_issue = act.state == Activation.State.ACTIVE and request.user.has_perm("events.dispatch_event")
+    task_form = TaskForm(activation=act, user=request.user) if can_issue else None
+    if request.method == "POST":
+        if not can_issue:
+            raise PermissionDenied
+        task_form = TaskForm(request.POST, activation=act, user=request.user)
+        if task_form.is_valid():
+            data = task_form.cleaned_data
+            try:
+                event = services.issue_task(
+                    request.user,
+                    act,
+                    group=data["group"],
+                    title=data["title"],
+                    description=data["description"],
+                    category=data["category"],
+                )
+            except OutOfScope:
+                raise Http404 from None
+            except ServiceError as exc:
+                task_form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("已向%(g)s派发任务 %(n)s") % {"g": event.assignee_name, "n": event.number}
+                )
+                return redirect("emergency:board", pk=act.pk)
+    if request.method == "GET" and request.headers.get("HX-Request"):
+        etag = _board_version(request, act)
+        response: HttpResponse
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            response = render(request, "emergency/_board.html", _board_context(request, act))
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        response["Vary"] = "HX-Request, Cookie"
+        return response
     ctx = _board_context(request, act)
-    if request.headers.get("HX-Request"):
-        return render(request, "emergency/_board.html", ctx)
     ctx["communities"] = act.communities.order_by("path")
-    return render(request, "emergency/board.html", ctx)
+    ctx["task_form"] = task_form
+    response = render(request, "emergency/board.html", ctx)
+    response["Cache-Control"] = "no-store"
+    response["Vary"] = "HX-Request, Cookie"
+    return response
 
 
 @login_required
@@ -142,6 +203,10 @@ def my_posts(request):
         .filter(user=request.user)
         .values_list("name", flat=True)
     )
+    group_ids = [p.group_id for p in current]
+    if notices:
+        group_ids += groups_of_user(request.user.pk)
+    tasks = list(services.tasks_for_groups(sorted(set(group_ids)))[:20]) if group_ids else []
     return render(
         request,
         "emergency/me.html",
@@ -150,6 +215,7 @@ def my_posts(request):
             "standing": standing,
             "history": history,
             "is_responder": bool(notices),
+            "tasks": tasks,
         },
     )
 
@@ -185,19 +251,21 @@ def readiness(request):
     )
     not_formed = [c for c in communities if c.pk not in formed or formed[c.pk]["short"]]
     page = page_of(request, rows, 50)
-    points = [
-        {
-            "name": r.community.name,
-            "value": [r.community.x or 0, r.community.y or 0, round(100 * r.ratio)],
-            "short": sum(s["short"] for s in r.shortfall),
-        }
-        for r in rows[:1000]
-    ]
+    map_data = readiness_map(rows[:1000])
+    active = (
+        Activation.objects.visible_to(request.user)
+        .filter(state=Activation.State.ACTIVE)
+        .select_related("area")
+        .order_by("-started_at")
+        if request.user.has_perm("emergency.view_activation")
+        else Activation.objects.none()
+    )
     return render(
         request,
         "emergency/readiness.html",
         {
-            "map_points": points,
+            "active": list(active[:20]),
+            "map_data": map_data if map_data["data"] else None,
             "page": page,
             "not_formed": not_formed[:200],
             "not_formed_count": len(not_formed),
@@ -206,6 +274,28 @@ def readiness(request):
             "user_area": request.user.area if getattr(request.user, "area_id", None) else None,
         },
     )
+
+
+def readiness_map(rows) -> dict:
+    """The readiness map: each community's own polygon (Area.geometry, as the coverage map draws areas),
+    keyed by its id, with staffed / required in per cent; a community without a polygon is a point."""
+    features, data, points = [], [], []
+    for r in rows:
+        c = r.community
+        pct = round(100 * r.ratio)
+        short = sum(s["short"] for s in r.shortfall)
+        geometry = c.geometry if isinstance(c.geometry, dict) else None
+        if geometry and geometry.get("type") in {"Polygon", "MultiPolygon"}:
+            features.append({"type": "Feature", "properties": {"name": str(c.pk)}, "geometry": geometry})
+            data.append({"name": str(c.pk), "value": pct, "label": c.name, "short": short})
+        else:
+            points.append({"name": c.name, "value": [c.x or 0, c.y or 0, pct], "short": short})
+    return {
+        "geojson": {"type": "FeatureCollection", "features": features},
+        "data": data or points,
+        "points": points if data else [],
+        "polygons": bool(data),
+    }
 
 
 @login_required
@@ -270,5 +360,27 @@ def groups(request, pk: int):
             "normal": [d for d in data if d["group"].mode == Mode.NORMAL],
             "emergency": [d for d in data if d["group"].mode == Mode.EMERGENCY],
             "can_form": request.user.has_perm("emergency.form_workgroup"),
+            "can_import_party": request.user.has_perm("emergency.add_responder"),
         },
     )
+
+
+@login_required
+@require_POST
+@permission_required("emergency.add_responder", raise_exception=True)
+def import_party(request, pk: int):
+    """双报到 in-service members of the community into its volunteer pool (the groups page's button)."""
+    community = get_object_or_404(Area.objects.visible_to(request.user).filter(level=Level.COMMUNITY), pk=pk)
+    try:
+        result = services.import_party_members(request.user, community)
+    except OutOfScope:
+        raise Http404 from None
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("双报到在职党员%(m)d人:新增志愿者%(c)d人,已在库%(a)d人")
+            % {"m": result.members, "c": result.created, "a": result.already},
+        )
+    return redirect("emergency:groups", pk=pk)

@@ -59,6 +59,7 @@ class AssigneeKind(models.TextChoices):
     PROPERTY = "property", _("物业企业")
     COMMUNITY = "community", _("社区")
     GRID = "grid", _("网格")
+    EMERGENCY_GROUP = "emergency_group", _("应急工作组")  # registered by emergency (emergency/assignees.py)
 
 
 class Category(models.Model):

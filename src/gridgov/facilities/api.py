@@ -61,9 +61,11 @@ class FacilitySerializer(ScopedModelSerializer):
             "y",
             *services.EDITABLE,  # what the registry service lets a caller set (name first), named once there
             "is_active",
+            "closed_on",
+            "close_reason",
             "photos",
         ]
-        read_only_fields = ["area_path", "is_active"]
+        read_only_fields = ["area_path", "is_active", "closed_on", "close_reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,11 +77,14 @@ class FacilitySerializer(ScopedModelSerializer):
 
 
 class CloseReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=200)
 
 
 class FacilityViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
-    """Positions: party–mass service centres, red stations, outdoor-worker stations, squares."""
+    """Positions: party–mass service centres, red stations, outdoor-worker stations, squares.
+
+    There is no DELETE (405): a position is closed (`close`, with a reason) and stays registered with its
+    history; `reopen` puts it back into use."""
 
     queryset = Facility.objects.select_related("area").prefetch_related("photos").order_by("area_path", "id")
     serializer_class = FacilitySerializer
@@ -97,15 +102,15 @@ class FacilityViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyView
     @extend_schema(request=CloseReasonSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Stop using a position (kept in the registry, left out of the circle)."""
+        """Close a position: kept in the registry with the date and reason, left out of the circle."""
         reason = self.body(CloseReasonSerializer)["reason"]
-        facility = services.set_facility_active(request.user, self.get_object(), False, reason)
+        facility = services.close_facility(request.user, self.get_object(), reason)
         return Response(self.get_serializer(facility).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        facility = services.set_facility_active(request.user, self.get_object(), True)
+        facility = services.reopen_facility(request.user, self.get_object())
         return Response(self.get_serializer(facility).data)
 
     @extend_schema(

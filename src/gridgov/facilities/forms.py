@@ -58,3 +58,30 @@ class SitingForm(forms.Form):
         choices=[("", _("任一阵地")), *FacilityKind.choices],
         required=False,
     )
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(label=_("关闭原因"), max_length=200)
+    confirm = forms.BooleanField(
+        label=_("确认关闭:关闭后不再计入10分钟生活圈和达标检查,登记信息和记录保留"), required=True
+    )
+
+
+class CandidateForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    room_type = forms.ChoiceField(label=_("用房类型"), choices=HostType.choices, initial=HostType.IDLE)
+    area_code = forms.CharField(
+        label=_("区域编码"),
+        max_length=20,
+        required=False,
+        help_text=_("所在社区、网格或楼院的编码;不填则按坐标自动确定"),
+    )
+    x = forms.FloatField(label=_("平面坐标 X(米)"), required=False)
+    y = forms.FloatField(label=_("平面坐标 Y(米)"), required=False)
+    floor_area = forms.CharField(label=_("面积(平方米)"), required=False)
+    host_name = forms.CharField(label=_("产权或经营单位"), max_length=100, required=False)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+
+
+class CandidateEditForm(CandidateForm):
+    is_available = forms.BooleanField(label=_("可用"), required=False)

@@ -78,6 +78,10 @@ class Facility(ScopedModel, TimeStampedModel):
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     note = models.CharField(_("备注"), max_length=300, blank=True)
     is_active = models.BooleanField(_("在用"), default=True)
+    # A position is never deleted: closing keeps the row (out of the circle, still listed) and its history
+    # (the audit trail of closes and reopenings); these say when and why it was last closed.
+    closed_on = models.DateField(_("关闭日期"), null=True, blank=True)
+    close_reason = models.CharField(_("关闭原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("阵地")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridgov.areas.models import Area, Level
+from gridgov.core.scope import OutOfScope
 from gridgov.core.services import ImportRejected, RowError, ServiceError
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
 
@@ -19,7 +20,17 @@ from . import queries, services
 from .api import nearby_origin
 from .columns import EXPORT_EXTRA_COLUMNS, EXPORT_TITLE, FACILITY_COLUMNS, UNCOVERED_COLUMNS
 from .filters import CandidateSiteFilter, FacilityFilter
-from .forms import FacilityEditForm, FacilityForm, NetworkForm, PhotoForm, SitingForm, UploadForm
+from .forms import (
+    CandidateEditForm,
+    CandidateForm,
+    CloseForm,
+    FacilityEditForm,
+    FacilityForm,
+    NetworkForm,
+    PhotoForm,
+    SitingForm,
+    UploadForm,
+)
 from .models import CandidateSite, Facility, FacilityKind, WalkNetwork
 
 PAGE_SIZE = 30
@@ -92,24 +103,7 @@ def facility_list(request):
 @permission_required("facilities.view_facility", raise_exception=True)
 def facility_detail(request, pk: int):
     facility = get_object_or_404(Facility.objects.visible_to(request.user).select_related("area"), pk=pk)
-    initial = {
-        "name": facility.name,
-        "area_code": "",
-        "x": facility.x,
-        "y": facility.y,
-        "floor_area": facility.floor_area if facility.floor_area is not None else "",
-        "host_type": facility.host_type,
-        "host_name": facility.host_name,
-        "services": facility.services,
-        "opening_hours": facility.opening_hours,
-        "unified_sign": facility.unified_sign,
-        "shared_use": facility.shared_use,
-        "shared_with": facility.shared_with,
-        "contact_phone": facility.contact_phone,
-        "address": facility.address,
-        "note": facility.note,
-    }
-    form = FacilityEditForm(initial=initial)
+    form = None
     if request.method == "POST":
         if not request.user.has_perm("facilities.change_facility"):
             return HttpResponse(status=403)
@@ -130,23 +124,65 @@ def facility_detail(request, pk: int):
             else:
                 messages.success(request, _("已保存"))
                 return redirect("facilities:detail", pk=pk)
-    return render(
-        request,
-        "facilities/facility_detail.html",
-        {"facility": facility, "form": form, "photo_form": PhotoForm(), "photos": facility.photos.all()},
-    )
+    return render(request, "facilities/facility_detail.html", _detail_context(facility, form=form))
+
+
+def _detail_context(facility: Facility, *, form=None, close_form=None) -> dict:
+    if form is None:
+        form = FacilityEditForm(
+            initial={
+                "name": facility.name,
+                "x": facility.x,
+                "y": facility.y,
+                "floor_area": facility.floor_area if facility.floor_area is not None else "",
+                "host_type": facility.host_type,
+                "host_name": facility.host_name,
+                "services": facility.services,
+                "opening_hours": facility.opening_hours,
+                "unified_sign": facility.unified_sign,
+                "shared_use": facility.shared_use,
+                "shared_with": facility.shared_with,
+                "contact_phone": facility.contact_phone,
+                "address": facility.address,
+                "note": facility.note,
+            }
+        )
+    return {
+        "facility": facility,
+        "form": form,
+        "close_form": close_form or CloseForm(),
+        "photo_form": PhotoForm(),
+        "photos": facility.photos.all(),
+        "history": services.history(facility),
+    }
 
 
 @login_required
 @require_POST
 @permission_required("facilities.change_facility", raise_exception=True)
 def facility_toggle(request, pk: int):
-    facility = get_object_or_404(Facility.objects.visible_to(request.user), pk=pk)
-    services.set_facility_active(
-        request.user, facility, not facility.is_active, request.POST.get("reason", "")
+    """Close (with a reason and a ticked confirmation; errors shown on the detail page's form) or reopen."""
+    facility = get_object_or_404(Facility.objects.visible_to(request.user).select_related("area"), pk=pk)
+    if not facility.is_active:
+        try:
+            services.reopen_facility(request.user, facility)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已恢复使用"))
+        return redirect("facilities:detail", pk=pk)
+    close_form = CloseForm(request.POST)
+    if close_form.is_valid():
+        try:
+            services.close_facility(request.user, facility, close_form.cleaned_data["reason"])
+        except ServiceError as exc:
+            close_form.add_error("reason", str(exc))
+        else:
+            messages.success(request, _("已关闭,阵地信息和记录保留"))
+            return redirect("facilities:detail", pk=pk)
+    return render(
+        request, "facilities/facility_detail.html", _detail_context(facility, close_form=close_form)
     )
-    messages.success(request, _("已停用") if facility.is_active else _("已恢复使用"))
-    return redirect("facilities:detail", pk=pk)
 
 
 @login_required
@@ -247,6 +283,79 @@ def candidate_list(request):
             "querystring": _query_without_page(request),
         },
     )
+
+
+@login_required
+@permission_required("facilities.add_candidatesite", raise_exception=True)
+def candidate_create(request):
+    form = CandidateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            site = services.create_candidate(
+                request.user,
+                name=data["name"],
+                room_type=data["room_type"],
+                area=_area_by_code(request, data["area_code"]),
+                x=data["x"],
+                y=data["y"],
+                floor_area=data["floor_area"],
+                host_name=data["host_name"],
+                address=data["address"],
+            )
+        except OutOfScope:
+            raise Http404 from None
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已登记备选用房 %(n)s") % {"n": site.name})
+            return redirect("facilities:candidates")
+    return render(request, "facilities/candidate_form.html", {"form": form, "site": None})
+
+
+@login_required
+@permission_required("facilities.view_candidatesite", raise_exception=True)
+def candidate_edit(request, pk: int):
+    site = get_object_or_404(CandidateSite.objects.visible_to(request.user).select_related("area"), pk=pk)
+    initial = {
+        "name": site.name,
+        "room_type": site.room_type,
+        "x": site.x,
+        "y": site.y,
+        "floor_area": site.floor_area if site.floor_area is not None else "",
+        "host_name": site.host_name,
+        "address": site.address,
+        "is_available": site.is_available,
+    }
+    form = CandidateEditForm(initial=initial)
+    if request.method == "POST":
+        if not request.user.has_perm("facilities.change_candidatesite"):
+            return HttpResponse(status=403)
+        form = CandidateEditForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_candidate(
+                    request.user,
+                    site,
+                    name=data["name"],
+                    room_type=data["room_type"],
+                    area=_area_by_code(request, data["area_code"]),
+                    x=data["x"],
+                    y=data["y"],
+                    floor_area=data["floor_area"],
+                    host_name=data["host_name"],
+                    address=data["address"],
+                    is_available=data["is_available"],
+                )
+            except OutOfScope:
+                raise Http404 from None
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("facilities:candidates")
+    return render(request, "facilities/candidate_form.html", {"form": form, "site": site})
 
 
 # --- standards, circle, siting ---------------------------------------------------------------------------

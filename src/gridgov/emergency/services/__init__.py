@@ -23,6 +23,7 @@ from .groups import (
     override_templates,
     templates_for,
 )
+from .party_pool import PartyImportResult, import_party_members
 from .readiness import compute_readiness, refresh_readiness
 from .responders import (
     ImportResult,
@@ -35,18 +36,25 @@ from .responders import (
     register_responder,
     update_availability,
 )
+from .staff_points import AwardResult, award_activation_points, award_source
+from .tasks import activation_tasks, issue_task, task_categories, task_origin, tasks_for_groups
 
 __all__ = [
     "DEFAULT_ACK_MINUTES",
     "DEFAULT_MAX_DISTANCE",
     "DEFAULT_TEMPLATES",
+    "AwardResult",
     "FormResult",
     "ImportResult",
     "NotAllowed",
+    "PartyImportResult",
     "Plan",
     "ReassignResult",
     "acknowledge",
     "activate",
+    "activation_tasks",
+    "award_activation_points",
+    "award_source",
     "build_plan",
     "bulk_register",
     "clean_skills",
@@ -56,7 +64,9 @@ __all__ = [
     "ensure_city_templates",
     "export_responders",
     "form_groups",
+    "import_party_members",
     "import_responders",
+    "issue_task",
     "link_user",
     "live_counts",
     "override_templates",
@@ -65,6 +75,9 @@ __all__ = [
     "refresh_readiness",
     "register_responder",
     "resolve",
+    "task_categories",
+    "task_origin",
+    "tasks_for_groups",
     "templates_for",
     "update_availability",
 ]

@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from django.db import connection, transaction
@@ -34,6 +35,7 @@ from ..models import (
     skill_label,
 )
 from ._common import available_mask, local, now, require, responder_rows, usable, xy
+from .staff_points import award_after_deactivation
 
 DEFAULT_MAX_DISTANCE = 3000
 DEFAULT_ACK_MINUTES = 30
@@ -681,6 +683,8 @@ def deactivate(
     audit.record(
         actor, "emergency.deactivate", act, after={k: v for k, v in act.record.items() if k != "served"}
     )
+    # staff points for those who served: after commit, keyed per staff member (a retry posts once)
+    transaction.on_commit(partial(award_after_deactivation, act.pk))
     return act
 
 

@@ -7,6 +7,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area
@@ -142,12 +143,22 @@ def update_facility(
 def set_facility_active(
     actor: User | SystemActor, facility: Facility, active: bool, reason: str = ""
 ) -> Facility:
+    """Close (a reason is required; kept with the date) or reopen a position. Nothing is deleted: a closed
+    position leaves the circle and the standards but stays in the registry, its closes and reopenings in
+    the audit trail (`history`)."""
     facility = Facility.objects.lock_in_scope(actor, facility.pk)
+    reason = (reason or "").strip()
     if facility.is_active == active:
-        return facility
-    before = audit.snapshot(facility, ["is_active"])
+        raise ServiceError(_("该阵地已在使用") if active else _("该阵地已关闭"))
+    if not active and not reason:
+        raise ServiceError(_("请填写关闭原因"))
+    if len(reason) > 200:
+        raise ServiceError(_("关闭原因不能超过 200 个字"))
+    before = audit.snapshot(facility, ["is_active", "closed_on", "close_reason"])
     facility.is_active = active
-    facility.save(update_fields=["is_active", "updated_at"])
+    facility.closed_on = None if active else timezone.localdate()
+    facility.close_reason = "" if active else reason
+    facility.save(update_fields=["is_active", "closed_on", "close_reason", "updated_at"])
     audit.record(
         actor,
         "facilities.reopen" if active else "facilities.close",
@@ -157,6 +168,41 @@ def set_facility_active(
     )
     invalidate_coverage(facility.area_path)
     return facility
+
+
+def close_facility(actor: User | SystemActor, facility: Facility, reason: str) -> Facility:
+    return set_facility_active(actor, facility, False, reason)
+
+
+def reopen_facility(actor: User | SystemActor, facility: Facility, reason: str = "") -> Facility:
+    return set_facility_active(actor, facility, True, reason)
+
+
+def history(facility: Facility) -> list[dict[str, Any]]:
+    """The position's changes, newest first (its audit trail: registered, changed, closed, reopened)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from gridgov.core.models import AuditEvent
+
+    labels = {
+        "facilities.create": _("登记"),
+        "facilities.update": _("修改"),
+        "facilities.close": _("关闭"),
+        "facilities.reopen": _("恢复使用"),
+        "facilities.add_photo": _("上传照片"),
+    }
+    rows = AuditEvent.objects.filter(
+        object_type=ContentType.objects.get_for_model(Facility), object_id=str(facility.pk)
+    ).order_by("-created_at", "-id")[:50]
+    return [
+        {
+            "at": row.created_at,
+            "who": row.actor_label,
+            "action": labels.get(row.action, row.action),
+            "reason": (row.after or {}).get("reason", "") if isinstance(row.after, dict) else "",
+        }
+        for row in rows
+    ]
 
 
 @transaction.atomic
@@ -212,6 +258,54 @@ def create_candidate(
         address=(address or "").strip(),
     )
     audit.record(actor, "facilities.create_candidate", site, after=audit.snapshot(site))
+    return site
+
+
+@transaction.atomic
+def update_candidate(
+    actor: User | SystemActor,
+    site: CandidateSite,
+    *,
+    name: Any = None,
+    room_type: Any = None,
+    area: Area | None = None,
+    x: Any = None,
+    y: Any = None,
+    floor_area: Any = "unchanged",
+    host_name: Any = None,
+    address: Any = None,
+    is_available: bool | None = None,
+) -> CandidateSite:
+    """Change a candidate room; a new place is checked like a new room (inside an area the actor sees)."""
+    site = CandidateSite.objects.lock_in_scope(actor, site.pk)
+    before = audit.snapshot(site)
+    if name is not None:
+        site.name = clean_name(name)
+    if room_type is not None:
+        site.room_type = clean_host_type(room_type)
+    if floor_area != "unchanged":
+        site.floor_area = clean_floor_area(floor_area)
+    if host_name is not None:
+        site.host_name = str(host_name).strip()[:100]
+    if address is not None:
+        site.address = str(address).strip()[:200]
+    if is_available is not None:
+        site.is_available = bool(is_available)
+    fx, fy = clean_coordinate(x, "X"), clean_coordinate(y, "Y")
+    if area is not None or fx is not None or fy is not None:
+        if area is not None:
+            area = Area.objects.lock_in_scope(actor, area.pk)
+        keep = area is None
+        new_area, nx, ny = resolve_location(
+            actor,
+            kind=FacilityKind.RED_STATION,
+            area=area or site.area,
+            x=fx if fx is not None else (site.x if keep or fy is not None else None),
+            y=fy if fy is not None else (site.y if keep or fx is not None else None),
+        )
+        site.area, site.area_path, site.x, site.y = new_area, new_area.path, nx, ny
+    site.save()
+    audit.record(actor, "facilities.update_candidate", site, before=before, after=audit.snapshot(site))
     return site
 
 
