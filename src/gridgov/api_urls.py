@@ -23,6 +23,9 @@ from gridgov.facilities.api import (
 from gridgov.party.api import (
     BuildingLeaderViewSet,
     CentralHouseholdViewSet,
+    DualServiceViewSet,
+    GridFundViewSet,
+    MutualAidGroupViewSet,
     PartyCheckViewSet,
     PartyFiguresViewSet,
     PartyMemberViewSet,
@@ -34,6 +37,7 @@ from gridgov.points.api import (
     ActivityViewSet,
     MerchantViewSet,
     MeViewSet,
+    MonthCloseViewSet,
     ParticipationViewSet,
     RedemptionViewSet,
     RuleViewSet,
@@ -45,14 +49,17 @@ from gridgov.property.api import (
     CompanyWriteViewSet,
     EliminationViewSet,
     EstateWriteViewSet,
+    MembershipViewSet,
     RankingViewSet,
     RoundTableViewSet,
     ScoreViewSet,
+    StandardsCheckViewSet,
     TalkViewSet,
 )
 from gridgov.workforce.api import (
     CompetitionViewSet,
     GridAssignmentViewSet,
+    GridLinkViewSet,
     PayrollViewSet,
     PresentationViewSet,
     SalaryScaleViewSet,
@@ -80,10 +87,14 @@ router.register("party/orgs", PartyOrgViewSet, basename="party-org")
 router.register("party/members", PartyMemberViewSet, basename="party-member")
 router.register("party/central-households", CentralHouseholdViewSet, basename="party-central")
 router.register("party/leaders", BuildingLeaderViewSet, basename="party-leader")
+router.register("party/dual-services", DualServiceViewSet, basename="party-dual-service")
+router.register("party/mutual-aid-groups", MutualAidGroupViewSet, basename="party-aid-group")
+router.register("party/grid-funds", GridFundViewSet, basename="party-grid-fund")
 router.register("party/checks", PartyCheckViewSet, basename="party-check")
 router.register("party/figures", PartyFiguresViewSet, basename="party-figures")
 router.register("workforce/staff", StaffViewSet, basename="wf-staff")
 router.register("workforce/grid-assignments", GridAssignmentViewSet, basename="wf-assignment")
+router.register("workforce/grid-links", GridLinkViewSet, basename="wf-gridlink")
 router.register("workforce/trainings", TrainingViewSet, basename="wf-training")
 router.register("workforce/competitions", CompetitionViewSet, basename="wf-competition")
 router.register("workforce/presentations", PresentationViewSet, basename="wf-presentation")
@@ -104,6 +115,8 @@ router.register("property/eliminations", EliminationViewSet, basename="property-
 router.register("property/meetings", RoundTableViewSet, basename="property-meeting")
 router.register("property/scores", ScoreViewSet, basename="property-score")
 router.register("property/ranking", RankingViewSet, basename="property-ranking")
+router.register("property/standards-checks", StandardsCheckViewSet, basename="property-standards-check")
+router.register("property/memberships", MembershipViewSet, basename="property-membership")
 router.register("points/accounts", AccountViewSet, basename="points-account")
 router.register("points/transactions", TransactionViewSet, basename="points-transaction")
 router.register("points/merchants", MerchantViewSet, basename="points-merchant")
@@ -114,6 +127,7 @@ router.register("points/participations", ParticipationViewSet, basename="points-
 router.register("points/rules", RuleViewSet, basename="points-rule")
 router.register("points/staff-awards", StaffAwardViewSet, basename="points-award")
 router.register("points/me", MeViewSet, basename="points-me")
+router.register("points/month-closes", MonthCloseViewSet, basename="points-monthclose")
 router.register("emergency/employers", EmployerViewSet, basename="emergency-employer")
 router.register("emergency/responders", ResponderViewSet, basename="emergency-responder")
 router.register("emergency/groups", WorkGroupViewSet, basename="emergency-group")

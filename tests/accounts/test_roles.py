@@ -37,9 +37,10 @@ OLD_TABLE: dict[str, str] = {
             fund_pool reverse_transaction settle_merchant split_account view_account view_activity
             view_earningrule view_merchant view_participation view_performancepay view_redemption
             view_scenario view_staffaward view_transaction
-        property: add_estate add_propertycompany add_roundtable add_survey add_talk change_estate
-            change_propertycompany decide_elimination export_ranking score_party score_professional
-            view_elimination view_estate view_monthlyscore view_propertycompany view_roundtable view_talk
+        property: add_estate add_orgmembership add_propertycompany add_roundtable add_standardscheck
+            add_survey add_talk change_estate change_orgmembership change_propertycompany
+            decide_elimination export_ranking view_elimination view_estate view_monthlyscore
+            view_orgmembership view_propertycompany view_roundtable view_standardscheck view_talk
         workforce: add_competition add_competitionround add_payroll add_salaryscale add_salon add_staff
             add_studio change_competition change_presentation change_staff change_studio compute_payroll
             export_staff import_salaryscale import_staff replace_secretary view_competition
@@ -65,9 +66,11 @@ OLD_TABLE: dict[str, str] = {
             fund_pool reverse_transaction settle_merchant split_account view_account view_activity
             view_earningrule view_merchant view_participation view_performancepay view_redemption
             view_scenario view_staffaward view_transaction
-        property: add_estate add_propertycompany add_roundtable add_survey add_talk change_estate
-            change_propertycompany decide_elimination export_ranking score_party score_professional
-            view_elimination view_estate view_monthlyscore view_propertycompany view_roundtable view_talk
+        property: add_estate add_orgmembership add_propertycompany add_roundtable add_standardscheck
+            add_survey add_talk change_estate change_orgmembership change_propertycompany
+            decide_elimination export_ranking score_professional view_elimination view_estate
+            view_monthlyscore view_orgmembership view_propertycompany view_roundtable view_standardscheck
+            view_talk
         workforce: add_competition add_competitionround add_payroll add_salon add_staff add_studio
             change_competition change_presentation change_staff change_studio compute_payroll export_staff
             import_staff replace_secretary view_competition view_competitionround view_evaluation
@@ -92,9 +95,10 @@ OLD_TABLE: dict[str, str] = {
             approve_participation change_participation change_scenario fund_pool reverse_transaction
             settle_merchant view_account view_activity view_earningrule view_merchant view_participation
             view_performancepay view_redemption view_scenario view_staffaward view_transaction
-        property: add_estate add_propertycompany add_roundtable add_survey add_talk change_estate
-            change_propertycompany decide_elimination export_ranking score_party score_professional
-            view_elimination view_estate view_monthlyscore view_propertycompany view_roundtable view_talk
+        property: add_estate add_orgmembership add_propertycompany add_roundtable add_standardscheck
+            add_survey add_talk change_estate change_orgmembership change_propertycompany
+            decide_elimination export_ranking score_party view_elimination view_estate view_monthlyscore
+            view_orgmembership view_propertycompany view_roundtable view_standardscheck view_talk
         workforce: add_payroll add_salon add_staff change_presentation change_staff compute_payroll
             export_staff import_staff replace_secretary view_competition view_competitionround
             view_evaluation view_gridassignment view_payroll view_presentation view_replacement
@@ -117,7 +121,8 @@ OLD_TABLE: dict[str, str] = {
             view_performancepay view_redemption view_scenario view_staffaward view_transaction
         property: add_estate add_propertycompany add_roundtable add_survey change_estate
             change_propertycompany export_ranking score_satisfaction view_elimination view_estate
-            view_monthlyscore view_propertycompany view_roundtable view_talk
+            view_monthlyscore view_orgmembership view_propertycompany view_roundtable view_standardscheck
+            view_talk
         workforce: change_staff export_staff view_competition view_competitionround view_evaluation
             view_gridassignment view_payroll view_presentation view_replacement view_salaryscale view_salon
             view_staff view_studio view_training
@@ -135,8 +140,8 @@ OLD_TABLE: dict[str, str] = {
         points: add_activity add_redemption approve_participation change_participation view_account
             view_activity view_earningrule view_merchant view_participation view_performancepay
             view_redemption view_scenario view_staffaward view_transaction
-        property: view_elimination view_estate view_monthlyscore view_propertycompany view_roundtable
-            view_talk
+        property: view_elimination view_estate view_monthlyscore view_orgmembership view_propertycompany
+            view_roundtable view_standardscheck view_talk
     """,
     "grid_worker": """
         areas: view_area view_areachange
@@ -181,7 +186,7 @@ def _parse(block: str) -> frozenset[str]:
 
 def test_merged_grants_equal_the_old_table_exactly():
     old = {role: _parse(block) for role, block in OLD_TABLE.items()}
-    assert sum(len(p) for p in old.values()) == 572  # the parser read every line
+    assert sum(len(p) for p in old.values()) == 587  # the parser read every line
     assert set(ROLE_PERMISSIONS) == set(Role.values) == set(old)
     old_apps = {p.split(".", 1)[0] for perms in old.values() for p in perms}
     merged = {

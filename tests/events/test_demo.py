@@ -23,6 +23,8 @@ from gridgov.property.models import (
     MonthlyScore,
     PropertyCompany,
     RoundTable,
+    StandardsCheck,
+    Talk,
 )
 
 pytestmark = pytest.mark.django_db
@@ -80,5 +82,10 @@ def test_property_data_and_demo_login(generated):
     decision = MeetingDecision.objects.filter(meeting=meeting).select_related("event").first()
     assert decision.event.origin == f"roundtable:{meeting.pk}" and decision.event.source == "meeting"
     last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    assert MonthlyScore.objects.unscoped("t").values("month").distinct().count() == 12
+    # January of last year to last month, entered through the services (property/demo.py, issue #12)
+    today = timezone.localdate()
+    assert MonthlyScore.objects.unscoped("t").values("month").distinct().count() == 12 + today.month - 1
+    professional = MonthlyScore.objects.unscoped("t").filter(scorer="professional", detail__finished__gt=0)
+    assert professional.exists() and "response_hours" in professional.first().detail
+    assert Talk.objects.unscoped("t").exists() and StandardsCheck.objects.unscoped("t").exists()
     assert queries.monthly_ranking(None, last_month)
