@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 def test_every_kind_is_registered_and_property_comes_from_its_app():
     kinds = {k.kind: k for k in assignees.kinds()}
-    assert set(kinds) == {"department", "property", "community", "grid"}
+    assert set(kinds) == {"department", "property", "community", "grid", "emergency_group"}
     assert kinds["property"].validate.__module__ == "gridgov.property.assignees"
+    assert kinds["emergency_group"].validate.__module__ == "gridgov.emergency.assignees"
     assert all(kinds[k].is_area for k in ("department", "community", "grid"))
 
 
