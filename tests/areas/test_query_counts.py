@@ -18,13 +18,15 @@ PAGE_CASES = {
     "grid drill-down": Case(
         lambda c: reverse("areas:detail", args=[c.grid_a.pk]),
         add_buildings,
-        30,  # one query per registered indicator shown at a grid (two for a distinct count)
+        # one query per registered indicator shown at a grid (two for a distinct count), plus one per
+        # app panel on the grid page (workers, stations, mutual-aid groups, grid funds)
+        32,
         html_rows("<tr data-area="),
     ),
     "unit page": Case(
         lambda c: reverse("areas:detail", args=[c.unit_a.pk]),
         add_households,
-        16,  # includes the navigation's one "is this login a responder" lookup
+        17,  # one per indicator shown at a unit, plus the navigation's "is this login a responder" lookup
         html_rows('href="/people/households/'),
     ),
 }
