@@ -20,6 +20,12 @@ every write is a service call with the acting user, and a refused one (ServiceEr
 
         def get_success_url(self):
             return reverse("people:household_detail", args=[self.result.pk])
+
+    class HouseholdDetailView(ScopedDetailView):
+        permission_required = "people.view_household"
+        queryset = Household.objects.select_related("unit")
+        context_object_name = "household"
+        template_name = "people/household_detail.html"
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
-from django.views.generic import FormView, ListView
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import DetailView, FormView, ListView
 
 from .api_fields import in_scope_of, scope_filterset
 from .scope import OutOfScope
@@ -123,6 +129,14 @@ class ScopedListView(ScopedPageMixin, ListView):
         raise Http404
 
 
+class ScopedDetailView(ScopedPageMixin, DetailView):
+    """One object's page: the class-level `queryset` narrowed to the user's scope, so an object outside
+    it is not found (404, never 403)."""
+
+    def get_queryset(self):
+        return in_scope_of(super().get_queryset(), self.request.user)
+
+
 class ServiceFormView(ScopedPageMixin, FormView):
     """A form whose valid data goes to `run_service(actor, cleaned_data)`.
 
@@ -135,6 +149,11 @@ class ServiceFormView(ScopedPageMixin, FormView):
 
     def get_form(self, form_class=None):
         return scope_form(super().get_form(form_class), self.request.user)
+
+    def object_in_scope(self, queryset) -> Any:
+        """The object of the URL's `pk` in `queryset` narrowed to the user's scope (the page's subject),
+        else a 404. Read it through a cached_property, after the permission check."""
+        return get_object_or_404(in_scope_of(queryset, self.request.user), pk=self.kwargs["pk"])
 
     def run_service(self, actor, data: dict) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define run_service")

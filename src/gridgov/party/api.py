@@ -421,7 +421,7 @@ class MutualAidGroupSerializer(ScopedModelSerializer):
         validators: list = []  # one active group of a name per grid: the service says so
 
     def get_member_ids(self, obj) -> list[int]:
-        return [m.resident_id for m in obj.members.all() if m.left_on is None]
+        return [m.resident_id for m in obj.members.all() if m.is_current]
 
 
 class AidResidentsSerializer(serializers.Serializer):

@@ -14,11 +14,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.history import Membership, recorder_field
 from gridgov.core.models import TimeStampedModel
 from gridgov.core.scope import ScopedModel
 
@@ -159,14 +159,7 @@ class OrgChange(ScopedModel):
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
     detail = models.JSONField(_("变更内容"), default=dict, blank=True)
     reason = models.CharField(_("原因"), max_length=300, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = recorder_field(_("操作人"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -332,14 +325,7 @@ class DualReportService(ScopedModel, TimeStampedModel):
     hours = models.DecimalField(_("服务时长(小时)"), max_digits=4, decimal_places=1)
     category = models.CharField(_("服务类别"), max_length=16, choices=ServiceCategory.choices)
     content = models.CharField(_("服务内容"), max_length=300)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    recorded_by = recorder_field(_("登记人"))
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
 
     class Meta:
@@ -389,7 +375,7 @@ class MutualAidGroup(ScopedModel, TimeStampedModel):
         return self.name
 
 
-class MutualAidMember(ScopedModel):
+class MutualAidMember(ScopedModel, Membership):
     """A resident's membership of a mutual-aid group; leaving ends it (the row stays as history)."""
 
     group = models.ForeignKey(
@@ -398,8 +384,6 @@ class MutualAidMember(ScopedModel):
     resident = models.ForeignKey(
         "people.Resident", verbose_name=_("居民"), on_delete=models.PROTECT, related_name="+"
     )
-    joined_on = models.DateField(_("加入日期"))
-    left_on = models.DateField(_("退出日期"), null=True, blank=True)
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
 
     class Meta:
@@ -408,7 +392,7 @@ class MutualAidMember(ScopedModel):
         ordering = ["area_path", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["group", "resident"], condition=Q(left_on__isnull=True), name="mutualaid_member_once"
+                fields=["group", "resident"], condition=Membership.CURRENT, name="mutualaid_member_once"
             )
         ]
 
@@ -424,14 +408,7 @@ class GridFund(ScopedModel, TimeStampedModel):
     amount = models.DecimalField(_("下达金额(元)"), max_digits=12, decimal_places=2)
     source = models.CharField(_("经费来源"), max_length=100)
     spent = models.DecimalField(_("已支出(元)"), max_digits=12, decimal_places=2, default=0)
-    allocated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    allocated_by = recorder_field(_("登记人"))
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
 
     class Meta:
@@ -461,14 +438,7 @@ class FundSpending(ScopedModel):
     spent_on = models.DateField(_("支出日期"))
     amount = models.DecimalField(_("金额(元)"), max_digits=12, decimal_places=2)
     purpose = models.CharField(_("用途"), max_length=300)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    recorded_by = recorder_field(_("登记人"))
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 

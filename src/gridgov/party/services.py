@@ -50,6 +50,12 @@ if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
 
+def _refuse_if_any(rows, message: str) -> None:
+    """Refuse the write when `rows` (a check across the platform, read unscoped) finds anything."""
+    if rows.exists():
+        raise ServiceError(message)
+
+
 def _active_org(org: PartyOrg) -> PartyOrg:
     if not org.is_active:
         raise ServiceError(_("党组织“%(n)s”已撤销") % {"n": org.name})
@@ -215,12 +221,12 @@ def create_org(
             raise ServiceError(_("所在区域不在上级党组织的范围内"))
         if kind == OrgKind.PROPERTY_INDUSTRY and parent is not None and parent.area_path == area.path:
             raise ServiceError(_("区级物业服务行业党组织应在市级之下"))
-        if (
-            PartyOrg.objects.unscoped("one org of a kind per area, whoever sees the other")
-            .filter(area=area, kind__in=[kind], is_active=True)
-            .exists()
-        ):
-            raise ServiceError(_("该区域已有同类党组织"))
+        _refuse_if_any(
+            PartyOrg.objects.unscoped("one org of a kind per area, whoever sees the other").filter(
+                area=area, kind__in=[kind], is_active=True
+            ),
+            _("该区域已有同类党组织"),
+        )
         home = area
     else:
         home = Area.objects.unscoped(
@@ -435,18 +441,18 @@ def dissolve_org(actor: User | SystemActor, org: PartyOrg, *, reason: str) -> Pa
     org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
     if not (reason or "").strip():
         raise ServiceError(_("请填写撤销原因"))
-    if (
-        PartyMember.objects.unscoped("dissolve check: any active member blocks, seen or not")
-        .filter(org=org, is_active=True)
-        .exists()
-    ):
-        raise ServiceError(_("请先转出该党组织的党员"))
-    if (
-        PartyOrg.objects.unscoped("dissolve check: any active child org blocks, seen or not")
-        .filter(parent=org, is_active=True)
-        .exists()
-    ):
-        raise ServiceError(_("请先调整或撤销其下级党组织"))
+    _refuse_if_any(
+        PartyMember.objects.unscoped("dissolve check: any active member blocks, seen or not").filter(
+            org=org, is_active=True
+        ),
+        _("请先转出该党组织的党员"),
+    )
+    _refuse_if_any(
+        PartyOrg.objects.unscoped("dissolve check: any active child org blocks, seen or not").filter(
+            parent=org, is_active=True
+        ),
+        _("请先调整或撤销其下级党组织"),
+    )
     before = {**audit.snapshot(org), "covers": _coverage_paths(org)}
     now = timezone.now()
     OrgCoverage.objects.unscoped("dissolve: ends all coverage of the locked org").filter(
@@ -496,12 +502,12 @@ def register_member(
 def _validate_member(
     actor: User | SystemActor, resident, org, in_service, workplace, dual_community
 ) -> PartyMember:
-    if (
-        PartyMember.objects.unscoped("a resident is a member once, whoever registered it")
-        .filter(resident=resident)
-        .exists()
-    ):
-        raise ServiceError(_("该居民已登记为党员"))
+    _refuse_if_any(
+        PartyMember.objects.unscoped("a resident is a member once, whoever registered it").filter(
+            resident=resident
+        ),
+        _("该居民已登记为党员"),
+    )
     if org is not None:
         org = _active_org(PartyOrg.objects.lock_in_scope(actor, org.pk))
     workplace = (workplace or "").strip()
@@ -568,12 +574,12 @@ def designate_central_household(
         group = _active_org(PartyOrg.objects.lock_in_scope(actor, group.pk))
         if group.kind != OrgKind.BUILDING_GROUP:
             raise ServiceError(_("党员中心户应归属楼院党小组"))
-    if (
-        CentralHousehold.objects.unscoped("a household is a central household once, whoever designated it")
-        .filter(household=household)
-        .exists()
-    ):
-        raise ServiceError(_("该户已是党员中心户"))
+    _refuse_if_any(
+        CentralHousehold.objects.unscoped(
+            "a household is a central household once, whoever designated it"
+        ).filter(household=household),
+        _("该户已是党员中心户"),
+    )
     central = CentralHousehold.objects.create(
         household=household,
         member=member,
@@ -680,6 +686,23 @@ def appoint_leader(
 
 
 # --- import -----------------------------------------------------------------------------------------
+def _id_card(line: int, values: dict[str, str], errors: list[RowError]):
+    """The row's checked ID number, or None with its error listed."""
+    try:
+        return validation.clean_id_number(values.get("id_number", ""))
+    except ServiceError as exc:
+        errors.append(RowError(line, str(exc), "身份证号"))
+        return None
+
+
+def _all_or_nothing(rows: list, errors: list[RowError]) -> None:
+    """A file with any bad row, or with no row at all, is rejected whole (every bad row listed)."""
+    if not rows and not errors:
+        raise ImportRejected([RowError(2, _("表格中没有数据行"))])
+    if errors:
+        raise ImportRejected(errors)
+
+
 @dataclass
 class ImportResult:
     members: int
@@ -692,11 +715,7 @@ def import_members(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult
     seen: dict[str, int] = {}
     for line, values in read_sheet(upload, MEMBER_COLUMNS):
         bad = len(errors)
-        try:
-            card = validation.clean_id_number(values.get("id_number", ""))
-        except ServiceError as exc:
-            errors.append(RowError(line, str(exc), "身份证号"))
-            card = None
+        card = _id_card(line, values, errors)
         org_id = values.get("org", "")
         if org_id and not org_id.isdigit():
             errors.append(RowError(line, _("党组织编号应为数字"), "党组织编号"))
@@ -731,10 +750,7 @@ def import_members(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult
                 joined,
             )
         )
-    if not rows and not errors:
-        raise ImportRejected([RowError(2, _("表格中没有数据行"))])
-    if errors:
-        raise ImportRejected(errors)
+    _all_or_nothing(rows, errors)
     with transaction.atomic():
         return _import_member_rows(actor, rows)
 
@@ -889,12 +905,12 @@ def record_dual_service(
         raise ServiceError(_("报到社区应为社区"))
     content = _check_dual_service(member, community, served_on, category, content)
     hours = clean_hours(hours)
-    if (
-        DualReportService.objects.unscoped("the locked member's records of that day and category")
-        .filter(member=member, served_on=served_on, category=category)
-        .exists()
-    ):
-        raise ServiceError(_("该党员当天已有同类服务记录"))
+    _refuse_if_any(
+        DualReportService.objects.unscoped("the locked member's records of that day and category").filter(
+            member=member, served_on=served_on, category=category
+        ),
+        _("该党员当天已有同类服务记录"),
+    )
     record = DualReportService.objects.create(
         member=member,
         community=community,
@@ -930,11 +946,7 @@ def import_dual_services(actor: User | SystemActor, upload: IO[bytes]) -> DualIm
     seen: dict[tuple, int] = {}
     for line, values in read_sheet(upload, DUAL_SERVICE_COLUMNS):
         bad = len(errors)
-        try:
-            card = validation.clean_id_number(values.get("id_number", ""))
-        except ServiceError as exc:
-            errors.append(RowError(line, str(exc), "身份证号"))
-            card = None
+        card = _id_card(line, values, errors)
         served_on = None
         try:
             served_on = dt.date.fromisoformat(values.get("served_on", "")[:10])
@@ -972,10 +984,7 @@ def import_dual_services(actor: User | SystemActor, upload: IO[bytes]) -> DualIm
             continue
         index = pii.blind_index(card.number, purpose=ID_PURPOSE)
         rows.append((line, values, index, served_on, hours, category, content))
-    if not rows and not errors:
-        raise ImportRejected([RowError(2, _("表格中没有数据行"))])
-    if errors:
-        raise ImportRejected(errors)
+    _all_or_nothing(rows, errors)
     with transaction.atomic():
         return _import_dual_rows(actor, rows)
 
@@ -1105,12 +1114,12 @@ def form_mutual_aid_group(
         raise ServiceError(_("成立日期不能晚于今天"))
     people = _grid_residents(actor, grid, [leader, *members])
     leader = next(r for r in people if r.pk == leader.pk)
-    if (
-        MutualAidGroup.objects.unscoped("one active group of a name per grid, whoever formed it")
-        .filter(grid=grid, name=name, is_active=True)
-        .exists()
-    ):
-        raise ServiceError(_("本网格已有同名互助组"))
+    _refuse_if_any(
+        MutualAidGroup.objects.unscoped("one active group of a name per grid, whoever formed it").filter(
+            grid=grid, name=name, is_active=True
+        ),
+        _("本网格已有同名互助组"),
+    )
     group = MutualAidGroup.objects.create(
         grid=grid, name=name, leader=leader, purpose=purpose, formed_on=formed_on, area_path=grid.path
     )
@@ -1169,7 +1178,7 @@ def leave_mutual_aid(actor: User | SystemActor, group: MutualAidGroup, resident:
     )
     if row is None:
         raise ServiceError(_("该居民不是本组成员"))
-    row.left_on = timezone.localdate()
+    row.leave()
     row.save(update_fields=["left_on"])
     audit.record(actor, "party.leave_mutual_aid", group, after={"left": resident.pk})
     return row
@@ -1221,12 +1230,12 @@ def allocate_grid_fund(actor: User | SystemActor, *, grid: Area, year: int, amou
     source = (source or "").strip()
     if not source:
         raise ServiceError(_("请填写经费来源"))
-    if (
-        GridFund.objects.unscoped("one fund per grid, year and source, whoever recorded it")
-        .filter(grid=grid, year=year, source=source)
-        .exists()
-    ):
-        raise ServiceError(_("该网格本年度已有同一来源的专项经费"))
+    _refuse_if_any(
+        GridFund.objects.unscoped("one fund per grid, year and source, whoever recorded it").filter(
+            grid=grid, year=year, source=source
+        ),
+        _("该网格本年度已有同一来源的专项经费"),
+    )
     fund = GridFund.objects.create(
         grid=grid,
         year=year,

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 from gridgov.areas.checks import check_list_context, check_page_context, check_rows_sheet, dashboard_context
 from gridgov.areas.queries import breakdown_sheet
 from gridgov.core.checks import check_list_sheet
-from gridgov.core.pages import ScopedListView, ServiceFormView, listed, page_of
+from gridgov.core.pages import ScopedDetailView, ScopedListView, ServiceFormView, listed, page_of
 from gridgov.core.services import ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
@@ -266,16 +267,14 @@ class MemberListView(ScopedListView):
 member_list = MemberListView.as_view()
 
 
-@login_required
-@permission_required("party.view_partymember", raise_exception=True)
-def member_detail(request, pk: int):
-    member = get_object_or_404(
-        PartyMember.objects.visible_to(request.user).select_related(
-            "resident__household__unit", "org", "dual_community"
-        ),
-        pk=pk,
-    )
-    return render(request, "party/member_detail.html", {"member": member})
+class MemberDetailView(ScopedDetailView):
+    permission_required = "party.view_partymember"
+    queryset = PartyMember.objects.select_related("resident__household__unit", "org", "dual_community")
+    context_object_name = "member"
+    template_name = "party/member_detail.html"
+
+
+member_detail = MemberDetailView.as_view()
 
 
 @login_required
@@ -319,6 +318,10 @@ class PartyFormView(ServiceFormView):
     success_message: Any = ""
     submit_label = None
     pass_user = False
+    # URL names: the list the form is reached from (its back link) and, for a form that creates an
+    # object, the object's page (where a success goes; otherwise back where the user came from).
+    list_url_name = ""
+    detail_url_name = ""
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -327,7 +330,12 @@ class PartyFormView(ServiceFormView):
         return kwargs
 
     def back_url(self) -> str:
-        return ""
+        return reverse(self.list_url_name) if self.list_url_name else ""
+
+    def get_success_url(self) -> str:
+        if self.detail_url_name:
+            return reverse(self.detail_url_name, args=[self.result.pk])
+        return self.back_url()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -338,12 +346,9 @@ class PartyFormView(ServiceFormView):
 class _OrgFormView(PartyFormView):
     permission_required = "party.reorganise_partyorg"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.has_permission():
-            self.org = get_object_or_404(
-                PartyOrg.objects.visible_to(request.user).select_related("area"), pk=kwargs["pk"]
-            )
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def org(self) -> PartyOrg:
+        return self.object_in_scope(PartyOrg.objects.select_related("area"))
 
     def back_url(self) -> str:
         return reverse("party:org_detail", args=[self.org.pk])
@@ -395,8 +400,18 @@ org_split = OrgSplitView.as_view()
 org_dissolve = OrgDissolveView.as_view()
 
 
-class LeaderListView(ScopedListView):
+class PartyListView(ScopedListView):
+    """A list of the party's grid resources on party/_list.html, headed by `title`."""
+
+    title: Any = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+
+class LeaderListView(PartyListView):
     permission_required = "party.view_buildingleader"
+    title = gettext_lazy("红色楼长/单元长")
     queryset = BuildingLeader.objects.select_related("area__parent", "resident").order_by(
         "area_path", "kind", "id"
     )
@@ -429,6 +444,7 @@ class LeaderAppointView(PartyFormView):
     title = gettext_lazy("选聘红色楼长/单元长")
     intro = gettext_lazy("新选聘的楼长(单元长)上任,原楼长(单元长)任期随之结束。")
     success_message = gettext_lazy("已选聘")
+    list_url_name = "party:leader_list"
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
@@ -436,9 +452,6 @@ class LeaderAppointView(PartyFormView):
         if within is not None:
             form.fields["area"].queryset = form.fields["area"].queryset.in_area(within.path)
         return form
-
-    def back_url(self):
-        return reverse("party:leader_list")
 
     def run_service(self, actor, data):
         return services.appoint_leader(
@@ -456,8 +469,9 @@ class LeaderAppointView(PartyFormView):
 leader_appoint = LeaderAppointView.as_view()
 
 
-class CentralListView(ScopedListView):
+class CentralListView(PartyListView):
     permission_required = "party.view_centralhousehold"
+    title = gettext_lazy("党员中心户")
     queryset = (
         CentralHousehold.objects.filter(is_active=True)
         .select_related("household__unit", "member__resident", "group")
@@ -470,17 +484,18 @@ class CentralListView(ScopedListView):
 central_list = CentralListView.as_view()
 
 
-@login_required
-@permission_required("party.view_centralhousehold", raise_exception=True)
-def central_detail(request, pk: int):
-    central = get_object_or_404(
-        CentralHousehold.objects.visible_to(request.user).select_related(
-            "household__unit", "member__resident", "group"
-        ),
-        pk=pk,
-    )
-    served = central.served.select_related("household__unit").order_by("area_path", "id")
-    return render(request, "party/central_detail.html", {"central": central, "served": served})
+class CentralDetailView(ScopedDetailView):
+    permission_required = "party.view_centralhousehold"
+    queryset = CentralHousehold.objects.select_related("household__unit", "member__resident", "group")
+    context_object_name = "central"
+    template_name = "party/central_detail.html"
+
+    def get_context_data(self, **kwargs):
+        served = self.object.served.select_related("household__unit").order_by("area_path", "id")
+        return super().get_context_data(served=served, **kwargs)
+
+
+central_detail = CentralDetailView.as_view()
 
 
 class CentralDesignateView(PartyFormView):
@@ -489,15 +504,10 @@ class CentralDesignateView(PartyFormView):
     title = gettext_lazy("推选党员中心户")
     intro = gettext_lazy("所选党员的户成为党员中心户;之后可在中心户页面添加其联系户。")
     success_message = gettext_lazy("已推选党员中心户")
-
-    def back_url(self):
-        return reverse("party:central_list")
+    list_url_name, detail_url_name = "party:central_list", "party:central_detail"
 
     def run_service(self, actor, data):
         return services.designate_central_household(actor, member=data["member"], group=data["group"])
-
-    def get_success_url(self):
-        return reverse("party:central_detail", args=[self.result.pk])
 
 
 central_designate = CentralDesignateView.as_view()
@@ -509,12 +519,9 @@ class CentralServeView(PartyFormView):
     success_message = gettext_lazy("已添加联系户")
     intro = gettext_lazy("可选本网格内尚未由其他中心户联系的户。")
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.has_permission():
-            self.central = get_object_or_404(
-                CentralHousehold.objects.visible_to(request.user).select_related("household"), pk=kwargs["pk"]
-            )
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def central(self) -> CentralHousehold:
+        return self.object_in_scope(CentralHousehold.objects.select_related("household"))
 
     @property
     def title(self):  # type: ignore[override]
@@ -541,16 +548,14 @@ class CentralServeView(PartyFormView):
     def run_service(self, actor, data):
         return services.assign_served(actor, self.central, list(data["households"]))
 
-    def get_success_url(self):
-        return reverse("party:central_detail", args=[self.central.pk])
-
 
 central_serve = CentralServeView.as_view()
 
 
 # --- 双报到 service records ------------------------------------------------------------------------
-class DualServiceListView(ScopedListView):
+class DualServiceListView(PartyListView):
     permission_required = "party.view_dualreportservice"
+    title = gettext_lazy("双报到服务记录")
     queryset = DualReportService.objects.select_related("member__resident", "community").order_by(
         "-served_on", "-id"
     )
@@ -581,15 +586,10 @@ class DualServiceRecordView(PartyFormView):
     title = gettext_lazy("登记双报到服务")
     intro = gettext_lazy("在职党员向居住地社区报到后参加的服务:每人每天每类服务登记一次,时长不超过 24 小时。")
     success_message = gettext_lazy("已登记双报到服务")
-
-    def back_url(self):
-        return reverse("party:dual_list")
+    list_url_name = "party:dual_list"
 
     def run_service(self, actor, data):
         return services.record_dual_service(actor, **data)
-
-    def get_success_url(self):
-        return reverse("party:dual_list")
 
 
 dual_record = DualServiceRecordView.as_view()
@@ -619,8 +619,9 @@ def dual_template(request):
 
 
 # --- grid resources: mutual-aid groups and special funds --------------------------------------------
-class MutualAidListView(ScopedListView):
+class MutualAidListView(PartyListView):
     permission_required = "party.view_mutualaidgroup"
+    title = gettext_lazy("网格互助组")
     queryset = MutualAidGroup.objects.select_related("grid__parent", "leader").order_by("area_path", "id")
     filterset_class = MutualAidFilter
     template_name = "party/aid_list.html"
@@ -629,14 +630,18 @@ class MutualAidListView(ScopedListView):
 aid_list = MutualAidListView.as_view()
 
 
-@login_required
-@permission_required("party.view_mutualaidgroup", raise_exception=True)
-def aid_detail(request, pk: int):
-    group = get_object_or_404(
-        MutualAidGroup.objects.visible_to(request.user).select_related("grid", "leader"), pk=pk
-    )
-    rows = group.members.select_related("resident").order_by("left_on", "joined_on", "id")
-    return render(request, "party/aid_detail.html", {"group": group, "rows": rows})
+class MutualAidDetailView(ScopedDetailView):
+    permission_required = "party.view_mutualaidgroup"
+    queryset = MutualAidGroup.objects.select_related("grid", "leader")
+    context_object_name = "group"
+    template_name = "party/aid_detail.html"
+
+    def get_context_data(self, **kwargs):
+        rows = self.object.members.select_related("resident").order_by("left_on", "joined_on", "id")
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+aid_detail = MutualAidDetailView.as_view()
 
 
 class MutualAidFormView(PartyFormView):
@@ -646,15 +651,10 @@ class MutualAidFormView(PartyFormView):
     title = gettext_lazy("成立网格互助组")
     intro = gettext_lazy("组长和组员须为本网格在册居民,每行填一人;重名时在姓名后加空格和身份证号后四位。")
     success_message = gettext_lazy("网格互助组已成立")
-
-    def back_url(self):
-        return reverse("party:aid_list")
+    list_url_name, detail_url_name = "party:aid_list", "party:aid_detail"
 
     def run_service(self, actor, data):
         return services.form_mutual_aid_group(actor, **data)
-
-    def get_success_url(self):
-        return reverse("party:aid_detail", args=[self.result.pk])
 
 
 aid_form = MutualAidFormView.as_view()
@@ -663,17 +663,11 @@ aid_form = MutualAidFormView.as_view()
 class _AidActionView(PartyFormView):
     permission_required = "party.change_mutualaidgroup"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.has_permission():
-            self.group = get_object_or_404(
-                MutualAidGroup.objects.visible_to(request.user).select_related("grid"), pk=kwargs["pk"]
-            )
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def group(self) -> MutualAidGroup:
+        return self.object_in_scope(MutualAidGroup.objects.select_related("grid"))
 
     def back_url(self):
-        return reverse("party:aid_detail", args=[self.group.pk])
-
-    def get_success_url(self):
         return reverse("party:aid_detail", args=[self.group.pk])
 
 
@@ -731,8 +725,9 @@ aid_leave = AidLeaveView.as_view()
 aid_dissolve = AidDissolveView.as_view()
 
 
-class FundListView(ScopedListView):
+class FundListView(PartyListView):
     permission_required = "party.view_gridfund"
+    title = gettext_lazy("专项经费进网格")
     queryset = GridFund.objects.select_related("grid__parent").order_by("-year", "area_path", "id")
     filterset_class = GridFundFilter
     template_name = "party/fund_list.html"
@@ -749,18 +744,18 @@ class FundListView(ScopedListView):
 fund_list = FundListView.as_view()
 
 
-@login_required
-@permission_required("party.view_gridfund", raise_exception=True)
-def fund_detail(request, pk: int):
-    fund = get_object_or_404(GridFund.objects.visible_to(request.user).select_related("grid"), pk=pk)
-    return render(
-        request,
-        "party/fund_detail.html",
-        {
-            "fund": fund,
-            "spendings": fund.spendings.select_related("recorded_by").order_by("-spent_on", "-id"),
-        },
-    )
+class FundDetailView(ScopedDetailView):
+    permission_required = "party.view_gridfund"
+    queryset = GridFund.objects.select_related("grid")
+    context_object_name = "fund"
+    template_name = "party/fund_detail.html"
+
+    def get_context_data(self, **kwargs):
+        spendings = self.object.spendings.select_related("recorded_by").order_by("-spent_on", "-id")
+        return super().get_context_data(spendings=spendings, **kwargs)
+
+
+fund_detail = FundDetailView.as_view()
 
 
 class FundAllocateView(PartyFormView):
@@ -769,15 +764,10 @@ class FundAllocateView(PartyFormView):
     title = gettext_lazy("登记网格专项经费")
     intro = gettext_lazy("同一网格、同一年度、同一来源的经费只登记一次。")
     success_message = gettext_lazy("专项经费已登记")
-
-    def back_url(self):
-        return reverse("party:fund_list")
+    list_url_name, detail_url_name = "party:fund_list", "party:fund_detail"
 
     def run_service(self, actor, data):
         return services.allocate_grid_fund(actor, **data)
-
-    def get_success_url(self):
-        return reverse("party:fund_detail", args=[self.result.pk])
 
 
 class FundSpendView(PartyFormView):
@@ -785,12 +775,9 @@ class FundSpendView(PartyFormView):
     form_class = SpendingForm
     success_message = gettext_lazy("支出已登记")
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.has_permission():
-            self.fund = get_object_or_404(
-                GridFund.objects.visible_to(request.user).select_related("grid"), pk=kwargs["pk"]
-            )
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def fund(self) -> GridFund:
+        return self.object_in_scope(GridFund.objects.select_related("grid"))
 
     @property
     def title(self):  # type: ignore[override]
@@ -809,9 +796,6 @@ class FundSpendView(PartyFormView):
 
     def run_service(self, actor, data):
         return services.record_fund_spending(actor, self.fund, **data)
-
-    def get_success_url(self):
-        return reverse("party:fund_detail", args=[self.fund.pk])
 
 
 fund_allocate = FundAllocateView.as_view()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.history import Membership, recorder_field
 from gridgov.core.models import TimeStampedModel
 from gridgov.core.scope import ScopedModel
 
@@ -99,14 +100,7 @@ class StandardsCheck(ScopedModel, TimeStampedModel):
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False, db_index=True)
     checked_on = models.DateField(_("检查日期"))
     results = models.JSONField(_("逐项结果"), default=list)  # [{"code", "met", "note"}] in STANDARDS order
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("检查人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    checked_by = recorder_field(_("检查人"))
 
     class Meta:
         verbose_name = _("红色物业标准检查")
@@ -132,7 +126,7 @@ class StandardsCheck(ScopedModel, TimeStampedModel):
         ]
 
 
-class OrgMembership(ScopedModel, TimeStampedModel):
+class OrgMembership(ScopedModel, Membership, TimeStampedModel):
     """A company's membership of a property-industry party organisation (city/district) or of a street's
     red-property party alliance. Scoped by the organisation's area: the street manages its alliance,
     the district its industry organisation. Ended rows (left_on) are the history."""
@@ -148,8 +142,6 @@ class OrgMembership(ScopedModel, TimeStampedModel):
         PropertyCompany, verbose_name=_("物业企业"), on_delete=models.PROTECT, related_name="memberships"
     )
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False, db_index=True)
-    joined_on = models.DateField(_("加入日期"))
-    left_on = models.DateField(_("退出日期"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -159,7 +151,7 @@ class OrgMembership(ScopedModel, TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["org", "company"],
-                condition=models.Q(left_on__isnull=True),
+                condition=Membership.CURRENT,
                 name="property_membership_open_once",
             )
         ]
@@ -261,14 +253,7 @@ class MonthlyScore(ScopedModel, TimeStampedModel):
     scorer = models.CharField(_("评分方"), max_length=16, choices=Scorer.choices)
     score = models.DecimalField(_("得分"), max_digits=5, decimal_places=1)
     detail = models.JSONField(_("计分明细"), default=dict, blank=True)
-    scored_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("评分人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    scored_by = recorder_field(_("评分人"))
 
     class Meta:
         verbose_name = _("月度评分")
@@ -320,14 +305,7 @@ class Talk(ScopedModel, TimeStampedModel):
     held_on = models.DateField(_("约谈日期"))
     content = models.TextField(_("约谈内容"))
     rectification = models.TextField(_("整改要求"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    recorded_by = recorder_field(_("记录人"))
 
     class Meta:
         verbose_name = _("约谈记录")
@@ -357,14 +335,7 @@ class Elimination(ScopedModel, TimeStampedModel):
     average = models.DecimalField(_("年度平均分"), max_digits=5, decimal_places=1)
     decision = models.CharField(_("决定"), max_length=16, choices=Decision.choices)
     note = models.TextField(_("说明"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("决定人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    decided_by = recorder_field(_("决定人"))
 
     class Meta:
         verbose_name = _("年度淘汰决定")

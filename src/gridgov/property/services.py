@@ -312,10 +312,7 @@ def leave_org(
     membership = OrgMembership.objects.lock_in_scope(actor, membership.pk)
     if membership.left_on is not None:
         raise ServiceError(_("该企业已于 %(d)s 退出") % {"d": membership.left_on})
-    left_on = left_on or timezone.localdate()
-    if left_on < membership.joined_on or left_on > timezone.localdate():
-        raise ServiceError(_("退出日期须在加入日期与今天之间"))
-    membership.left_on = left_on
+    left_on = membership.leave(left_on)
     if note:
         membership.note = note.strip()[:200]
     membership.save(update_fields=["left_on", "note", "updated_at"])

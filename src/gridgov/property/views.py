@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.core.pages import ScopedListView, ServiceFormView
 from gridgov.core.views import xlsx_response
@@ -317,7 +318,7 @@ class StandardsCheckView(ServiceFormView):
 
     @cached_property
     def company(self) -> PropertyCompany:  # read after the permission check: out of scope is a 404
-        return get_object_or_404(_companies(self.request), pk=self.kwargs["pk"])
+        return self.object_in_scope(PropertyCompany.objects.all())
 
     def get_initial(self):
         latest = self.company.standards_checks.order_by("-checked_on", "-id").first()
@@ -431,6 +432,10 @@ class TalkListView(ScopedListView):
     permission_required = "property.view_talk"
     queryset = Talk.objects.select_related("company").order_by("-year", "-quarter", "-held_on", "-id")
     template_name = "property/talk_list.html"
+    extra_context = {
+        "title": gettext_lazy("季度约谈"),
+        "intro": gettext_lazy("每季度约谈排名末位的物业企业(名单见三个百分百排名页)。"),
+    }
 
 
 def _initial_from_query(request, names: tuple[str, ...]) -> dict:
@@ -467,6 +472,10 @@ class EliminationListView(ScopedListView):
     permission_required = "property.view_elimination"
     queryset = Elimination.objects.select_related("company").order_by("-year", "average", "id")
     template_name = "property/elimination_list.html"
+    extra_context = {
+        "title": gettext_lazy("年度淘汰决定"),
+        "intro": gettext_lazy("年度平均分低于淘汰标准的企业列入淘汰名单,逐家作出淘汰或限期整改的决定。"),
+    }
 
 
 class EliminationCreateView(ServiceFormView):
@@ -517,7 +526,14 @@ def org_list(request):
         .annotate(member_count=Count("property_members", filter=Q(property_members__left_on__isnull=True)))
         .order_by("area_path", "kind", "name")
     )
-    return render(request, "property/org_list.html", {"orgs": orgs})
+    context = {
+        "orgs": orgs,
+        "title": _("党建联盟与行业党组织"),
+        "intro": _(
+            "市、区县物业服务行业党组织和街道党工委牵头的红色物业党建联盟及其成员企业。党组织本身在党组织网络中设立。"
+        ),
+    }
+    return render(request, "property/org_list.html", context)
 
 
 class OrgDetailView(ServiceFormView):
@@ -529,7 +545,7 @@ class OrgDetailView(ServiceFormView):
 
     @cached_property
     def org(self):
-        return get_object_or_404(_property_orgs(self.request), pk=self.kwargs["pk"])
+        return self.object_in_scope(_property_orgs(self.request))
 
     def post(self, request, *args, **kwargs):
         if not request.user.has_perm("property.add_orgmembership"):
@@ -577,10 +593,7 @@ class MembershipLeaveView(ServiceFormView):
 
     @cached_property
     def membership(self) -> OrgMembership:
-        return get_object_or_404(
-            OrgMembership.objects.visible_to(self.request.user).select_related("org", "company"),
-            pk=self.kwargs["pk"],
-        )
+        return self.object_in_scope(OrgMembership.objects.select_related("org", "company"))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(membership=self.membership, **kwargs)
