@@ -16,6 +16,7 @@ from gridgov.core.actors import SystemActor
 from gridgov.emergency import services
 from gridgov.emergency.models import SKILLS, EmployerUnit, Responder
 from tests.factories import UserFactory, unique_id_number
+from tests.module_shared import refetched, usable
 
 SYSTEM = SystemActor("tests.emergency")
 COORDS = [(0.0, 0.0), (2000.0, 0.0), (10000.0, 0.0), (12000.0, 0.0)]
@@ -74,8 +75,22 @@ def build(city, *, cadres: int = 45, seed: int = 5, form: bool = True) -> Emerge
     return Emergency(employer, list(city.communities), made)
 
 
+@pytest.fixture(scope="module")
+def _module_emergency(request, _module_city, django_db_blocker):
+    """The fixture built once for a module that says `SHARED_EMERGENCY = True` (its tests never call
+    `build` themselves, which would register the same employer twice)."""
+    if _module_city is None or not getattr(request.module, "SHARED_EMERGENCY", False):
+        yield None
+        return
+    with django_db_blocker.unblock():
+        built = build(_module_city[0])
+    yield built
+
+
 @pytest.fixture
-def emergency(city) -> Emergency:
+def emergency(request, city, _module_emergency) -> Emergency:
+    if usable(request, _module_emergency):
+        return refetched(_module_emergency)
     return build(city)
 
 

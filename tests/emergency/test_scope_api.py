@@ -19,6 +19,7 @@ from ..base import (
     PlatformAPITests,
 )
 from ..conftest import ROLES
+from ..module_shared import refetched, usable
 from .conftest import SYSTEM, build, register
 
 # grid workers may view responders, groups and readiness, but those rows sit on community paths above a
@@ -27,8 +28,7 @@ VIEWERS = ("city_admin", "district", "street", "community_secretary", "community
 NO_VIEW = ("property", "resident")
 
 
-@pytest.fixture
-def scoped(city):
+def _build_scoped(city):
     """The emergency fixture, plus a responder, groups and an activation in the other city (out of every
     user's scope) and an activation of 东一 (in scope of everyone from its community up)."""
     data = build(city, cadres=12)
@@ -40,6 +40,24 @@ def scoped(city):
     services.activate(SYSTEM, communities=[city.communities[0]], level=4, reason="演练一", is_drill=True)
     services.activate(SYSTEM, communities=[other_community], level=4, reason="演练二", is_drill=True)
     return data
+
+
+@pytest.fixture(scope="module")
+def _module_scoped(_module_city, django_db_blocker):
+    """`_build_scoped` once for the module (tests/module_shared.py)."""
+    if _module_city is None:
+        yield None
+        return
+    with django_db_blocker.unblock():
+        built = _build_scoped(_module_city[0])
+    yield built
+
+
+@pytest.fixture
+def scoped(request, city, _module_scoped):
+    if usable(request, _module_scoped):
+        return refetched(_module_scoped)
+    return _build_scoped(city)
 
 
 class _Scoped:

@@ -8,7 +8,6 @@ import datetime as dt
 from collections import defaultdict
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from gridgov.accounts.models import User
@@ -26,13 +25,20 @@ from gridgov.property.models import (
     StandardsCheck,
     Talk,
 )
+from tests.helpers import generated_city
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _generated_once(django_db_setup, django_db_blocker):
+    with generated_city(django_db_blocker, scale=0.008, seed=5):
+        yield
+
+
 @pytest.fixture
-def generated(transactional_db):
-    call_command("generate_city", scale=0.008, seed=5, quiet=True, verbosity=0)
+def generated(_generated_once, db):
+    """The generated city, once for the module (both tests only read it)."""
 
 
 def test_events_follow_the_state_machine(generated):
