@@ -35,6 +35,7 @@ from gridgov.people.api import HouseholdViewSet, JobViewSet, ResidentViewSet, Ta
 from gridgov.points.api import (
     AccountViewSet,
     ActivityViewSet,
+    GridScoreRuleViewSet,
     MerchantViewSet,
     MeViewSet,
     MonthCloseViewSet,
@@ -128,6 +129,7 @@ router.register("points/rules", RuleViewSet, basename="points-rule")
 router.register("points/staff-awards", StaffAwardViewSet, basename="points-award")
 router.register("points/me", MeViewSet, basename="points-me")
 router.register("points/month-closes", MonthCloseViewSet, basename="points-monthclose")
+router.register("points/grid-rules", GridScoreRuleViewSet, basename="points-gridrule")
 router.register("emergency/employers", EmployerViewSet, basename="emergency-employer")
 router.register("emergency/responders", ResponderViewSet, basename="emergency-responder")
 router.register("emergency/groups", WorkGroupViewSet, basename="emergency-group")

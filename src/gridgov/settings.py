@@ -322,6 +322,11 @@ CELERY_BEAT_SCHEDULE["points.expire_points"] = {
     "task": "points.expire_points",
     "schedule": crontab(hour=1, minute=30),
 }
+# Nightly at 01:50: post the points 双报到 service records still owe (points.dual_report.award_missing).
+CELERY_BEAT_SCHEDULE["points.award_dual_services"] = {
+    "task": "points.award_dual_services",
+    "schedule": crontab(hour=1, minute=50),
+}
 # On the 1st at 03:00: close last month for every community (grid scores → staff points → performance pay).
 CELERY_BEAT_SCHEDULE["points.close_months"] = {
     "task": "points.close_months",

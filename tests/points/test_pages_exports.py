@@ -85,3 +85,32 @@ def test_merchant_statement_page_finds_only_its_own(funded):
     client.force_login(user)
     assert client.get(reverse("points:statement", args=[own.pk])).status_code == 200
     assert client.get(reverse("points:statement", args=[other.pk])).status_code == 404
+
+
+def test_export_book_writes_formula_like_cells_as_text(db):
+    """A figures book goes through core.xlsx.write_book: a name starting with "=" is a text cell (quote
+    prefix), never a formula, and every sheet keeps its header row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from gridgov.core.xlsx import Column
+
+    columns = [Column("name", "名称"), Column("n", "数量")]
+    content = services.export_book(
+        SYSTEM,
+        "report",
+        "2025-01",
+        [
+            ("按区域", columns, [{"name": '=HYPERLINK("x")', "n": 3}]),
+            ("按月", columns, [{"name": "+1", "n": 1}]),
+        ],
+    )
+    book = load_workbook(io.BytesIO(content))
+    first, second = book.worksheets
+    assert [c.value for c in first[1]] == ["名称", "数量"]
+    cell = first.cell(row=2, column=1)
+    assert cell.value == '=HYPERLINK("x")' and cell.data_type == "s" and cell.quotePrefix
+    assert first.cell(row=2, column=2).value == 3
+    assert second.cell(row=2, column=1).data_type == "s"
+    assert AuditEvent.objects.filter(action="points.export_report").count() == 1

@@ -4,6 +4,7 @@ write through a service, every body and query parameter read through a serialize
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -17,7 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, Level
 from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.views import xlsx_response
@@ -30,6 +31,7 @@ from .models import (
     Activity,
     EarningRule,
     Entry,
+    GridScoreRule,
     Merchant,
     MerchantKind,
     MonthClose,
@@ -41,6 +43,7 @@ from .models import (
     with_balances,
 )
 from .services.gridscore import COUNTS as GRID_COUNTS
+from .services.gridscore import RULE_WEIGHTS
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -485,6 +488,94 @@ class StaffAwardViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
 
     def create_service(self, actor, *, staff, source, **data):
         return services.award_staff_points(actor, staff, source=f"api:{source}", **data)
+
+
+# --- grid-score rules (网格评分规则) -------------------------------------------------------------------------
+def _weight(label: Any, *, max_value: str = "999.99", places: int = 2) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        label=label, max_digits=5, decimal_places=places, min_value=Decimal(0), max_value=Decimal(max_value)
+    )
+
+
+class GridScoreRuleSerializer(ScopedModelSerializer):
+    """A district's rule (or, `district` null, the city default) from a month on; the bounds are the
+    service's (weights 0–999.99, neutral rating 0–5, cap 0–1000, shares 0–100 %), so a value out of range is
+    a 400 naming the field."""
+
+    district = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.filter(level=Level.DISTRICT), allow_null=True, required=False, default=None
+    )
+    effective_from = serializers.DateField(help_text=gettext_lazy("生效月份:该月任一天,按月保存(取当月1日)"))
+    per_closed_on_time = _weight(gettext_lazy("按时办结每件"))
+    per_overdue = _weight(gettext_lazy("超时办结每件(扣)"))
+    per_escalation = _weight(gettext_lazy("被督办每次(扣)"))
+    per_patrol = _weight(gettext_lazy("巡查每次"))
+    per_visit = _weight(gettext_lazy("走访每次"))
+    rating_neutral = _weight(gettext_lazy("评价基准分"), max_value="5", places=1)
+    per_rating_point = _weight(gettext_lazy("评价高于/低于基准每分"))
+    per_resident_event = _weight(gettext_lazy("居民积分事件每次"))
+    cap = serializers.IntegerField(label=gettext_lazy("月度得分上限(绝对值)"), min_value=0, max_value=1000)
+    worker_share = serializers.IntegerField(
+        label=gettext_lazy("专职网格员分得(%)"), min_value=0, max_value=100
+    )
+    linked_share = serializers.IntegerField(
+        label=gettext_lazy("每名挂包人员分得(%)"), min_value=0, max_value=100
+    )
+
+    class Meta:
+        model = GridScoreRule
+        fields = ["id", "district", "effective_from", *RULE_WEIGHTS, "cap", "worker_share", "linked_share"]
+        read_only_fields: list[str] = []
+        # save_grid_score_rule replaces the rule of a district and month (as the page does): no uniqueness
+        # validator refusing what the service updates.
+        validators: list = []
+
+    def to_internal_value(self, data):
+        # A misspelt weight would otherwise be dropped silently and the rule saved with its default.
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: [_("未知的评分项")] for name in unknown})
+        return super().to_internal_value(data)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if name not in ("id", "district", "effective_from"):
+                field.required = False  # left out: the built-in default (create) or the stored value (update)
+        return fields
+
+
+class GridScoreRuleViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
+    """The rules that apply in the requester's area (`queries.grid_rules_for`); city and district users set
+    one (`points.add_gridscorerule`): a district user only its own district's — another district is not a
+    valid choice (400) and its rules are not found (404); the city default only city users (400)."""
+
+    queryset = GridScoreRule.objects.select_related("district")
+    serializer_class = GridScoreRuleSerializer
+    # Saving replaces the rule of a district and month: one permission sets a rule, new or edited.
+    action_permissions = {
+        "update": ["points.add_gridscorerule"],
+        "partial_update": ["points.add_gridscorerule"],
+    }
+
+    def get_queryset(self):
+        return queries.grid_rules_for(self.request.user)
+
+    def create_service(self, actor, **data):
+        return services.save_grid_score_rule(actor, **data)
+
+    def update_service(self, actor, rule, **data):
+        for name, value in (("district", rule.district), ("effective_from", rule.effective_from)):
+            if (
+                name in data
+                and data[name] != value
+                and not (name == "effective_from" and services.month_of(data[name]) == value)
+            ):
+                raise serializers.ValidationError({name: [_("不能修改规则的区县或生效月份,请另存一条规则")]})
+        merged = _merged(rule, GridScoreRuleSerializer, data)
+        merged.update(district=rule.district, effective_from=rule.effective_from)
+        merged.pop("id", None)
+        return services.save_grid_score_rule(actor, **merged)
 
 
 class MeViewSet(viewsets.ViewSet):

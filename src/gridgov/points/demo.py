@@ -138,7 +138,15 @@ def generate_points(ctx: CityContext) -> str:
                     pass  # not enough points yet, a monthly limit or stock: as in real life, refused
         progress.advance()
     progress.close()
-    return f"{approved} 次志愿服务(已审核计分), {redeemed} 次积分兑换, {len(communities) * len(MERCHANTS)} 家商户"
+    # 双报到: the party step recorded in-service members' services with its hook muted (no rules or pools
+    # then); with the 党员报到服务 rules seeded and the pools funded, post what those records earn.
+    from . import dual_report
+
+    dual = dual_report.award_missing()
+    return (
+        f"{approved} 次志愿服务(已审核计分), {redeemed} 次积分兑换, {dual} 次双报到服务计分, "
+        f"{len(communities) * len(MERCHANTS)} 家商户"
+    )
 
 
 @step(order=97, name="积分演示账号")

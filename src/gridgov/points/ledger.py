@@ -191,6 +191,95 @@ def post(
     return tx, False
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One transaction of a batch (`post_many`): what `post()` takes, less the options a batch has not."""
+
+    key: str
+    kind: str
+    legs: list[Leg]
+    area_path: str
+    memo: str = ""
+
+
+def post_many(
+    postings: list[Posting], *, actor: User | SystemActor | None = None
+) -> list[tuple[Transaction, bool]]:
+    """Post several transactions as `post()` would one after another — same rows, same replay rule — with
+    one insert of transactions, one of entries and each account's balance changed once (`apply_balances`
+    of all the legs, so a non-negative account is refused when the batch's *net* debit exceeds it).
+
+    For a caller whose keys no concurrent writer can post (it holds a lock serialising them, as
+    `compute_grid_scores` holds its community's row): a key inserted concurrently fails the batch with an
+    IntegrityError rather than answering as a replay. Returns (transaction, replayed) per posting, in order.
+    """
+    assert connection.in_atomic_block, "ledger.post_many runs inside the service's transaction"
+    prepared = []
+    for p in postings:
+        if not p.key or len(p.key) > 120:
+            raise ServiceError(_("幂等键无效"))
+        legs = [leg for leg in p.legs if leg.amount != 0]
+        if not legs:
+            raise ServiceError(_("积分数量必须大于零"))
+        if sum(leg.amount for leg in legs) != 0:
+            raise ServiceError(_("借贷不平衡"))
+        prepared.append((p, legs, payload_hash(p.kind, legs, None)))
+    taken = set(
+        Transaction.objects.unscoped("which keys of the batch are taken (keys are global)")
+        .filter(idempotency_key__in=[p.key for p, _l, _d in prepared])
+        .values_list("idempotency_key", flat=True)
+    )
+    user = as_user(actor)
+    new: dict[str, Transaction] = {}
+    digests: dict[str, str] = {}
+    out: list[tuple[str, bool]] = []
+    for p, _legs, digest in prepared:
+        if p.key in taken:
+            out.append((p.key, True))
+        elif p.key in new:  # a key repeated inside the batch: a replay of its first posting
+            if digests[p.key] != digest:
+                raise IdempotencyConflict(_("该幂等键已用于另一笔不同的请求,未做任何改动"))
+            out.append((p.key, True))
+        else:
+            digests[p.key] = digest
+            new[p.key] = Transaction(
+                idempotency_key=p.key,
+                payload_hash=digest,
+                kind=p.kind,
+                memo=p.memo[:200],
+                area_path=p.area_path,
+                created_by=user,
+            )
+            out.append((p.key, False))
+    replays = {
+        key: _replay(key, d)
+        for (p, _l, d), (key, replayed) in zip(prepared, out, strict=True)
+        if replayed and key in taken
+    }
+    # keys in ascending order, in one statement (the ledger's lock order for a batch's keys)
+    Transaction.objects.bulk_create(sorted(new.values(), key=lambda tx: tx.idempotency_key))
+    entries: list[Entry] = []
+    applied: list[Leg] = []
+    for (_p, legs, _d), (key, replayed) in zip(prepared, out, strict=True):
+        if replayed:
+            continue
+        applied.extend(legs)
+        entries.extend(
+            Entry(
+                transaction=new[key],
+                account=leg.account,
+                amount=leg.amount,
+                expires_on=leg.expires_on if leg.amount > 0 else None,
+                area_path=leg.account.area_path,
+            )
+            for leg in legs
+        )
+    Entry.objects.bulk_create(entries, batch_size=2000)
+    if applied:
+        apply_balances(applied)
+    return [(replays[key] if key in replays else new[key], replayed) for key, replayed in out]
+
+
 def lock_accounts(accounts: Iterable[Account | int], *, also: Iterable[Account | int] = ()) -> None:
     """Lock, in ascending id order, the account rows a posting will lock anyway (every unsplit account of
     `accounts`) plus the rows of `also` (split or not), with `FOR NO KEY UPDATE`.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from gridgov.areas.models import PATH_LENGTH, Level
 from gridgov.core.scope import OutOfScope, subtree_q, user_can_reach, user_scope_path
 
-from .models import Activity, Entry, Participation, PartStatus, Redemption, Transaction, TxKind
+from .models import Activity, Entry, GridScoreRule, Participation, PartStatus, Redemption, Transaction, TxKind
 
 COMMUNITY_LENGTH = PATH_LENGTH[Level.COMMUNITY]
 LEVEL_OF_LENGTH = {length: level for level, length in PATH_LENGTH.items()}
@@ -263,3 +263,21 @@ def volunteer_figures(area, *, top: int = 10) -> dict:
             for v in volunteers
         ],
     }
+
+
+# --- grid-score rules ------------------------------------------------------------------------------------
+def grid_rules_for(user) -> QuerySet[GridScoreRule]:
+    """The grid-score rules that apply in the user's area: the city default, the rule of the user's own
+    district (above a street, community or grid user) and the districts' below (a city user: all of them).
+    `GridScoreRule` is configuration, not a scoped row, so this is its one narrowing (page and API)."""
+    try:
+        path = user_scope_path(user)
+    except OutOfScope:
+        return GridScoreRule.objects.none()
+    rules = GridScoreRule.objects.select_related("district")
+    if path is not None:
+        district = path[: PATH_LENGTH[Level.DISTRICT]]
+        rules = rules.filter(
+            Q(district__isnull=True) | Q(district__path__startswith=path) | Q(district__path=district)
+        )
+    return rules.order_by("district__path", "-effective_from", "id")

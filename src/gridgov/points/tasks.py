@@ -1,5 +1,6 @@
-"""Periodic work: expire unspent points that are due (CELERY_BEAT_SCHEDULE runs it daily at 01:30), and
-close the previous month of every community on the 1st (grid scores → staff points → performance pay)."""
+"""Periodic work: expire unspent points that are due (CELERY_BEAT_SCHEDULE runs it daily at 01:30), post
+what 双报到 services still owe (nightly at 01:50), and close the previous month of every community on the 1st
+(grid scores → staff points → performance pay)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,12 @@ def close_months() -> dict[str, int]:
     previous = month_of(month_of(timezone.localdate()) - dt.timedelta(days=1))
     with context.acting("task", label="points.close_months"):
         return run(SystemActor("monthly-close"), previous)
+
+
+@shared_task(name="points.award_dual_services", acks_late=True)
+def award_dual_services() -> int:
+    """Post the points of every 双报到 service record that has none yet (its hook failed, e.g. an empty pool, or
+    no rule existed then); keyed by record, so re-running posts nothing twice."""
+    from .dual_report import award_missing
+
+    return award_missing()

@@ -697,10 +697,7 @@ def volunteers(request):
 def grid_rules(request):
     """The grid-score rules that apply in the user's area (the city default and the districts'), and for
     city and district users a form to set one from a month on."""
-    from django.db.models import Q
-
     from .forms import GridRuleForm
-    from .models import GridScoreRule
 
     if request.method == "POST" and not request.user.has_perm("points.add_gridscorerule"):
         raise PermissionDenied
@@ -713,15 +710,9 @@ def grid_rules(request):
         else:
             messages.success(request, _("网格评分规则已保存"))
             return redirect("points:grid_rules")
-    path = request.user.area.path if request.user.area_id else ""
-    rules = (
-        GridScoreRule.objects.select_related("district")
-        .filter(Q(district__isnull=True) | Q(district__path__startswith=path) | Q(district__path=path[:6]))
-        .order_by("district__path", "-effective_from")
-    )
     return render(
         request,
         "points/grid_rules.html",
-        {"form": form, "rules": rules},
+        {"form": form, "rules": queries.grid_rules_for(request.user)},
         status=400 if form.errors else 200,
     )

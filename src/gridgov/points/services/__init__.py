@@ -63,8 +63,10 @@ from .monthclose import MonthPreview, close_month, close_months, preview_month_c
 from .payees import payee_for, payee_merchant, redeem_for_payee
 from .redemption import RedeemResult, redeem, resident_groups, settlement_rows, settlement_statement
 from .staff import (
+    AwardRequest,
     apply_performance_pay,
     award_staff_points,
+    award_staff_points_bulk,
     current_grid,
     formula_for,
     grids_of_month,
@@ -75,12 +77,14 @@ from .staff import (
 
 __all__ = [
     "CENT",
+    "AwardRequest",
     "GridScoreResult",
     "MonthPreview",
     "RedeemResult",
     "apply_performance_pay",
     "approve",
     "award_staff_points",
+    "award_staff_points_bulk",
     "check_in",
     "close_month",
     "close_months",

@@ -29,11 +29,9 @@ def export_sheet(actor: User | SystemActor, what: str, title: str, columns: list
 def export_book(
     actor: User | SystemActor, what: str, title: str, sheets: list[tuple[str, list, list[dict]]]
 ) -> bytes:
-    """Several sheets in one workbook (a figures page with several breakdowns), audited like export_sheet."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """Several sheets in one workbook (a figures page with several breakdowns), audited like export_sheet;
+    written by the shared formula-safe writer, so a cell starting with "=" stays text."""
+    from gridgov.core.xlsx import Column, write_book
 
     require_actor(actor)
     audit.record(
@@ -43,15 +41,6 @@ def export_book(
         object_repr=title,
         after={"rows": {name: len(rows) for name, _c, rows in sheets}},
     )
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, columns, rows in sheets:
-        sheet = workbook.create_sheet(title=name[:31])
-        sheet.append([str(column.header) for column in columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([row.get(column.key, "") for column in columns])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return write_book(
+        [(name, [Column(c.key, str(c.header)) for c in columns], rows) for name, columns, rows in sheets]
+    )

@@ -4,8 +4,9 @@ A grid's score is computed from what happened in it during the month (work order
 escalations, patrols and visits, residents' ratings, residents' approved points events) with the rule of
 its district (`GridScoreRule`, else the city default), capped, and frozen in a `GridScore` row. The grid's
 full-time worker (its `GridAssignment` in the month) and every staff member linked to it (`GridLink`) then
-receive their share as staff points through `award_staff_points` (source
-`gridscore:<grid>:<YYYY-MM>:<staff>`, so posting twice changes nothing). docs/points.md has a worked example.
+receive their share as staff points, one batch per community and month through `award_staff_points_bulk`
+(the awards `award_staff_points` would make one by one; source `gridscore:<grid>:<YYYY-MM>:<staff>`, so
+posting twice changes nothing). docs/points.md has a worked example.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from gridgov.core.services import ServiceError
 
 from ..models import AwardCategory, GridScore, GridScoreRule, Participation, PartStatus, StaffAward
 from ._common import month_of, next_month
-from .staff import award_staff_points
+from .staff import AwardRequest, award_staff_points_bulk
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -313,18 +314,14 @@ def compute_grid_scores(actor: User | SystemActor, community: Area, month: dt.da
     if new:
         GridScore.objects.bulk_create(new)
         audit.record_many(actor, "points.grid_score", new)
-    awards = []
+    requests = []
     for score, recipient, points in shares(community, month, scores):
         if not points:
             continue
-        from gridgov.workforce.models import Staff
-
-        staff = Staff(pk=recipient.staff_id)
         role = _("专职网格员") if recipient.role == "worker" else _("挂包")
-        awards.append(
-            award_staff_points(
-                actor,
-                staff,
+        requests.append(
+            AwardRequest(
+                staff_id=recipient.staff_id,
                 points=points,
                 category=AwardCategory.WORK_RESULT if points > 0 else AwardCategory.PENALTY,
                 reason=_("网格月度评分:%(g)s %(m)s 得分 %(s)d,%(r)s %(p)d%%")
@@ -340,6 +337,9 @@ def compute_grid_scores(actor: User | SystemActor, community: Area, month: dt.da
                 on=month,
             )
         )
+    # One batch per community and month (the community's row is locked above, so no one else posts these
+    # sources meanwhile): the same awards as award_staff_points one by one, in a few statements.
+    awards = award_staff_points_bulk(actor, requests)
     return GridScoreResult(scores=scores, awards=awards)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,16 @@ from gridgov.core.services import ServiceError
 
 from .. import ledger
 from ..ledger import Leg
-from ..models import Account, AwardCategory, PerformanceFormula, PerformancePay, StaffAward, TxKind
+from ..models import (
+    Account,
+    AwardCategory,
+    OwnerKind,
+    PerformanceFormula,
+    PerformancePay,
+    StaffAward,
+    TxKind,
+    with_balances,
+)
 from ._common import CENT, _check, month_of
 
 if TYPE_CHECKING:
@@ -69,21 +79,14 @@ def award_staff_points(
         .get(pk=staff.pk)
     )
     _check(actor, staff.area_path)
-    if category not in AwardCategory.values:
-        raise ServiceError(_("未知积分类别"))
-    if not isinstance(points, int) or points == 0 or abs(points) > 10_000:
-        raise ServiceError(_("积分必须是非零整数"))
-    if not (source or "").strip() or not (reason or "").strip():
-        raise ServiceError(_("请填写事由和来源"))
+    _validate_award(category, points, reason, source)
     existing = (
         StaffAward.objects.unscoped("an award already posted under this source key (keys are global)")
         .filter(source=source)
         .first()
     )
     if existing is not None:
-        if (existing.staff_id, existing.points, existing.category) != (staff.pk, points, category):
-            raise ledger.IdempotencyConflict(_("该来源已记过不同的积分,未做任何改动"))
-        return existing
+        return _same_award(existing, staff.pk, points, category)
     grid = grid or current_grid(staff)
     if grid is not None and not grid.path.startswith(staff.area_path):
         raise ServiceError(_("网格不在该人员所在社区内"))
@@ -97,18 +100,11 @@ def award_staff_points(
     account = Account.objects.unscoped("the checked staff member's account, locked just above").get(
         pk=account.pk
     )
-    if points > 0:
-        legs = [Leg(pool, -points * (2 if grid else 1)), Leg(account, points, ledger.expiry_for(on))]
-        if grid_acc is not None:
-            legs.append(Leg(grid_acc, points))
-        ledger_points = points
-    else:
-        ledger_points = -min(-points, account.balance)
-        legs = [Leg(account, ledger_points), Leg(pool, -ledger_points)]
+    legs, ledger_points = _staff_legs(points, account, pool, grid_acc, on, account.balance)
     tx = None
     if ledger_points:
         tx, _r = ledger.post(
-            key=f"staff:{hashlib.sha256(source.encode()).hexdigest()[:40]}",
+            key=_ledger_key(source),
             kind=TxKind.STAFF,
             legs=legs,
             area_path=staff.area_path,
@@ -129,6 +125,184 @@ def award_staff_points(
     )
     audit.record(actor, "points.award_staff", award, after=audit.snapshot(award))
     return award
+
+
+@dataclass(frozen=True)
+class AwardRequest:
+    """One award of a batch (`award_staff_points_bulk`): the keyword arguments of `award_staff_points`."""
+
+    staff_id: int
+    points: int
+    category: str
+    reason: str
+    source: str
+    grid: Area | None = None
+    on: dt.date | None = None
+
+
+def _validate_award(category: str, points: int, reason: str, source: str) -> None:
+    if category not in AwardCategory.values:
+        raise ServiceError(_("未知积分类别"))
+    if not isinstance(points, int) or points == 0 or abs(points) > 10_000:
+        raise ServiceError(_("积分必须是非零整数"))
+    if not (source or "").strip() or not (reason or "").strip():
+        raise ServiceError(_("请填写事由和来源"))
+
+
+def _same_award(existing: StaffAward, staff_id: int, points: int, category: str) -> StaffAward:
+    if (existing.staff_id, existing.points, existing.category) != (staff_id, points, category):
+        raise ledger.IdempotencyConflict(_("该来源已记过不同的积分,未做任何改动"))
+    return existing
+
+
+def _staff_legs(
+    points: int, account: Account, pool: Account, grid_acc: Account | None, on: dt.date, balance: int
+):
+    """(legs, points the ledger moves) of one award: a positive award is paid from the pool to the staff
+    member (and, as its score, to the grid); a penalty takes back at most the staff member's balance."""
+    if points > 0:
+        legs = [Leg(pool, -points * (2 if grid_acc else 1)), Leg(account, points, ledger.expiry_for(on))]
+        if grid_acc is not None:
+            legs.append(Leg(grid_acc, points))
+        return legs, points
+    ledger_points = -min(-points, balance)
+    return [Leg(account, ledger_points), Leg(pool, -ledger_points)], ledger_points
+
+
+def _ledger_key(source: str) -> str:
+    return f"staff:{hashlib.sha256(source.encode()).hexdigest()[:40]}"
+
+
+@transaction.atomic
+def award_staff_points_bulk(actor: User | SystemActor, requests: list[AwardRequest]) -> list[StaffAward]:
+    """The awards `award_staff_points` would make for `requests` one after another — the same ledger rows,
+    balances, `StaffAward` rows and audit rows (`points.award_staff`, one per award) — in a few statements:
+    the staff, their accounts and the sources already posted are read once, every account row is locked once
+    (ascending, before the keys, as the single path), transactions, entries and awards are inserted in bulk
+    and each account's balance changes once (`ledger.post_many`). A penalty is bounded by the balance the
+    batch's earlier awards left. For callers that serialise their sources (compute_grid_scores holds the
+    community's row): the month close and the generator; pages, API and hooks post one award at a time."""
+    from gridgov.workforce.models import Staff
+
+    require_actor(actor)
+    if not requests:
+        return []
+    for r in requests:
+        _validate_award(r.category, r.points, r.reason, r.source)
+    staff_by_id = {
+        s.pk: s
+        for s in Staff.objects.unscoped(
+            "re-read the batch's staff in the transaction; paths re-checked by _check"
+        )
+        .select_related("resident")
+        .filter(pk__in={r.staff_id for r in requests})
+    }
+    for r in requests:
+        if r.staff_id not in staff_by_id:
+            raise Staff.DoesNotExist(f"staff {r.staff_id}")
+    for path in {s.area_path for s in staff_by_id.values()}:
+        _check(actor, path)
+    existing = {
+        a.source: a
+        for a in StaffAward.objects.unscoped(
+            "awards already posted under the batch's source keys (keys are global)"
+        ).filter(source__in={r.source for r in requests})
+    }
+    todo: dict[str, tuple[Any, Area | None, dt.date]] = {}  # by source: its first request in the batch
+    grids: dict[int, Area | None] = {}
+    for r in requests:
+        if r.source in existing or r.source in todo:
+            continue
+        staff = staff_by_id[r.staff_id]
+        grid: Area | None
+        if r.grid is not None:
+            grid = r.grid
+        else:
+            if r.staff_id not in grids:
+                grids[r.staff_id] = current_grid(staff)
+            grid = grids[r.staff_id]
+        if grid is not None and not grid.path.startswith(staff.area_path):
+            raise ServiceError(_("网格不在该人员所在社区内"))
+        todo[r.source] = (staff, grid, r.on or timezone.localdate())
+    # Existing accounts in one read; a missing one is made as the single path makes it.
+    owners = Q(owner_kind=OwnerKind.STAFF, owner_id__in={staff.pk for staff, _g, _o in todo.values()}) | Q(
+        owner_kind=OwnerKind.GRID,
+        owner_id__in={grid.pk for _s, grid, _o in todo.values() if grid is not None},
+    )
+    accounts: dict[tuple[str, int], Account] = {
+        (a.owner_kind, a.owner_id): a
+        for a in Account.objects.unscoped("the accounts of the batch's checked staff and grids").filter(
+            owners
+        )
+    }
+    pools: dict[str, Account] = {}
+    for staff, grid, _on in todo.values():
+        if (OwnerKind.STAFF, staff.pk) not in accounts:
+            accounts[OwnerKind.STAFF, staff.pk] = staff_account(staff)
+        if grid is not None and (OwnerKind.GRID, grid.pk) not in accounts:
+            accounts[OwnerKind.GRID, grid.pk] = grid_account(grid)
+        if staff.area_path not in pools:
+            pools[staff.area_path] = earning_pool(staff.area_path)
+    staff_accounts = [a for (kind, _id), a in accounts.items() if kind == OwnerKind.STAFF]
+    ledger.lock_accounts([*accounts.values(), *pools.values()], also=staff_accounts)
+    balances = {
+        a.pk: a.balance
+        for a in with_balances(
+            Account.objects.unscoped("the batch's staff accounts, locked just above").filter(
+                pk__in=[a.pk for a in staff_accounts]
+            )
+        )
+    }
+    postings: list[ledger.Posting] = []
+    made: dict[str, StaffAward] = {}
+    keys: dict[str, str] = {}  # source → ledger key, for the awards that move points
+    results: list[StaffAward] = []
+    for r in requests:
+        if r.source in existing:
+            results.append(_same_award(existing[r.source], r.staff_id, r.points, r.category))
+            continue
+        if r.source in made:  # a source repeated in the batch: the single path would return the first
+            results.append(_same_award(made[r.source], r.staff_id, r.points, r.category))
+            continue
+        staff, spell_grid, on = todo[r.source]
+        account = accounts[OwnerKind.STAFF, staff.pk]
+        grid_acc = accounts[OwnerKind.GRID, spell_grid.pk] if spell_grid is not None else None
+        legs, ledger_points = _staff_legs(
+            r.points, account, pools[staff.area_path], grid_acc, on, balances[account.pk]
+        )
+        balances[account.pk] += ledger_points
+        award = StaffAward(
+            staff=staff,
+            grid=spell_grid,
+            category=r.category,
+            points=r.points,
+            ledger_points=ledger_points,
+            reason=r.reason.strip()[:200],
+            source=r.source.strip(),
+            month=month_of(on),
+            area_path=spell_grid.path if spell_grid else staff.area_path,
+        )
+        if ledger_points:
+            postings.append(
+                ledger.Posting(
+                    key=_ledger_key(r.source),
+                    kind=TxKind.STAFF,
+                    legs=legs,
+                    area_path=staff.area_path,
+                    memo=r.reason[:200],
+                )
+            )
+            keys[r.source] = postings[-1].key
+        made[r.source] = award
+        results.append(award)
+    posted = ledger.post_many(postings, actor=actor)
+    by_key = {p.key: tx for p, (tx, _replayed) in zip(postings, posted, strict=True)}
+    new = list(made.values())
+    for source, award in made.items():
+        award.transaction = by_key[keys[source]] if source in keys else None
+    StaffAward.objects.bulk_create(new)
+    audit.record_many(actor, "points.award_staff", new)
+    return results
 
 
 def formula_for(month: dt.date) -> PerformanceFormula:
