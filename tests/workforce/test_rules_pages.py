@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from gridgov.core.models import AuditEvent
 from gridgov.core.services import ServiceError
@@ -112,6 +113,28 @@ def test_grid_workers_join_the_corps_by_the_rule(city, users, crew):
     assert joined.post == "community_worker" and _posts(worker) == ["grid_worker", "community_worker"]
     with pytest.raises(ServiceError, match="只有专职网格员"):
         services.join_corps(SYSTEM, worker)
+
+
+def test_the_eligibility_check_takes_its_day(city, users, crew):
+    """The check (page and generator) and `corps_refusal` (the staff page, join_corps) answer for the same
+    day: the check's `on` defaults to today in the platform's time zone and can be given, as the generator's
+    fixed day is."""
+    from gridgov.workforce import queries
+    from gridgov.workforce.services.ladders import corps_refusal
+
+    worker = crew.grid_workers[city.grid_a.pk]
+    services.add_certificate(SYSTEM, worker, kind="assistant_social_worker", issued_on=dt.date(2016, 6, 1))
+    user = users["city_admin"]
+
+    def check(on=None):
+        return set(
+            queries.grid_workers_eligible(user, user.area.path, {}, on=on).values_list("pk", flat=True)
+        )
+
+    for day in (dt.date(2016, 5, 31), dt.date(2016, 6, 1), dt.date(2017, 2, 28), timezone.localdate()):
+        assert (worker.pk in check(day)) == (corps_refusal(worker, day) is None), day
+    assert worker.pk not in check(dt.date(2016, 5, 31))  # the certificate did not exist yet
+    assert worker.pk in check() and worker.pk in check(timezone.localdate())
 
 
 def test_years_of_service_rule(city, crew):

@@ -293,64 +293,57 @@ class StaffViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         return xlsx_response(services.export_staff(request.user, qs), "staff.xlsx")
 
 
-class GridAssignmentSerializer(ScopedModelSerializer):
+# A staff member's spell on a grid, as both kinds list it (read-only; the names shown beside the ids).
+SPELL_FIELDS = [
+    "id",
+    "staff",
+    "staff_name",
+    "grid",
+    "grid_name",
+    "area_path",
+    "started_on",
+    "ended_on",
+    "reason",
+]
+
+
+class GridSpellSerializer(ScopedModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     staff_name = serializers.CharField(source="staff.resident.name", read_only=True)
 
+
+def _spells(model):
+    return model.objects.select_related("grid", "staff__resident").order_by("area_path", "-started_on", "id")
+
+
+class GridAssignmentSerializer(GridSpellSerializer):
     class Meta:
         model = GridAssignment
-        fields = [
-            "id",
-            "staff",
-            "staff_name",
-            "grid",
-            "grid_name",
-            "area_path",
-            "started_on",
-            "ended_on",
-            "reason",
-        ]
+        fields = SPELL_FIELDS
         read_only_fields = fields
 
 
 class GridAssignmentViewSet(ScopedReadOnlyViewSet):
     """Grid assignments, current and past (history of reassignments)."""
 
-    queryset = GridAssignment.objects.select_related("grid", "staff__resident").order_by(
-        "area_path", "-started_on", "id"
-    )
+    queryset = _spells(GridAssignment)
     serializer_class = GridAssignmentSerializer
     filterset_class = GridAssignmentFilter
 
 
-class GridLinkSerializer(ScopedModelSerializer):
-    grid_name = serializers.CharField(source="grid.name", read_only=True)
-    staff_name = serializers.CharField(source="staff.resident.name", read_only=True)
+class GridLinkSerializer(GridSpellSerializer):
     staff_post = serializers.CharField(source="staff.post", read_only=True)
 
     class Meta:
         model = GridLink
-        fields = [
-            "id",
-            "staff",
-            "staff_name",
-            "staff_post",
-            "grid",
-            "grid_name",
-            "area_path",
-            "started_on",
-            "ended_on",
-            "reason",
-        ]
+        fields = [*SPELL_FIELDS[:3], "staff_post", *SPELL_FIELDS[3:]]
         read_only_fields = fields
 
 
 class GridLinkViewSet(ScopedReadOnlyViewSet):
     """两委成员联网格 (挂包): committee members' links to grids, current and past."""
 
-    queryset = GridLink.objects.select_related("grid", "staff__resident").order_by(
-        "area_path", "-started_on", "id"
-    )
+    queryset = _spells(GridLink)
     serializer_class = GridLinkSerializer
     filterset_class = GridLinkFilter
 

@@ -104,6 +104,30 @@ def _date(rng, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randrange(max(1, (end - start).days)))
 
 
+CERTIFICATES_FROM, CERTIFICATES_TO = dt.date(2015, 1, 1), dt.date(2025, 12, 1)
+# The social-work title each certificate is the first to qualify for (services/ladders.TITLE_CERTIFICATES).
+FIRST_TITLE: dict[str, str] = {
+    CertificateKind.ASSISTANT_SOCIAL_WORKER: Post.ASSISTANT_SOCIAL_WORKER,
+    CertificateKind.SOCIAL_WORKER: Post.SOCIAL_WORKER,
+}
+
+
+def certificate_dates(rng, kinds: list[str], titles: dict[str, dt.date]) -> list[dt.date]:
+    """Issue dates of a staff member's certificates, in ladder order (assistant first), as the career ladder
+    requires: each certificate before the title it qualifies for (`titles`: post → the day it was taken),
+    and each later certificate no earlier than the one before."""
+    dates: list[dt.date] = []
+    for kind in kinds:
+        title = titles.get(FIRST_TITLE.get(kind, ""))
+        latest = min(CERTIFICATES_TO, title - dt.timedelta(days=1)) if title else CERTIFICATES_TO
+        if dates:
+            earliest = min(dates[-1], latest)
+        else:
+            earliest = min(CERTIFICATES_FROM, latest - dt.timedelta(days=730))
+        dates.append(_date(rng, earliest, latest))
+    return dates
+
+
 class _Builder:
     def __init__(self, ctx: CityContext) -> None:
         self.ctx = ctx
@@ -115,6 +139,7 @@ class _Builder:
         self.staff: list[Staff] = []
         self.positions: list[tuple[Staff, str, dt.date, dt.date | None]] = []
         self.certs: dict[int, list[str]] = defaultdict(list)  # index in self.staff -> certificate kinds
+        self.titles: dict[int, dict[str, dt.date]] = defaultdict(dict)  # index -> social-work title -> from
 
     def person(
         self, resident_id: int, community, post: str, hired_on: dt.date, *, source: str = "", active=True
@@ -302,7 +327,9 @@ def generate_workforce(ctx: CityContext) -> str:
                 assistant = change
                 change = assistant + (TODAY - dt.timedelta(days=30) - assistant) / 2
                 b.spell(s, Post.ASSISTANT_SOCIAL_WORKER, assistant, change)
+                b.titles[by_identity[id(s)]][Post.ASSISTANT_SOCIAL_WORKER] = assistant
             b.spell(s, new_post, change)
+            b.titles[by_identity[id(s)]][new_post] = change
             s.post = new_post
     for i, s in enumerate(b.staff):
         s.grade = compute_grade(
@@ -338,11 +365,13 @@ def generate_workforce(ctx: CityContext) -> str:
                     staff=b.staff[i],
                     kind=k,
                     number=f"SW{b.staff[i].pk:08d}{n}",
-                    issued_on=_date(rng, dt.date(2015, 1, 1), dt.date(2025, 12, 1)),
+                    issued_on=issued_on,
                     area_path=b.staff[i].area_path,
                 )
                 for i, kinds in b.certs.items()
-                for n, k in enumerate(kinds)
+                for n, (k, issued_on) in enumerate(
+                    zip(kinds, certificate_dates(rng, kinds, b.titles.get(i, {})), strict=True)
+                )
             ],
             batch_size=5000,
         )

@@ -428,17 +428,29 @@ class Replacement(ScopedModel):
         return f"{self.outgoing} → {self.incoming or '—'}"
 
 
-class GridAssignment(ScopedModel):
-    """一网一员: a full-time grid worker on a grid; ended rows are the history of reassignments."""
+class GridSpell(ScopedModel):
+    """A staff member's dated spell on a grid (the grid's path scopes it); an open spell has no end, ended
+    ones are the history. Each subclass declares its `staff` link and its own rule of how many may be open."""
 
-    staff = models.ForeignKey(
-        Staff, verbose_name=_("网格员"), on_delete=models.PROTECT, related_name="grid_assignments"
-    )
     grid = models.ForeignKey("areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+")
     area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
     started_on = models.DateField(_("开始日期"))
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}@{self.grid_id}"  # type: ignore[attr-defined]
+
+
+class GridAssignment(GridSpell):
+    """一网一员: a full-time grid worker on a grid; ended rows are the history of reassignments."""
+
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("网格员"), on_delete=models.PROTECT, related_name="grid_assignments"
+    )
 
     class Meta:
         verbose_name = _("网格员配置")
@@ -454,9 +466,6 @@ class GridAssignment(ScopedModel):
         ]
         indexes = [models.Index(fields=["area_path", "ended_on"], name="assignment_path_idx")]
 
-    def __str__(self) -> str:
-        return f"{self.staff_id}@{self.grid_id}"
-
 
 # Posts linked to grids (两委成员联网格 / 挂包): the two-committee seats and the community's full-time
 # workers; full-time grid workers are on their grid through GridAssignment instead (一网一员).
@@ -471,7 +480,7 @@ LINK_POSTS = (
 )
 
 
-class GridLink(ScopedModel):
+class GridLink(GridSpell):
     """两委成员联网格 (挂包): a committee member or full-time worker responsible for a grid.
 
     Unlike GridAssignment, one person may be linked to several grids and a grid may have several
@@ -480,11 +489,6 @@ class GridLink(ScopedModel):
     staff = models.ForeignKey(
         Staff, verbose_name=_("挂包人员"), on_delete=models.PROTECT, related_name="grid_links"
     )
-    grid = models.ForeignKey("areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+")
-    area_path = models.CharField(_("区域路径"), max_length=20, editable=False)
-    started_on = models.DateField(_("开始日期"))
-    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
-    reason = models.CharField(_("原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("两委成员联网格")

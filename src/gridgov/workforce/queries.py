@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.checks import area_row
@@ -35,32 +36,30 @@ from .services.ladders import eligible_grid_workers
 COMMUNITY = PATH_LENGTH[Level.COMMUNITY]
 
 
+def _areas_without(user, root: str, level: int, rows: QuerySet) -> QuerySet[Area]:
+    """The active areas of `level` the user sees under `root` for which the correlated `rows` has none."""
+    return (
+        Area.objects.visible_to(user)
+        .in_area(root)
+        .filter(level=level, is_active=True)
+        .filter(~Exists(rows))
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
 def communities_without_successor(user, root: str, params: dict | None = None) -> QuerySet[Area]:
     successors = Successor.objects.unscoped(
         "correlated: has a community the user sees a reserve listing"
     ).filter(community=OuterRef("pk"), ended_on__isnull=True)
-    return (
-        Area.objects.visible_to(user)
-        .in_area(root)
-        .filter(level=Level.COMMUNITY, is_active=True)
-        .filter(~Exists(successors))
-        .select_related("parent")
-        .order_by("path")
-    )
+    return _areas_without(user, root, Level.COMMUNITY, successors)
 
 
 def grids_without_worker(user, root: str, params: dict | None = None) -> QuerySet[Area]:
     assigned = GridAssignment.objects.unscoped("correlated: has a grid the user sees a worker").filter(
         grid=OuterRef("pk"), ended_on__isnull=True
     )
-    return (
-        Area.objects.visible_to(user)
-        .in_area(root)
-        .filter(level=Level.GRID, is_active=True)
-        .filter(~Exists(assigned))
-        .select_related("parent")
-        .order_by("path")
-    )
+    return _areas_without(user, root, Level.GRID, assigned)
 
 
 def workers_without_grid(user, root: str, params: dict | None = None) -> QuerySet[Staff]:
@@ -110,14 +109,7 @@ def grids_without_link(user, root: str, params: dict | None = None) -> QuerySet[
     linked = GridLink.objects.unscoped("correlated: has a grid the user sees a linked member").filter(
         grid=OuterRef("pk"), ended_on__isnull=True, staff__is_active=True
     )
-    return (
-        Area.objects.visible_to(user)
-        .in_area(root)
-        .filter(level=Level.GRID, is_active=True)
-        .filter(~Exists(linked))
-        .select_related("parent")
-        .order_by("path")
-    )
+    return _areas_without(user, root, Level.GRID, linked)
 
 
 def links_outside_community(user, root: str, params: dict | None = None) -> QuerySet[GridLink]:
@@ -132,11 +124,15 @@ def links_outside_community(user, root: str, params: dict | None = None) -> Quer
     )
 
 
-def grid_workers_eligible(user, root: str, params: dict | None = None) -> QuerySet[Staff]:
-    """Grid workers who meet the rule for joining the community-worker corps (services/ladders.py)."""
+def grid_workers_eligible(
+    user, root: str, params: dict | None = None, *, on: dt.date | None = None
+) -> QuerySet[Staff]:
+    """Grid workers who meet the rule for joining the community-worker corps (services/ladders.py) on `on`
+    (default today, in the platform's time zone — the day `corps_refusal` is asked about on the staff page;
+    the generator and its tests pass the city's fixed day)."""
     staff = Staff.objects.visible_to(user).in_area(root)
     return (
-        eligible_grid_workers(staff, dt.date.today())
+        eligible_grid_workers(staff, on or timezone.localdate())
         .select_related("resident", "community")
         .order_by("area_path", "id")
     )
@@ -156,7 +152,7 @@ def _link_row(link: GridLink) -> dict:
 
 # --- quota ------------------------------------------------------------------------------------------
 def quota_rule(on: dt.date | None = None) -> QuotaRule | None:
-    on = on or dt.date.today()
+    on = on or timezone.localdate()
     return QuotaRule.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
 
 

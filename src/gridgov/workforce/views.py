@@ -1051,44 +1051,55 @@ class QuotaRuleView(FormPage):
 quota_rule = QuotaRuleView.as_view()
 
 
-class CompetitionEditView(FormPage):
-    permission_required = "workforce.change_competition"
-    form_class = CompetitionEditForm
+class EditPage(FormPage):
+    """Edit one object of the user's area (`model`, by the URL's pk): out of scope is a 404 before any form
+    is shown or run."""
+
+    model: Any
+    title: Any = ""
     template_name = "workforce/form.html"
-    done = gettext_lazy("擂台赛已修改")
 
     @cached_property
-    def competition(self) -> Competition:
-        return get_object_or_404(Competition.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+    def edited(self):
+        return get_object_or_404(self.model.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
 
-    def get_initial(self):
-        return {"title": self.competition.title, "year": self.competition.year}
+    def get_form(self, form_class=None):
+        self.edited  # noqa: B018 - the 404 first
+        return super().get_form(form_class)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=_("修改擂台赛"), **kwargs)
+        return super().get_context_data(title=self.title, **kwargs)
+
+
+class CompetitionEditView(EditPage):
+    permission_required = "workforce.change_competition"
+    form_class = CompetitionEditForm
+    model = Competition
+    title = gettext_lazy("修改擂台赛")
+    done = gettext_lazy("擂台赛已修改")
+
+    def get_initial(self):
+        return {"title": self.edited.title, "year": self.edited.year}
 
     def run_service(self, actor, data):
-        return services.update_competition(actor, self.competition, title=data["title"], year=data["year"])
+        return services.update_competition(actor, self.edited, title=data["title"], year=data["year"])
 
     def get_success_url(self):
-        return reverse("workforce:competition", args=[self.competition.pk])
+        return reverse("workforce:competition", args=[self.edited.pk])
 
 
 competition_edit = CompetitionEditView.as_view()
 
 
-class StudioEditView(FormPage):
+class StudioEditView(EditPage):
     permission_required = "workforce.change_studio"
     form_class = StudioEditForm
-    template_name = "workforce/form.html"
+    model = Studio
+    title = gettext_lazy("修改书记工作室")
     done = gettext_lazy("书记工作室已修改")
 
-    @cached_property
-    def studio(self) -> Studio:
-        return get_object_or_404(Studio.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
-
     def get_initial(self):
-        s = self.studio
+        s = self.edited
         return {
             "name": s.name,
             "lead": s.lead_id,
@@ -1096,15 +1107,8 @@ class StudioEditView(FormPage):
             "established_on": s.established_on,
         }
 
-    def get_form(self, form_class=None):
-        self.studio  # noqa: B018 - out of scope is a 404 before any form is shown or run
-        return super().get_form(form_class)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(title=_("修改书记工作室"), **kwargs)
-
     def run_service(self, actor, data):
-        return services.update_studio(actor, self.studio, **data)
+        return services.update_studio(actor, self.edited, **data)
 
     def get_success_url(self):
         return reverse("workforce:studios")
