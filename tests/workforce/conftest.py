@@ -18,6 +18,8 @@ from gridgov.workforce import services
 from gridgov.workforce.models import Education, Post, Source, Staff
 from gridgov.workforce.reference import ensure_defaults
 
+from ..module_shared import refetched, usable
+
 SYSTEM = SystemActor("tests.workforce")  # the actor of set-up steps: reaches every area, audited as such
 
 
@@ -82,6 +84,24 @@ def build_crew(city) -> Crew:
     return crew
 
 
+@pytest.fixture(scope="module")
+def _module_crew(request, _module_city, django_db_blocker):
+    """The reference data and the crew built once per module (tests/module_shared.py), when every test of
+    the module that sets up the reference data also takes the crew (so no test sees staff it did not
+    ask for)."""
+    items = [item for item in request.session.items if item.module is request.module]
+    wanting = [set(item.fixturenames) for item in items if "scale" in item.fixturenames]
+    if _module_city is None or not all("crew" in names for names in wanting):
+        yield None
+        return
+    with django_db_blocker.unblock():
+        ensure_defaults()
+        built = build_crew(_module_city[0])
+    yield built
+
+
 @pytest.fixture
-def crew(city, scale) -> Crew:
+def crew(request, city, scale, _module_crew) -> Crew:
+    if usable(request, _module_crew):
+        return refetched(_module_crew)
     return build_crew(city)
