@@ -78,7 +78,7 @@ def test_secretary_links_grids_closes_the_month_and_sees_the_pay(demo_site, page
 
     # 4. the payroll: the member's performance pay is the previewed amount, with where it came from
     _go(page, page.get_by_test_id("payroll-link"))
-    expect(page.get_by_test_id("performance-source")).to_contain_text("points.performance_pay")
+    expect(page.get_by_test_id("performance-source")).to_contain_text("积分联奖惩月度结算")
     line = page.locator("tbody tr").filter(has_text=member).first
     expect(line.locator("[data-testid=performance-pay]")).to_have_text(amount)
     expect(line).to_contain_text("积分")

@@ -79,3 +79,12 @@ def test_api_carries_note_and_source(city, api_for, payroll):
     assert body["performance_source"] == "points"
     assert body["lines"][0]["performance_note"] in ("说明", "")
     assert "说明" in {row["performance_note"] for row in body["lines"]}
+
+
+def test_payroll_page_names_the_performance_source_in_chinese():
+    from gridgov.workforce.models import Payroll
+
+    assert Payroll(performance_source="points.performance_pay").performance_source_label.startswith(
+        "积分联奖惩月度结算"
+    )
+    assert Payroll(performance_source="other.key").performance_source_label == "other.key"

@@ -329,8 +329,10 @@ def generate_month_closes(ctx: CityContext) -> str:
         progress.advance()
     progress.close()
     redeemed = _redeem_with_payees(ctx, rng, communities)
+    # Links are made here only where the workforce step made none: say so only when it happened.
+    extra = f",另建 {links} 条两委成员联网格" if links else ""
     return (
-        f"{closed} 个社区月度结算({awards} 笔网格评分工作积分,{links} 条两委成员联网格), "
+        f"{closed} 个社区月度结算({awards} 笔网格评分工作积分{extra}), "
         f"{failed} 个未能结算, {redeemed['property_fee']} 次物业费减免(与物业企业结算), "
         f"{redeemed['meal_subsidy']} 次长者食堂餐补(与食堂结算)"
     )

@@ -633,6 +633,15 @@ class Payroll(ScopedModel):
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
 
+    @property
+    def performance_source_label(self) -> str:
+        """What the page says set the performance pay: the source key is for idempotency, not for people."""
+        return str(PERFORMANCE_SOURCE_LABELS.get(self.performance_source, self.performance_source))
+
+
+# Source keys of apply_performance_pay's callers, as a secretary reads them on the payroll page.
+PERFORMANCE_SOURCE_LABELS = {"points.performance_pay": _("积分联奖惩月度结算(网格评分折算工作积分)")}
+
 
 class PayrollLine(ScopedModel):
     payroll = models.ForeignKey(
