@@ -156,6 +156,32 @@ def test_import_members_all_or_nothing(city, users, api_for, network):
     assert again.status_code == 400 and "已登记为党员" in str(again.json())
 
 
+def test_import_lists_malformed_and_unknown_rows_together(city, api_for, network):
+    """A malformed row does not hide the rows the database refuses: all three bad rows are listed."""
+    from ..factories import unique_id_number
+
+    branch = network.branches[city.grid_a.pk]
+    before = (PartyMember.objects.unscoped("test").count(), AuditEvent.objects.count())
+    response = _post(
+        api_for("community_secretary"),
+        [
+            {
+                "姓名": "格式错",
+                "身份证号": unique_id_number(),
+                "党组织编号": str(branch.pk),
+                "入党日期": "2001/7/1",
+            },
+            {"姓名": "未登记甲", "身份证号": unique_id_number(), "党组织编号": str(branch.pk)},
+            {"姓名": "未登记乙", "身份证号": unique_id_number(), "党组织编号": "999999"},
+        ],
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [e["line"] for e in errors] == [2, 3, 4]
+    assert "入党日期" in errors[0]["reason"] and "未登记" in errors[1]["reason"]
+    assert (PartyMember.objects.unscoped("test").count(), AuditEvent.objects.count()) == before
+
+
 def test_import_rejects_a_file_that_is_not_xlsx(city, api_for, network):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

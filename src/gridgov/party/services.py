@@ -696,10 +696,12 @@ def _id_card(line: int, values: dict[str, str], errors: list[RowError]):
 
 
 def _all_or_nothing(rows: list, errors: list[RowError]) -> None:
-    """A file with any bad row, or with no row at all, is rejected whole (every bad row listed)."""
+    """A file with no row at all, or with only bad rows, is rejected here. Rows whose format is right go on
+    to the database checks even when others are malformed, so that the answer lists every bad row, the
+    malformed and the unknown together (the second pass raises with both)."""
     if not rows and not errors:
         raise ImportRejected([RowError(2, _("表格中没有数据行"))])
-    if errors:
+    if not rows:
         raise ImportRejected(errors)
 
 
@@ -752,11 +754,11 @@ def import_members(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult
         )
     _all_or_nothing(rows, errors)
     with transaction.atomic():
-        return _import_member_rows(actor, rows)
+        return _import_member_rows(actor, rows, errors)
 
 
-def _import_member_rows(actor: User | SystemActor, rows) -> ImportResult:
-    errors: list[RowError] = []
+def _import_member_rows(actor: User | SystemActor, rows, format_errors: list[RowError]) -> ImportResult:
+    errors: list[RowError] = list(format_errors)
     residents = {
         r.id_index: r
         for r in Resident.objects.visible_to(actor).filter(
@@ -986,11 +988,11 @@ def import_dual_services(actor: User | SystemActor, upload: IO[bytes]) -> DualIm
         rows.append((line, values, index, served_on, hours, category, content))
     _all_or_nothing(rows, errors)
     with transaction.atomic():
-        return _import_dual_rows(actor, rows)
+        return _import_dual_rows(actor, rows, errors)
 
 
-def _import_dual_rows(actor: User | SystemActor, rows) -> DualImportResult:
-    errors: list[RowError] = []
+def _import_dual_rows(actor: User | SystemActor, rows, format_errors: list[RowError]) -> DualImportResult:
+    errors: list[RowError] = list(format_errors)
     members = {
         m.resident.id_index: m
         for m in PartyMember.objects.visible_to(actor)
