@@ -174,6 +174,26 @@ def test_staff_import_errors_then_success(city, api_for, crew):
     assert again.status_code == 400 and "已有社区工作人员档案" in str(again.json())
 
 
+def test_staff_import_lists_malformed_and_unknown_rows_together(city, api_for, crew):
+    """A malformed row does not hide the rows the database refuses: every bad row is listed at once."""
+    from ..factories import unique_id_number
+
+    code = city.communities[0].code
+    row = {"社区编码": code, "岗位": "社区工作者", "学历": "本科", "入职日期": "2020-03-01"}
+    rows = [
+        dict(row, 姓名="格式错", 身份证号=unique_id_number(), 入职日期="2020/03/01"),
+        dict(row, 姓名="未登记", 身份证号=unique_id_number()),
+        dict(row, 姓名="辖区外", 身份证号=unique_id_number(), 社区编码=city.communities[2].code),
+    ]
+    before = (Staff.objects.unscoped("test").count(), AuditEvent.objects.count())
+    response = api_for("street").post(
+        reverse("wf-staff-import-xlsx"), {"file": upload(xlsx_bytes(rows, STAFF_HEADERS))}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert sorted({e["line"] for e in response.json()["errors"]}) == [2, 3, 4]
+    assert (Staff.objects.unscoped("test").count(), AuditEvent.objects.count()) == before
+
+
 def test_staff_import_missing_column_and_export(city, api_for, client_for, crew):
     response = api_for("street").post(
         reverse("wf-staff-import-xlsx"),

@@ -107,14 +107,15 @@ def import_staff(actor: User | SystemActor, upload: IO[bytes]) -> StaffImportRes
             )
     if not rows and not errors:
         raise ImportRejected([RowError(2, _("表格中没有数据行"))])
-    if errors:
+    if not rows:
         raise ImportRejected(errors)
+    # The well-formed rows still go through the database checks, so that the answer lists every bad row.
     with transaction.atomic():
-        return _import_staff_rows(actor, rows)
+        return _import_staff_rows(actor, rows, errors)
 
 
-def _import_staff_rows(actor: User | SystemActor, rows) -> StaffImportResult:
-    errors: list[RowError] = []
+def _import_staff_rows(actor: User | SystemActor, rows, format_errors: list[RowError]) -> StaffImportResult:
+    errors: list[RowError] = list(format_errors)
     communities = {
         a.code: a
         for a in Area.objects.visible_to(actor)
