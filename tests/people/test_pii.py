@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from gridgov.core import pii
 from gridgov.core.models import AuditEvent
@@ -161,6 +162,30 @@ def test_page_unmask_returns_full_numbers_and_audits(role, city, users, client_f
     event = AuditEvent.objects.get(action="people.unmask", actor=users[role])
     assert event.source == "web"
     assert event.object_id == str(resident.pk)
+
+
+def test_unmask_is_limited_per_login_and_hour(city, users, api_for, client_for, settings):
+    """The third unmask within the hour is refused (429, Chinese reason, Retry-After), shows no number and
+    leaves no audit row; another login is not affected; an hour later the first may unmask again."""
+    import datetime as dt
+
+    settings.GRIDGOV_UNMASK_PER_HOUR = 2
+    resident = city.resident_a
+    api = api_for("street")
+    for _ in range(2):
+        assert api.post(reverse("resident-unmask", args=[resident.pk])).status_code == 200
+    refused = api.post(reverse("resident-unmask", args=[resident.pk]))
+    assert refused.status_code == 429
+    assert "上限" in refused.json()["detail"] and 0 < int(refused["Retry-After"]) <= 3600
+    _assert_no_full_numbers(city, refused.content)
+    page = client_for("street").post(reverse("people:resident_unmask", args=[resident.pk]))
+    assert page.status_code == 429 and 'data-testid="unmask-refused"' in page.content.decode()
+    _assert_no_full_numbers(city, page.content)
+    mine = AuditEvent.objects.filter(action="people.unmask", actor=users["street"])
+    assert mine.count() == 2
+    assert api_for("district").post(reverse("resident-unmask", args=[resident.pk])).status_code == 200
+    mine.update(created_at=timezone.now() - dt.timedelta(hours=1, seconds=1))
+    assert api.post(reverse("resident-unmask", args=[resident.pk])).status_code == 200
 
 
 @pytest.mark.parametrize("role", NOT_UNMASK_ROLES)

@@ -39,7 +39,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .api_fields import NOT_AN_OBJECT, NOT_JSON, ScopedPrimaryKeyRelatedField, in_scope_of
 from .idcard import IDCardError
 from .scope import OutOfScope
-from .services import ImportRejected, RowError, ServiceError
+from .services import ImportRejected, RateLimited, RowError, ServiceError
 from .uploads import body_limit, too_large_message
 from .xlsx import megabytes
 
@@ -200,6 +200,8 @@ def exception_handler(exc, context):
         exc = exceptions.ParseError(NOT_JSON)
     if isinstance(exc, OutOfScope):
         exc = Http404()
+    elif isinstance(exc, RateLimited):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=str(exc))
     elif isinstance(exc, IDCardError | ServiceError):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, DjangoValidationError):

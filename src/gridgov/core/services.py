@@ -7,6 +7,14 @@ class ServiceError(ValueError):
     """A rule was broken; the message is for the user (Chinese by default) and nothing was changed."""
 
 
+class RateLimited(ServiceError):
+    """Too many of one action in a window: refused (HTTP 429), nothing changed; retry after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class RowError:
     __slots__ = ("field", "line", "reason")
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit, pii
 from gridgov.core.actors import SystemActor
+from gridgov.core.models import AuditEvent
 from gridgov.core.scope import check_path
-from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.services import ImportRejected, RateLimited, RowError, ServiceError
 from gridgov.core.text import pinyin_pair
 from gridgov.core.xlsx import read_sheet
 
@@ -131,12 +135,34 @@ def update_resident(
     return resident
 
 
+UNMASK_WINDOW = dt.timedelta(hours=1)
+
+
+def _count_unmask(actor: User | SystemActor) -> None:
+    """At most GRIDGOV_UNMASK_PER_HOUR full numbers per login in any hour (default 30): a task needs a
+    handful, a login revealing hundreds is harvesting. Counted from the audit rows every unmask leaves
+    (one indexed query; the same answer for every worker); a system job is not limited."""
+    if isinstance(actor, SystemActor):
+        return
+    limit = int(getattr(settings, "GRIDGOV_UNMASK_PER_HOUR", 30))
+    since = timezone.now() - UNMASK_WINDOW
+    recent = AuditEvent.objects.filter(actor=actor, action="people.unmask", created_at__gte=since)
+    if recent.count() >= limit:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first() or since
+        raise RateLimited(
+            _("一小时内查看完整证件号已达 %(n)d 次上限,请稍后再试") % {"n": limit},
+            retry_after=max(1, int((oldest - since).total_seconds())),
+        )
+
+
 @transaction.atomic
 def unmask_resident(actor: User | SystemActor, resident: Resident) -> dict[str, str]:
-    """The full ID-card and phone numbers, for a user allowed to see them; every call is audited."""
+    """The full ID-card and phone numbers, for a user allowed to see them; every call is audited, and a
+    login may reveal only so many an hour (`_count_unmask`)."""
     if not actor.has_perm("people.unmask_resident"):
         raise PermissionError("unmask")
     check_path(actor, resident.area_path)
+    _count_unmask(actor)
     audit.record(actor, "people.unmask", resident, after={"fields": ["id_number", "phone", "birth_date"]})
     return {
         "id_number": resident.reveal_id_number(),

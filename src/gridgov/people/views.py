@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.services import ServiceError
+from gridgov.core.services import RateLimited, ServiceError
 from gridgov.core.views import import_page, xlsx_response
 from gridgov.core.xlsx import write_sheet
 
@@ -105,9 +105,13 @@ def resident_detail(request, pk: int):
 @permission_required("people.unmask_resident", raise_exception=True)
 def resident_unmask(request, pk: int):
     resident = get_object_or_404(Resident.objects.visible_to(request.user), pk=pk)
-    return render(
-        request, "people/_unmasked.html", {"values": services.unmask_resident(request.user, resident)}
-    )
+    try:
+        values = services.unmask_resident(request.user, resident)
+    except RateLimited as exc:
+        response = render(request, "people/_unmask_refused.html", {"reason": str(exc)}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return render(request, "people/_unmasked.html", {"values": values})
 
 
 @login_required
