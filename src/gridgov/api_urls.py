@@ -57,6 +57,7 @@ from gridgov.property.api import (
     StandardsCheckViewSet,
     TalkViewSet,
 )
+from gridgov.reports.api import ReportIndicatorViewSet
 from gridgov.workforce.api import (
     CompetitionViewSet,
     GridAssignmentViewSet,
@@ -136,6 +137,7 @@ router.register("emergency/groups", WorkGroupViewSet, basename="emergency-group"
 router.register("emergency/readiness", ReadinessViewSet, basename="emergency-readiness")
 router.register("emergency/activations", ActivationViewSet, basename="emergency-activation")
 router.register("emergency/my-posts", MyPostViewSet, basename="emergency-my-post")
+router.register("reports/indicators", ReportIndicatorViewSet, basename="report-indicators")
 
 urlpatterns = [
     path("", include(router.urls)),

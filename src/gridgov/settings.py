@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "gridgov.property",
     "gridgov.events",
     "gridgov.emergency",
+    "gridgov.reports",
     "gridgov.demo",
     "gridgov.web",
 ]
@@ -331,4 +332,9 @@ CELERY_BEAT_SCHEDULE["points.award_dual_services"] = {
 CELERY_BEAT_SCHEDULE["points.close_months"] = {
     "task": "points.close_months",
     "schedule": crontab(day_of_month="1", hour=3, minute=0),
+}
+# Nightly at 04:00, after the jobs above: the current indicator snapshots of every area (docs/reports.md).
+CELERY_BEAT_SCHEDULE["reports.refresh_snapshots"] = {
+    "task": "reports.refresh_snapshots",
+    "schedule": crontab(hour=4, minute=0),
 }

@@ -291,3 +291,22 @@ def test_reading_the_table_before_every_app_registered_is_refused(monkeypatch):
     monkeypatch.setattr(apps, "ready", False)
     with pytest.raises(AppRegistryNotReady):
         ROLE_PERMISSIONS[Role.STREET]
+
+
+# Apps added since OLD_TABLE was frozen, frozen the same way (one line per app and role).
+NEW_APPS_TABLE: dict[str, dict[str, str]] = {
+    "reports": {
+        "city_admin": "refresh_indicatorsnapshot view_indicatorsnapshot",
+        "district": "refresh_indicatorsnapshot view_indicatorsnapshot",
+        "street": "refresh_indicatorsnapshot view_indicatorsnapshot",
+        "community_secretary": "refresh_indicatorsnapshot view_indicatorsnapshot",
+        "community_worker": "view_indicatorsnapshot",
+    },
+}
+
+
+def test_new_apps_grant_exactly_their_frozen_table():
+    for app, table in NEW_APPS_TABLE.items():
+        for role in Role.values:
+            granted = {p for p in ROLE_PERMISSIONS[role] if p.split(".", 1)[0] == app}
+            assert granted == {f"{app}.{codename}" for codename in table.get(role, "").split()}, (app, role)

@@ -13,7 +13,15 @@ def _areas(code: str, label, unit, level: int, description=""):
     # Counted where the area is; shown only above its own level (a grid's "grids" is always 1).
     register(
         Indicator(
-            code, label, unit, _active(level), "path", description, breakdown_to=level, shown_to=level - 1
+            code,
+            label,
+            unit,
+            _active(level),
+            "path",
+            description,
+            breakdown_to=level,
+            shown_to=level - 1,
+            chapter="概况",
         )
     )
 

@@ -15,22 +15,47 @@ How a figure relates to its breakdown is part of the definition, so every page l
   children (a branch covering three grids, a leader of two buildings) has a row in each, counts in
   each child it covers, and once in the parent. Such a breakdown is not additive below
   `additive_to`; `counts_by` says in words how it counts, and pages print that under the table.
+
+What the work report needs of each (all optional, so a bare definition still works): `chapter` — the
+seed's chapter it belongs to ("三", "四", "五", or a short label such as "概况"); `higher_is_better`;
+`target` — only where the report gives one; `period_field` — a date or datetime field of `rows()` that
+places a row in a month, so the figure can be computed for a period ("YYYY-MM"). An indicator without
+one is a stock figure: the same for every period.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db import models
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.functional import Promise
 
 from .scope import subtree_q
 
 UNIT_LEVEL = 7  # areas.models.Level.UNIT (core does not import the areas app)
 LEVEL_LENGTH = {1: 4, 2: 6, 3: 9, 4: 12, 5: 15, 6: 18, 7: 20}  # areas.models.PATH_LENGTH
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_period(period: str) -> tuple[dt.date, dt.date] | None:
+    """ "YYYY-MM" → (first day, first day of the next month); "" → None (current figures).
+    Anything else is a ValueError."""
+    if period == "":
+        return None
+    match = PERIOD_RE.match(period)
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"period {period!r}: expected YYYY-MM")
+    year, month = int(match.group(1)), int(match.group(2))
+    start = dt.date(year, month, 1)
+    end = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+    return start, end
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,11 @@ class Indicator:
     distinct: str = ""
     additive_to: int | None = None  # deepest child level whose values sum to the parent; None: all
     counts_by: str | Promise = ""
+    # The work report's metadata (module docstring).
+    chapter: str = ""
+    higher_is_better: bool | None = None
+    target: float | None = None
+    period_field: str = ""
 
     def __post_init__(self) -> None:
         if not self.additive and not self.counts_by:
@@ -74,24 +104,51 @@ class Indicator:
         return self.additive_to is None or child_level <= self.additive_to
 
     # --- values ------------------------------------------------------------------------------------
-    def value(self, path: str) -> int:
-        qs = self.rows().filter(subtree_q(self.path_field, path))
+    def period_q(self, period: str) -> Q:
+        """Rows of the month `period` ("YYYY-MM"); every row for "" or for a stock figure."""
+        bounds = parse_period(period)
+        if bounds is None or not self.period_field:
+            return Q()
+        start, end = bounds
+        lower: dt.date = start
+        upper: dt.date = end
+        if isinstance(_last_field(self.rows().model, self.period_field), models.DateTimeField):
+            # Months as the city counts them: local midnight to local midnight.
+            zone = timezone.get_current_timezone()
+            lower = dt.datetime.combine(start, dt.time(), tzinfo=zone)
+            upper = dt.datetime.combine(end, dt.time(), tzinfo=zone)
+        return Q(**{f"{self.period_field}__gte": lower, f"{self.period_field}__lt": upper})
+
+    def rows_under(self, path: str, period: str = "") -> QuerySet:
+        return self.rows().filter(subtree_q(self.path_field, path)).filter(self.period_q(period))
+
+    def value(self, path: str, period: str = "") -> int:
+        qs = self.rows_under(path, period)
         if self.distinct:
             return qs.order_by().values(self.distinct).distinct().count()
         return qs.count()
 
-    def by_prefix(self, path: str, prefix_length: int) -> dict[str, int]:
+    def by_prefix(self, path: str, prefix_length: int, period: str = "") -> dict[str, int]:
         """Counts under `path`, grouped by the first `prefix_length` characters of the row's path."""
         counted = Count(self.distinct, distinct=True) if self.distinct else Count("*")
         qs = (
-            self.rows()
-            .filter(subtree_q(self.path_field, path))
+            self.rows_under(path, period)
             .annotate(prefix=Substr(self.path_field, 1, prefix_length))
             .order_by()
             .values("prefix")
             .annotate(n=counted)
         )
         return {row["prefix"]: row["n"] for row in qs}
+
+
+def _last_field(model: type[models.Model], lookup: str) -> Any:
+    """The model field a `a__b__c` lookup ends on."""
+    field: Any = None
+    for name in lookup.split("__"):
+        field = model._meta.get_field(name)
+        if field.related_model is not None:
+            model = field.related_model
+    return field
 
 
 REGISTRY: dict[str, Indicator] = {}
@@ -113,20 +170,18 @@ def for_level(level: int) -> list[str]:
     return [code for code, indicator in REGISTRY.items() if indicator.shown_at(level)]
 
 
-def rollup(indicator: Indicator, path: str, lengths: list[int]) -> dict[int, dict[str, int]]:
+def rollup(
+    indicator: Indicator, path: str, lengths: list[int], period: str = ""
+) -> dict[int, dict[str, int]]:
     """Counts under `path` for every prefix length in `lengths` (e.g. street, community and grid).
 
     One grouped scan by the rows' own path — in index order, so no sort — then summed up by prefix.
     (A distinct count cannot be folded from finer groups: it is grouped once per length instead.)
     """
     if indicator.distinct:
-        return {length: indicator.by_prefix(path, length) for length in lengths}
+        return {length: indicator.by_prefix(path, length, period) for length in lengths}
     qs = (
-        indicator.rows()
-        .filter(subtree_q(indicator.path_field, path))
-        .order_by()
-        .values_list(indicator.path_field)
-        .annotate(n=Count("*"))
+        indicator.rows_under(path, period).order_by().values_list(indicator.path_field).annotate(n=Count("*"))
     )
     ordered = sorted(lengths, reverse=True)
     result: dict[int, dict[str, int]] = {}
@@ -145,8 +200,8 @@ def rollup(indicator: Indicator, path: str, lengths: list[int]) -> dict[int, dic
     return result
 
 
-def for_area(path: str, codes: list[str]) -> dict[str, int]:
-    return {code: REGISTRY[code].value(path) for code in codes}
+def for_area(path: str, codes: list[str], period: str = "") -> dict[str, int]:
+    return {code: REGISTRY[code].value(path, period) for code in codes}
 
 
 def for_children(path: str, child_length: int, codes: list[str]) -> dict[str, dict[str, int]]:

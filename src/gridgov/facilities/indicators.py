@@ -18,7 +18,14 @@ def _kind(kind: str):
 def _positions(code: str, label, kind: str, breakdown_to: int, shown_to: int = Level.BUILDING) -> None:
     register(
         Indicator(
-            code, label, _("处"), _kind(kind), "area_path", breakdown_to=breakdown_to, shown_to=shown_to
+            code,
+            label,
+            _("处"),
+            _kind(kind),
+            "area_path",
+            breakdown_to=breakdown_to,
+            shown_to=shown_to,
+            chapter="五",
         )
     )
 
@@ -41,5 +48,6 @@ register(
         description=_("步行到最近阵地不超过生活圈分钟数的楼院(取自最近一次计算)"),
         breakdown_to=Level.BUILDING,
         shown_to=Level.GRID,
+        chapter="五",
     )
 )

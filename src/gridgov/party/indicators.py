@@ -49,7 +49,7 @@ def _led_buildings():
 
 def _at_path(code: str, label, unit, rows, **options) -> Indicator:
     """Register an indicator counting `rows` where each row's own `area_path` places it."""
-    return register(Indicator(code, label, unit, rows, "area_path", **options))
+    return register(Indicator(code, label, unit, rows, "area_path", **{"chapter": "四", **options}))
 
 
 GRID_BRANCHES = _at_path(
@@ -96,6 +96,7 @@ LED_BUILDINGS = register(
         description=_("楼院数减去有红色楼长的楼院,即“没有红色楼长的楼院”检查的问题数"),
         breakdown_to=Level.BUILDING,
         shown_to=Level.GRID,
+        chapter="四",
     )
 )
 UNIT_LEADERS = _at_path(
@@ -116,6 +117,7 @@ REGISTERED_MEMBERS = register(
         _rows(PartyMember, is_active=True, resident__is_active=True),
         "resident__area_path",
         description=_("有组织关系记录的党员,按居住地统计"),
+        chapter="四",
     )
 )
 DUAL_REGISTERED = _at_path(
@@ -133,6 +135,7 @@ DUAL_SERVICES = _at_path(
     _rows(DualReportService),
     description=_("在职党员在报到社区的服务记录数(时长合计见双报到服务页)"),
     breakdown_to=Level.COMMUNITY,
+    period_field="served_on",
 )
 DUAL_SERVERS = _at_path(
     "party_dual_servers",
@@ -142,6 +145,7 @@ DUAL_SERVERS = _at_path(
     description=_("有服务记录的在职党员人数,按报到社区统计"),
     distinct="member",
     breakdown_to=Level.COMMUNITY,  # a member registers with one community: the children add up
+    period_field="served_on",
 )
 AID_GROUPS = _at_path(
     "party_aid_groups",

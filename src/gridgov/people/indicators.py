@@ -23,7 +23,7 @@ def _aged(years: int):
     return lambda: _residents().filter(birth_date__lte=years_ago(years))
 
 
-register(Indicator("residents", _("居民数"), _("人"), _residents, "area_path"))
+register(Indicator("residents", _("居民数"), _("人"), _residents, "area_path", chapter="概况"))
 register(
     Indicator(
         "households",
@@ -31,10 +31,11 @@ register(
         _("户"),
         lambda: Household.objects.for_indicator().filter(is_active=True),
         "area_path",
+        chapter="概况",
     )
 )
-register(Indicator("elderly_60", _("60岁以上老人"), _("人"), _aged(60), "area_path"))
-register(Indicator("elderly_80", _("80岁以上老人"), _("人"), _aged(80), "area_path"))
+register(Indicator("elderly_60", _("60岁以上老人"), _("人"), _aged(60), "area_path", chapter="概况"))
+register(Indicator("elderly_80", _("80岁以上老人"), _("人"), _aged(80), "area_path", chapter="概况"))
 register(
     Indicator(
         "party_members",
@@ -42,5 +43,6 @@ register(
         _("人"),
         lambda: _residents().filter(tags__code="party_member"),
         "area_path",
+        chapter="概况",
     )
 )

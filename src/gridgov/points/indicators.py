@@ -28,5 +28,7 @@ VOLUNTEER_SERVICES = register(
         volunteer_services,
         "resident_path",
         description=_("审核通过的志愿服务和党员报到服务,按志愿者住址计入区域"),
+        chapter="三",
+        period_field="service_date",
     )
 )

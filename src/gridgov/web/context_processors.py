@@ -81,6 +81,8 @@ def _items(user) -> list[tuple[str, object]]:
         items.append(("emergency:readiness", _("平急结合")))
     if _responder(user):
         items.append(("emergency:me", _("我的岗位")))
+    if perm("reports.view_indicatorsnapshot"):
+        items.append(("reports:index", _("指标总表")))
     if perm("accounts.manage_user"):
         items.append(("accounts:user_list", _("账号")))
     if perm("core.view_auditevent"):

@@ -67,10 +67,10 @@ def _on_stage():
     return Staff.objects.for_indicator().filter(Exists(presentations))
 
 
-def _reg(code, label, unit, rows, path="area_path", level=Level.COMMUNITY):
+def _reg(code, label, unit, rows, path="area_path", level=Level.COMMUNITY, **options):
     """Staff records belong to the community they work for: no per-grid breakdown, except where a
     record names its grid (a grid worker's assignment)."""
-    return register(Indicator(code, label, unit, rows, path, breakdown_to=level))
+    return register(Indicator(code, label, unit, rows, path, breakdown_to=level, chapter="三", **options))
 
 
 _reg("wf_secretaries", _("社区书记"), _("名"), lambda: _staff().filter(post=Post.SECRETARY))
@@ -97,6 +97,7 @@ _reg(
     _("书记沙龙参与"),
     _("人次"),
     lambda: Training.objects.for_indicator().filter(kind=TrainingKind.SALON),
+    period_field="started_on",
 )
 _reg("wf_on_stage", _("擂台赛登台书记"), _("名"), _on_stage)
 _reg(
