@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE["events.reconcile_hooks"] = {
     "schedule": crontab(hour=2, minute=10),
     "kwargs": {"days": int(os.environ.get("GRIDGOV_EVENT_HOOK_RECONCILE_DAYS", "7"))},
 }
+# Every minute: seal the audit events older than the grace period into their day's hash chain (core.audit_chain).
+CELERY_BEAT_SCHEDULE["core.seal_audit"] = {"task": "core.seal_audit", "schedule": 60.0}
 
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

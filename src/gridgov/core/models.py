@@ -60,6 +60,8 @@ class AuditEvent(models.Model):
         _("来源"), max_length=16, choices=AuditSource.choices, default=AuditSource.SYSTEM
     )
     request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    # Set once by core.audit_chain.seal_audit (never by the writer: no lock on the hot path).
+    chain_hash = models.CharField(_("链哈希"), max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("审计记录")
@@ -85,6 +87,25 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("audit events are append-only")
+
+
+class AuditSeal(models.Model):
+    """The sealed head of one day's audit chain (core.audit_chain): platform-level, no area."""
+
+    day = models.DateField(_("日期"), unique=True)
+    last_event_id = models.BigIntegerField(_("最后一条记录编号"))
+    count = models.PositiveIntegerField(_("记录数"))
+    head_hash = models.CharField(_("链头哈希"), max_length=64)
+    sealed_at = models.DateTimeField(_("封存时间"))
+
+    class Meta:
+        verbose_name = _("审计封存")
+        verbose_name_plural = _("审计封存")
+        ordering = ["day"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.last_event_id} ({self.count})"
 
 
 class JobStatus(models.TextChoices):
