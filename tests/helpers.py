@@ -79,3 +79,29 @@ def generated_city(django_db_blocker, *, scale: float, seed: int = 3) -> Iterato
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@contextmanager
+def throwaway_postgres(url: str, name: str) -> Iterator[str]:
+    """A PostgreSQL database of its own, next to the one `url` names, for work outside pytest-django's test
+    database (a demo server, a backup round trip): created empty, then dropped with its connections. Made
+    through the maintenance database `postgres`, since `url`'s own database may not exist."""
+    import psycopg
+
+    base = url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0]
+    admin = psycopg.connect(f"{base}/postgres", autocommit=True)
+
+    def drop() -> None:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    drop()
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        drop()
+        admin.close()

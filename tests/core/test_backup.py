@@ -25,6 +25,7 @@ from django.core.management import CommandError, call_command
 from django.db.migrations.loader import MigrationLoader
 
 from gridgov.core import backup
+from tests.helpers import throwaway_postgres as postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -122,27 +123,8 @@ def throwaway_postgres() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         pytest.skip("the suite runs on SQLite: set DATABASE_URL to PostgreSQL for the pg_dump round trip")
-    import psycopg
-
-    name = f"h_backup_test_{os.getpid()}"
-    base = url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0]
-    # The maintenance database: the configured one may not exist (pytest-django works in test_<name>).
-    admin = psycopg.connect(f"{base}/postgres", autocommit=True)
-
-    def drop() -> None:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    drop()
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        drop()
-        admin.close()
+    with postgres_database(url, f"h_backup_test_{os.getpid()}") as database:
+        yield database
 
 
 def test_round_trip_postgresql(tmp_path, throwaway_postgres):

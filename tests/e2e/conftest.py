@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.helpers import throwaway_postgres
+
 CHROMIUM = os.environ.get("GRIDGOV_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -133,27 +135,8 @@ def _site_database(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{tmp_dir / 'e2e.sqlite3'}", lambda: None
-    import psycopg
-
-    name = f"gridgov_e2e_{os.getpid()}"
-    admin = psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True)
-
-    def drop() -> None:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    drop()
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = url.rsplit("/", 1)[0]
-
-    def cleanup() -> None:
-        drop()
-        admin.close()
-
-    return f"{base}/{name}", cleanup
+    database = throwaway_postgres(url, f"gridgov_e2e_{os.getpid()}")
+    return database.__enter__(), lambda: database.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
