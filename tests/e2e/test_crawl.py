@@ -100,7 +100,15 @@ def _crawl(page, site_url: str, username: str) -> list[str]:
     failed: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console.append(str(e)))
-    page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+    # A request the previous page started can be aborted by the next navigation and report its failure after
+    # the next page's counters were cleared: only failures of requests this page started count.
+    started: dict[object, int] = {}
+    generation = [0]
+    page.on("request", lambda r: started.__setitem__(r, generation[0]))
+    page.on(
+        "requestfailed",
+        lambda r: failed.append(f"{r.url} ({r.failure})") if started.pop(r, -1) == generation[0] else None,
+    )
     page.on(
         "response",
         lambda r: (
@@ -124,6 +132,7 @@ def _crawl(page, site_url: str, username: str) -> list[str]:
         seen_patterns[pattern] = seen_patterns.get(pattern, 0) + 1
         console.clear()
         failed.clear()
+        generation[0] += 1
         try:
             response = page.goto(url, wait_until="load")
         except PlaywrightError as exc:
