@@ -165,6 +165,19 @@ def get(code: str) -> Indicator:
     return REGISTRY[code]
 
 
+Number = int | float
+
+
+def format_value(code: str, value: Number | None) -> str:
+    """How a figure is written on pages, in exports' captions and in the work report: counts and sums as
+    integers, shares and ratios with one decimal ("—" where a ratio has no denominator)."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return str(int(value))
+
+
 def for_level(level: int) -> list[str]:
     """Codes of every registered indicator shown for a node of `level`, in registration order."""
     return [code for code, indicator in REGISTRY.items() if indicator.shown_at(level)]

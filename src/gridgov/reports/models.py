@@ -14,7 +14,8 @@ class IndicatorSnapshot(ScopedModel):
     # "" for the current (stock) figures, "YYYY-MM" for a month.
     period = models.CharField(_("期间"), max_length=7, blank=True, default="")
     code = models.CharField(_("指标"), max_length=64)
-    value = models.BigIntegerField(_("数值"))
+    # Counts and sums are whole numbers; shares and ratios are not (core.indicators.format_value).
+    value = models.FloatField(_("数值"), null=True)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

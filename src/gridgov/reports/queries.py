@@ -83,7 +83,11 @@ class Table:
 
     def breakdown_rows(self) -> list[dict[str, Any]]:
         return [
-            {"area": child, "values": [self.child_values[child.pk][c] for c in self.columns]}
+            {
+                "area": child,
+                "values": [self.child_values[child.pk][c] for c in self.columns],
+                "cells": [(c, self.child_values[child.pk][c]) for c in self.columns],
+            }
             for child in self.children
         ]
 
