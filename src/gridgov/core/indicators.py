@@ -83,6 +83,11 @@ class Indicator:
         if not self.additive and not self.counts_by:
             raise ValueError(f"indicator {self.code}: a non-additive breakdown must say how it counts")
 
+    @property
+    def is_check(self) -> bool:
+        """A count of problems found by one of the apps' checks: zero is the target, more is worse."""
+        return self.target == 0 and self.higher_is_better is False
+
     # --- how it breaks down ------------------------------------------------------------------------
     @property
     def deepest_shown(self) -> int:
