@@ -182,7 +182,10 @@ def test_drilldown_children_counts_equal_actual_counts(level_attr, city, client_
         assert {c: v for c, v in row.figures.items() if c in expected} == {
             code: expected[code] for code in row.figures if code in expected
         }
-        cells = "".join(f'<td class="num" data-indicator="{c}"[^>]*>{v}</td>' for c, v in row.figures.items())
+        cells = "".join(
+            f'<td class="num" data-indicator="{c}"[^>]*>{indicators.format_value(c, v)}</td>'
+            for c, v in row.figures.items()
+        )
         assert re.search(
             rf"{re.escape(row.area.name)}</a></td><td class=\"hide-phone\"><code>{row.area.code}</code></td>{cells}</tr>",
             table,
@@ -216,7 +219,7 @@ def test_the_households_panel_is_contributed_by_people_and_only_on_a_unit(city, 
     panels.unregister("households")
     try:
         html = client.get(reverse("areas:detail", args=[city.unit_a.pk])).content.decode()
-        assert 'data-panel="households"' not in html and "住户(" not in html
+        assert 'data-panel="households"' not in html and "<h2>住户(" not in html
     finally:
         panels._PANELS["households"] = registered
 

@@ -64,20 +64,22 @@ def test_every_indicator_says_how_it_breaks_down():
         assert Level.CITY <= ind.deepest_shown <= Level.UNIT, code
         if not ind.additive:
             assert str(ind.counts_by).strip(), f"{code}: non-additive without a counting rule"
-            assert ind.distinct, f"{code}: only a distinct count can span children"
+            assert ind.distinct or ind.derived, f"{code}: only a distinct count or a ratio can span children"
 
 
 def test_rows_sit_no_higher_than_the_declared_breakdown(generated):
     """A row kept above `breakdown_to` (a community's secretary) would be missing from a breakdown
     the pages show: the declaration is checked against the data."""
     for code, ind in indicators.REGISTRY.items():
+        if ind.derived:
+            continue  # no rows of its own: its parts are checked
         shortest = PATH_LENGTH[ind.breakdown_to]
         too_high = ind.rows().annotate(_len=Length(ind.path_field)).filter(_len__lt=shortest)
         assert not too_high.exists(), f"{code}: rows above level {ind.breakdown_to}"
 
 
 def test_every_indicator_agrees_with_its_breakdown_at_every_level(generated):
-    checked = {"additive": 0, "spanning": 0}
+    checked = {"additive": 0, "spanning": 0, "derived": 0}
     for node in _nodes():
         children = _children(node)
         if not children:
@@ -89,15 +91,22 @@ def test_every_indicator_agrees_with_its_breakdown_at_every_level(generated):
                 continue
             parent = ind.value(node.path)
             by_child = ind.by_prefix(node.path, length)
-            values = [by_child.get(c.path, 0) for c in children]
+            values = [by_child.get(c.path, None if ind.derived else 0) for c in children]
             where = f"{code} at {node.name} ({node.path})"
-            if ind.additive_at(child_level):
+            if ind.derived:
+                # A ratio at each node is its own numerator over its own denominator, never a sum.
+                top, bottom = indicators.get(ind.numerator), indicators.get(ind.denominator)
+                assert parent == ind.derive(top.value(node.path), bottom.value(node.path)), where
+                for child, value in zip(children, values, strict=True):
+                    assert value == ind.derive(top.value(child.path), bottom.value(child.path)), where
+                checked["derived"] += 1
+            elif ind.additive_at(child_level):
                 assert sum(values) == parent, f"{where}: children {values} sum to {sum(values)} ≠ {parent}"
                 checked["additive"] += 1
             else:
                 assert max(values) <= parent <= sum(values), f"{where}: {values} vs distinct {parent}"
                 checked["spanning"] += 1
-    assert checked["additive"] > 300 and checked["spanning"] > 20, checked
+    assert checked["additive"] > 300 and checked["spanning"] > 20 and checked["derived"] > 20, checked
 
 
 def test_the_page_breakdown_reads_the_same_definitions(generated):
@@ -108,8 +117,9 @@ def test_the_page_breakdown_reads_the_same_definitions(generated):
     assert bd.values == indicators.for_area(community.path, codes)
     for child, row in bd.rows:
         for code in bd.columns:
+            missing = None if indicators.get(code).derived else 0
             assert row[code] == indicators.get(code).by_prefix(community.path, PATH_LENGTH[Level.GRID]).get(
-                child.path, 0
+                child.path, missing
             )
     assert {c for c, _note in bd.notes} == {c for c in bd.columns if not indicators.get(c).additive_at(5)}
     assert "party_grid_branches" in bd.columns and "wf_grid_assigned" in bd.columns
@@ -144,11 +154,16 @@ def test_coverage_checks_agree_with_the_figures(city_user):
 
 
 # --- the pages -----------------------------------------------------------------------------------------
-def _tiles(html: str) -> dict[str, int]:
+def _number(text: str) -> float | None:
+    """A figure as a page writes it (core.indicators.format_value): "—" where a ratio has no value."""
+    return None if text == "—" else float(text)
+
+
+def _tiles(html: str) -> dict[str, float | None]:
     return {
-        code: int(value)
+        code: _number(value)
         for code, value in re.findall(
-            r'class="figure" data-indicator="([a-z0-9_]+)"[^>]*><span class="value">(\d+)</span>', html
+            r'class="figure" data-indicator="([a-z0-9_]+)"[^>]*><span class="value">([\d.]+|—)</span>', html
         )
     }
 
@@ -163,8 +178,10 @@ def _table(html: str) -> tuple[list[str], list[tuple[str, dict[str, int]]], list
     heads = re.findall(r'<th class="num" data-indicator="([a-z0-9_]+)" data-additive="([01])"', table)
     rows = []
     for area_code, cells in re.findall(r'<tr data-area="(\d+)">(.*?)</tr>', table, re.S):
-        values = dict(re.findall(r'<td class="num" data-indicator="([a-z0-9_]+)"[^>]*>(\d+)</td>', cells))
-        rows.append((area_code, {k: int(v) for k, v in values.items()}))
+        values = dict(
+            re.findall(r'<td class="num" data-indicator="([a-z0-9_]+)"[^>]*>([\d.]+|—)</td>', cells)
+        )
+        rows.append((area_code, {k: _number(v) for k, v in values.items()}))
     return [c for c, _a in heads], rows, [a for _c, a in heads]
 
 
@@ -172,6 +189,9 @@ def _assert_tiles_agree_with_table(html: str, where: str) -> None:
     tiles = _tiles(html)
     columns, rows, additive = _table(html)
     for code, flag in zip(columns, additive, strict=True):
+        if indicators.get(code).derived:
+            assert str(indicators.get(code).counts_by) in html, where  # a ratio per node: no sum to check
+            continue
         total = sum(r[code] for _a, r in rows)
         if flag == "1":
             assert total == tiles[code], f"{where} {code}: table {total} ≠ figure {tiles[code]}"
@@ -189,7 +209,8 @@ def test_drilldown_shows_every_indicator_relevant_to_its_level(as_city):
         expected = set(indicators.for_level(level))
         assert set(tiles) == expected, f"{node.name}: missing {expected - set(tiles)}"
         for code, value in tiles.items():
-            assert value == indicators.get(code).value(node.path), (node.name, code)
+            shown = indicators.format_value(code, indicators.get(code).value(node.path))
+            assert value == _number(shown), (node.name, code)
         _assert_tiles_agree_with_table(html, node.name)
         shown_somewhere |= set(tiles)
     assert shown_somewhere == set(indicators.REGISTRY), "registered but shown nowhere"

@@ -137,7 +137,17 @@ def test_existing_registrations_carry_the_report_metadata():
     assert indicators.get("pt_volunteer_services").period_field == "service_date"
     assert indicators.get("residents").period_field == ""
     assert indicators.get("wf_secretaries").chapter == "三"
-    assert all(ind.target is None for ind in indicators.REGISTRY.values())  # none given by the report yet
+    # Targets only where the report gives one, and every check's is 0 (fewer is better).
+    targets = {code: ind.target for code, ind in indicators.REGISTRY.items() if ind.target is not None}
+    assert {c: t for c, t in targets.items() if not c.startswith("check_")} == {
+        "wf_grid_coverage": 100,
+        "wf_qualified_share": 30,
+        "service_centre_per_100_households": 30,
+        "circle_share": 100,
+        "em_readiness": 100,
+    }
+    checks = [ind for code, ind in indicators.REGISTRY.items() if code.startswith("check_")]
+    assert len(checks) >= 10 and all(ind.is_check for ind in checks)
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ class EmergencyConfig(AppConfig):
     def ready(self) -> None:
         from gridgov.core import roles as grants
 
-        from . import assignees, roles
+        from . import assignees, indicators, roles  # noqa: F401
 
         grants.register(self.label, roles.GRANTS)  # what each role may do here (accounts.roles reads it)
         assignees.register()  # emergency work groups as an assignee kind of work orders (events.assignees)

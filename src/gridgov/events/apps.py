@@ -9,7 +9,7 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from gridgov.core import roles as grants
 
-        from . import assignees, hooks, roles
+        from . import assignees, hooks, indicators, roles  # noqa: F401
 
         grants.register(self.label, roles.GRANTS)
         assignees.register_area_kinds()  # other kinds are registered by their apps' ready()

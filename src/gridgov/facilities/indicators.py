@@ -51,3 +51,50 @@ register(
         chapter="五",
     )
 )
+
+# The report's standard: service centres of at least 30 m² per 100 households (the area summed over the
+# centres with a recorded area, over the households of the same node).
+register(
+    Indicator(
+        "service_centre_area",
+        _("党群服务中心面积"),
+        _("平方米"),
+        _kind(FacilityKind.SERVICE_CENTRE),
+        "area_path",
+        breakdown_to=Level.STREET,
+        shown_to=Level.COMMUNITY,
+        chapter="五",
+        sum_field="floor_area",
+    )
+)
+register(
+    Indicator(
+        "service_centre_per_100_households",
+        _("每百户党群服务中心面积"),
+        _("平方米/百户"),
+        kind="ratio",
+        numerator="service_centre_area",
+        denominator="households",
+        scale=100,
+        breakdown_to=Level.STREET,
+        shown_to=Level.COMMUNITY,
+        chapter="五",
+        higher_is_better=True,
+        target=30,
+    )
+)
+register(
+    Indicator(
+        "circle_share",
+        _("10分钟生活圈覆盖率(楼院)"),
+        "%",
+        kind="share",
+        numerator="buildings_in_circle",
+        denominator="buildings",
+        breakdown_to=Level.BUILDING,
+        shown_to=Level.GRID,
+        chapter="五",
+        higher_is_better=True,
+        target=100,
+    )
+)

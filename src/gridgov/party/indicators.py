@@ -10,8 +10,9 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.indicators import Indicator, register
+from gridgov.core.indicators import Indicator, check_indicator, register
 
+from . import queries
 from .models import (
     BuildingLeader,
     CentralHousehold,
@@ -162,6 +163,19 @@ FUNDED_GRIDS = _at_path(
     description=_("登记过专项经费的网格数(金额见专项经费进网格页)"),
     distinct="grid",
     breakdown_to=Level.GRID,
+)
+
+# The coverage checks as counts of problems (target 0); branch size depends on the thresholds a check
+# page is given, so only the default-free checks are indicators.
+check_indicator(queries.CHECKS["grids_without_branch"], "path", unit=_("个"), chapter="四", level=Level.GRID)
+check_indicator(
+    queries.CHECKS["buildings_without_group"], "path", unit=_("个"), chapter="四", level=Level.BUILDING
+)
+check_indicator(
+    queries.CHECKS["buildings_without_leader"], "path", unit=_("个"), chapter="四", level=Level.BUILDING
+)
+check_indicator(
+    queries.CHECKS["households_not_served"], "area_path", unit=_("户"), chapter="四", level=Level.UNIT
 )
 
 # The dashboard's figures. 党员 is the same indicator the area pages show ("party_members", residents

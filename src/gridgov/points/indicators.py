@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.indicators import Indicator, register
 
-from .models import ActivityKind, Participation, PartStatus
+from .models import ActivityKind, Entry, OwnerKind, Participation, PartStatus, Redemption, TxKind
 
 VOLUNTEER_KINDS = (ActivityKind.VOLUNTEER, ActivityKind.PARTY_DUTY)
 
@@ -30,5 +30,33 @@ VOLUNTEER_SERVICES = register(
         description=_("审核通过的志愿服务和党员报到服务,按志愿者住址计入区域"),
         chapter="三",
         period_field="service_date",
+    )
+)
+
+# Points earned by residents and redeemed by them, in the month they were posted (积分联奖惩's two flows).
+register(
+    Indicator(
+        "pt_points_earned",
+        _("居民获得积分"),
+        _("分"),
+        lambda: Entry.objects.for_indicator().filter(
+            transaction__kind=TxKind.EARN, account__owner_kind=OwnerKind.RESIDENT, amount__gt=0
+        ),
+        "area_path",
+        chapter="三",
+        sum_field="amount",
+        period_field="created_at",
+    )
+)
+register(
+    Indicator(
+        "pt_points_redeemed",
+        _("居民兑换积分"),
+        _("分"),
+        lambda: Redemption.objects.for_indicator().filter(reversed=False),
+        "area_path",
+        chapter="三",
+        sum_field="points",
+        period_field="created_at",
     )
 )

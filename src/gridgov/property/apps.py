@@ -9,7 +9,7 @@ class PropertyConfig(AppConfig):
     def ready(self) -> None:
         from gridgov.core import roles as grants
 
-        from . import assignees, payees, roles
+        from . import assignees, indicators, payees, roles  # noqa: F401
 
         grants.register(self.label, roles.GRANTS)
         assignees.register()  # companies as an assignee kind of work orders (events.assignees)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
@@ -20,12 +20,21 @@ from . import queries
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A figure as a JSON number: whole for counts and sums, fractional for shares and ratios, null where a
+    ratio has no denominator."""
+
+    def to_representation(self, value):
+        return value
+
+
 class IndicatorValueSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field named "label", as in the payload
     unit = serializers.CharField()
     chapter = serializers.CharField()
-    value = serializers.IntegerField()
+    value = NumberField(allow_null=True)
     target = serializers.FloatField(allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
 

@@ -30,15 +30,15 @@ CHAPTER_TITLES = {
 }
 
 
-def live_values(area: Area, period: str = "") -> dict[str, int]:
+def live_values(area: Area, period: str = "") -> dict[str, Any]:
     """{code: value} of every indicator shown at the area's level, computed now through the registry."""
     return indicators.for_area(area.path, indicators.for_level(area.level), period)
 
 
-def meets_target(code: str, value: int) -> bool | None:
-    """✓/✗ against the report's target: None where the report gives none."""
+def meets_target(code: str, value: Any) -> bool | None:
+    """✓/✗ against the report's target: None where the report gives none or the figure has no value."""
     ind = indicators.get(code)
-    if ind.target is None:
+    if ind.target is None or value is None:
         return None
     if ind.higher_is_better is False:
         return value <= ind.target
@@ -50,11 +50,11 @@ class Table:
     area: Area
     period: str
     codes: list[str]
-    values: dict[str, int]
+    values: dict[str, Any]
     computed_at: dt.datetime | None  # None: computed live (no complete snapshot)
     children: list[Area] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
-    child_values: dict[int, dict[str, int]] = field(default_factory=dict)
+    child_values: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def figures(self) -> list[dict[str, Any]]:
         rows = []
@@ -92,6 +92,11 @@ class Table:
         ]
 
 
+def _whole(value: float | None) -> Any:
+    """A stored figure as it was computed: counts come back from the float column as ints."""
+    return int(value) if value is not None and value.is_integer() else value
+
+
 def _chapter_order(chapter: str) -> tuple[int, str]:
     order = {"概况": 0, "三": 3, "四": 4, "五": 5}
     return (order.get(chapter, 9), chapter)
@@ -121,7 +126,7 @@ def table(area: Area, period: str = "", *, with_children: bool = True) -> Table:
         .filter(area__in=[area, *children], period=period)
         .values_list("area_id", "code", "value", "computed_at")
     )
-    found: dict[tuple[int, str], tuple[int, dt.datetime]] = {(a, c): (v, t) for a, c, v, t in snaps}
+    found: dict[tuple[int, str], tuple[Any, dt.datetime]] = {(a, c): (_whole(v), t) for a, c, v, t in snaps}
     complete = all((area.pk, c) in found for c in codes) and all(
         (child.pk, c) in found for child in children for c in columns
     )
@@ -137,13 +142,13 @@ def table(area: Area, period: str = "", *, with_children: bool = True) -> Table:
             child_values={ch.pk: {c: found[(ch.pk, c)][0] for c in columns} for ch in children},
         )
     values = indicators.for_area(area.path, codes, period)
-    child_values: dict[int, dict[str, int]] = {ch.pk: {} for ch in children}
+    child_values: dict[int, dict[str, Any]] = {ch.pk: {} for ch in children}
     if children:
         length = PATH_LENGTH[child_level]
         for c in columns:
             grouped = indicators.get(c).by_prefix(area.path, length, period)
             for ch in children:
-                child_values[ch.pk][c] = grouped.get(ch.path, 0)
+                child_values[ch.pk][c] = grouped.get(ch.path, None if indicators.get(c).derived else 0)
     return Table(
         area=area,
         period=period,

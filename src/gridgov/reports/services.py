@@ -56,7 +56,7 @@ def refresh_snapshots(actor, *, period: str = "", root_path: str | None = None) 
                 area_path=a.path,
                 period=period,
                 code=code,
-                value=values[len(a.path)].get(a.path, 0),
+                value=values[len(a.path)].get(a.path, None if indicator.derived else 0),
                 computed_at=now,
             )
             for a in shown

@@ -8,8 +8,9 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.models import Level
-from gridgov.core.indicators import Indicator, register
+from gridgov.core.indicators import Indicator, check_indicator, register
 
+from . import queries
 from .models import (
     TWO_COMMITTEE_POSTS,
     WORKER_POSTS,
@@ -110,6 +111,40 @@ _reg(
 )
 _reg("wf_two_committees", _("进入两委的专职工作者"), _("名"), _entered_two_committees)
 _reg("wf_qualified", _("持社会工作职业资格"), _("名"), _qualified)
+# The report's targets: "一网一员" (every grid has its full-time worker: one open assignment per grid, so
+# assignments over grids) and "超30%" of community workers qualified.
+_reg(
+    "wf_grid_coverage",
+    _("一网一员覆盖率"),
+    "%",
+    None,
+    "",
+    level=Level.GRID,
+    kind="share",
+    numerator="wf_grid_assigned",
+    denominator="grids",
+    higher_is_better=True,
+    target=100,
+)
+_reg(
+    "wf_qualified_share",
+    _("社会工作职业资格持证率"),
+    "%",
+    None,
+    "",
+    kind="share",
+    numerator="wf_qualified",
+    denominator="wf_corps",
+    higher_is_better=True,
+    target=30,
+)
+# The coverage checks that return rows with a path, as counts of problems (target 0).
+check_indicator(queries.CHECKS["no_successor"], "path", unit=_("个"), chapter="三", level=Level.COMMUNITY)
+check_indicator(queries.CHECKS["grids_without_worker"], "path", unit=_("个"), chapter="三", level=Level.GRID)
+check_indicator(queries.CHECKS["grids_without_link"], "path", unit=_("个"), chapter="三", level=Level.GRID)
+check_indicator(
+    queries.CHECKS["links_outside_community"], "area_path", unit=_("条"), chapter="三", level=Level.GRID
+)
 
 CODES = [
     "wf_secretaries",

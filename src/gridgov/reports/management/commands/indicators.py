@@ -59,7 +59,7 @@ class Command(BaseCommand):
             self.stdout.write(f"已写入 {xlsx}({len(rows)} 项指标)")
         else:
             for code, value in values.items():
-                self.stdout.write(f"{code}: {value}")
+                self.stdout.write(f"{code}: {indicators.format_value(code, value)}")
 
 
 def _area(code: str) -> Area:
