@@ -17,6 +17,7 @@ API_CASES = {
     ),
 }
 
+
 def indicator_queries(level: int) -> int:
     """At most what the registry spends on one node's figures: one query per count or sum (two for a
     distinct count: its breakdown and its own value), two per derived figure whose parts are not shown."""

@@ -122,7 +122,9 @@ def breakdown_for(area: Area, codes: list[str] | None = None, *, link=None) -> d
         "columns": columns,
         "column_codes": list(bd.columns),
         "rows": rows,
-        "total": [{"code": c["code"], "value": bd.values[c["code"]], "additive": c["additive"]} for c in columns],
+        "total": [
+            {"code": c["code"], "value": bd.values[c["code"]], "additive": c["additive"]} for c in columns
+        ],
         "notes": [str(note) for _code, note in bd.notes],
         # Figures kept at this level: their records belong to the node itself (a community's secretary).
         "kept": [f["label"] for f in figures if f["code"] not in bd.columns] if rows else [],
