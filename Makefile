@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) messages
+	@# The work report's charts (reports/workreport.py) need a CJK font.
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null)
 
 # Translations are compiled at install time (.mo files are build output, not sources).
 messages: $(STAMP)

@@ -58,6 +58,8 @@ from gridgov.property.api import (
     TalkViewSet,
 )
 from gridgov.reports.api import ReportIndicatorViewSet
+from gridgov.reports.cockpit_api import CockpitViewSet
+from gridgov.reports.workreport_api import WorkReportViewSet
 from gridgov.workforce.api import (
     CompetitionViewSet,
     GridAssignmentViewSet,
@@ -138,6 +140,8 @@ router.register("emergency/readiness", ReadinessViewSet, basename="emergency-rea
 router.register("emergency/activations", ActivationViewSet, basename="emergency-activation")
 router.register("emergency/my-posts", MyPostViewSet, basename="emergency-my-post")
 router.register("reports/indicators", ReportIndicatorViewSet, basename="report-indicators")
+router.register("reports/work-reports", WorkReportViewSet, basename="report-work-report")
+router.register("reports/cockpit", CockpitViewSet, basename="report-cockpit")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -296,10 +296,10 @@ def test_reading_the_table_before_every_app_registered_is_refused(monkeypatch):
 # Apps added since OLD_TABLE was frozen, frozen the same way (one line per app and role).
 NEW_APPS_TABLE: dict[str, dict[str, str]] = {
     "reports": {
-        "city_admin": "refresh_indicatorsnapshot view_indicatorsnapshot",
-        "district": "refresh_indicatorsnapshot view_indicatorsnapshot",
-        "street": "refresh_indicatorsnapshot view_indicatorsnapshot",
-        "community_secretary": "refresh_indicatorsnapshot view_indicatorsnapshot",
+        "city_admin": "generate_workreport refresh_indicatorsnapshot view_indicatorsnapshot",
+        "district": "generate_workreport refresh_indicatorsnapshot view_indicatorsnapshot",
+        "street": "generate_workreport refresh_indicatorsnapshot view_indicatorsnapshot",
+        "community_secretary": "generate_workreport refresh_indicatorsnapshot view_indicatorsnapshot",
         "community_worker": "view_indicatorsnapshot",
     },
 }
