@@ -280,3 +280,21 @@ def test_navigation_links_the_page(client_for):
         home = reverse("web:grid_home" if role == "grid_worker" else "web:area_home")
         html = client_for(role).get(home, follow=True).content.decode()
         assert (f'href="{reverse("reports:index")}"' in html) is shown, role
+
+
+@pytest.mark.django_db
+def test_the_nightly_refresh_keeps_twelve_months_of_periodic_figures(city):
+    months = services.last_months(12)
+    assert len(months) == 12 and months[-1] == timezone.localdate().strftime("%Y-%m")
+    assert services.last_months(3, dt.date(2026, 2, 10)) == ["2025-12", "2026-01", "2026-02"]
+    tasks.refresh_snapshots()
+    this_month, past = _snapshots(months[-1]), _snapshots(months[0])
+    # This month is kept whole (its stock figures become its record); earlier months only where the month
+    # matters, and their tables read the stock figures from the current snapshot.
+    assert (city.city.path, "residents") in this_month and (city.city.path, "residents") not in past
+    assert (city.city.path, "pt_volunteer_services") in past
+    assert (city.city.path, "ev_on_time_share") in past  # a share of two periodic counts is periodic
+    assert not indicators.get("residents").periodic and indicators.get("ev_on_time_share").periodic
+    t = queries.table(city.city, months[0])
+    assert t.computed_at is not None  # from snapshots, not live
+    assert t.values["residents"] == _snapshots()[(city.city.path, "residents")] == 16

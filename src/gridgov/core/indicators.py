@@ -50,7 +50,8 @@ from .scope import subtree_q
 
 UNIT_LEVEL = 7  # areas.models.Level.UNIT (core does not import the areas app)
 LEVEL_LENGTH = {1: 4, 2: 6, 3: 9, 4: 12, 5: 15, 6: 18, 7: 20}  # areas.models.PATH_LENGTH
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Years 1900–2099: every period the regex lets through is one parse_period reads (0000-01 and 9999-12 were not).
+PERIOD_RE = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
 
 
 def parse_period(period: str) -> tuple[dt.date, dt.date] | None:
@@ -134,6 +135,15 @@ class Indicator:
     @property
     def derived(self) -> bool:
         return self.kind in DERIVED
+
+    @property
+    def periodic(self) -> bool:
+        """Whether the figure depends on the month: its rows have a period field, or one of its parts does.
+        A figure that is not is a stock: the same for every period."""
+        if self.derived:
+            numerator, denominator = self._parts()
+            return numerator.periodic or denominator.periodic
+        return bool(self.period_field)
 
     def _parts(self) -> tuple[Indicator, Indicator]:
         return REGISTRY[self.numerator], REGISTRY[self.denominator]

@@ -102,11 +102,7 @@ def geojson(children: list[Area]) -> dict[str, Any]:
 
 def periodic(code: str) -> bool:
     """Whether the figure depends on the month: its rows have a period field, or one of its parts does."""
-    ind = indicators.get(code)
-    if ind.period_field:
-        return True
-    derived = bool(getattr(ind, "numerator", "") and getattr(ind, "denominator", ""))
-    return derived and (periodic(ind.numerator) or periodic(ind.denominator))
+    return indicators.get(code).periodic
 
 
 def _month_values(path: str, codes: list[str], month: str) -> dict[str, Any]:

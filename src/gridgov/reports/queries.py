@@ -115,18 +115,22 @@ def _children(area: Area) -> list[Area]:
 def table(area: Area, period: str = "", *, with_children: bool = True) -> Table:
     """The indicator table of `area` (which the caller has checked the reader may see) for `period`.
 
-    Read from snapshots when every figure of the area and of its children has one for the period;
-    otherwise every figure is computed live, so the table never mixes two moments."""
+    Read from snapshots when every figure of the area and of its children has one for the period (a
+    stock figure without a snapshot of the month from the current one); otherwise every figure is computed
+    live, so the table never mixes snapshots with live figures."""
     codes = indicators.for_level(area.level)
     children = _children(area) if with_children else []
     child_level = area.level + 1
     columns = [c for c in codes if children and indicators.get(c).breaks_down_to(child_level)]
     snaps = (
         IndicatorSnapshot.objects.unscoped("snapshots of a visible area and its children")
-        .filter(area__in=[area, *children], period=period)
-        .values_list("area_id", "code", "value", "computed_at")
+        .filter(area__in=[area, *children], period__in={"", period})
+        .values_list("area_id", "code", "period", "value", "computed_at")
     )
-    found: dict[tuple[int, str], tuple[Any, dt.datetime]] = {(a, c): (_whole(v), t) for a, c, v, t in snaps}
+    found: dict[tuple[int, str], tuple[Any, dt.datetime]] = {}
+    for a, c, p, v, t in sorted(snaps, key=lambda row: row[2] == period):  # the period's own last
+        if p == period or not indicators.get(c).periodic:
+            found[(a, c)] = (_whole(v), t)
     complete = all((area.pk, c) in found for c in codes) and all(
         (child.pk, c) in found for child in children for c in columns
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from .models import IndicatorSnapshot
 # Snapshots are kept from the city down to grids: buildings and units are read live when needed.
 LEVELS = [Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
 BATCH = 2000
+TREND_MONTHS = 12
 
 
 def check_period(period: str) -> str:
@@ -26,10 +29,14 @@ def check_period(period: str) -> str:
 
 
 @transaction.atomic
-def refresh_snapshots(actor, *, period: str = "", root_path: str | None = None) -> int:
+def refresh_snapshots(
+    actor, *, period: str = "", root_path: str | None = None, periodic_only: bool = False
+) -> int:
     """Compute every registered indicator for every active area under `root_path` (the whole platform for
     None) from its level down to grids, in one rollup pass per indicator, and upsert the snapshot rows.
-    Returns the number of rows written; one audit row per refresh."""
+    A month's stock figures are their values now (nothing dates them): `periodic_only` leaves them out when
+    back-filling past months, and a month without its own stock snapshot reads the current one. Returns the
+    number of rows written; one audit row per refresh."""
     check_period(period)
     root = root_path or ""
     if root:
@@ -46,6 +53,8 @@ def refresh_snapshots(actor, *, period: str = "", root_path: str | None = None) 
     now = timezone.now()
     rows: list[IndicatorSnapshot] = []
     for code, indicator in indicators.REGISTRY.items():
+        if periodic_only and not indicator.periodic:
+            continue
         shown = [a for a in areas if indicator.shown_at(a.level)]
         if not shown:
             continue
@@ -77,3 +86,26 @@ def refresh_snapshots(actor, *, period: str = "", root_path: str | None = None) 
         area_path=root,
     )
     return len(rows)
+
+
+def last_months(count: int, today: dt.date | None = None) -> list[str]:
+    """The `count` months up to and including this one, oldest first, as "YYYY-MM"."""
+    day = today or timezone.localdate()
+    year, month = day.year, day.month
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
+def refresh_recent(actor, *, months: int = TREND_MONTHS, root_path: str | None = None) -> int:
+    """The current figures, this month's (stock figures included: as the month goes on they become its
+    record) and the periodic ones of each of the `months` - 1 months before (the cockpit's trends and the
+    work report's comparisons read them): what the nightly task and the generator run."""
+    rows = refresh_snapshots(actor, root_path=root_path)
+    *past, this_month = last_months(months)
+    rows += refresh_snapshots(actor, period=this_month, root_path=root_path)
+    for period in past:
+        rows += refresh_snapshots(actor, period=period, root_path=root_path, periodic_only=True)
+    return rows

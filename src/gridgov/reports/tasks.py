@@ -1,4 +1,5 @@
-"""Nightly refresh of the current indicator snapshots (beat `reports.refresh_snapshots`, settings.py)."""
+"""Nightly refresh of the indicator snapshots: current, and the last 12 months' periodic figures (beat
+`reports.refresh_snapshots`, settings.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from gridgov.core.actors import SystemActor
 
 @shared_task(name="reports.refresh_snapshots", acks_late=True)
 def refresh_snapshots(period: str = "") -> int:
+    """The current figures and the last 12 months' periodic ones; one month only when `period` is given."""
+    from .services import refresh_recent
     from .services import refresh_snapshots as run
 
+    actor = SystemActor("reports.refresh_snapshots")
     with context.acting("task", label="reports.refresh_snapshots"):
-        return run(SystemActor("reports.refresh_snapshots"), period=period)
+        return run(actor, period=period) if period else refresh_recent(actor)
