@@ -335,8 +335,11 @@ CELERY_BEAT_SCHEDULE["points.close_months"] = {
     "task": "points.close_months",
     "schedule": crontab(day_of_month="1", hour=3, minute=0),
 }
-# Nightly at 04:00, after the jobs above: the current indicator snapshots of every area (docs/reports.md).
+# Nightly at 04:00, after the jobs above: the indicator snapshots of every area, current and 12 months
+# (docs/reports.md).
 CELERY_BEAT_SCHEDULE["reports.refresh_snapshots"] = {
     "task": "reports.refresh_snapshots",
     "schedule": crontab(hour=4, minute=0),
 }
+# Every 5 minutes: the subtrees whose records were imported since (one refresh for a run of imports).
+CELERY_BEAT_SCHEDULE["reports.refresh_requested"] = {"task": "reports.refresh_requested", "schedule": 300.0}

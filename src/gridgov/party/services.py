@@ -17,6 +17,7 @@ from gridgov.core import audit, pii
 from gridgov.core.actors import SystemActor, as_user
 from gridgov.core.scope import subtree_q
 from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.signals import imports_records
 from gridgov.core.xlsx import read_sheet
 from gridgov.people import validation
 from gridgov.people.models import ID_PURPOSE, Household, Resident, ResidentTag, Tag
@@ -710,6 +711,7 @@ class ImportResult:
     members: int
 
 
+@imports_records
 def import_members(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult:
     """Party members by ID number of a registered resident: all rows or nothing, every bad row listed."""
     errors: list[RowError] = []
@@ -941,6 +943,7 @@ def _category_of(text: str) -> str | None:
     return None
 
 
+@imports_records
 def import_dual_services(actor: User | SystemActor, upload: IO[bytes]) -> DualImportResult:
     """双报到 records by the member's ID number: all rows or nothing, every bad row listed with its column."""
     errors: list[RowError] = []

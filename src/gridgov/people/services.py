@@ -18,6 +18,7 @@ from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent
 from gridgov.core.scope import check_path
 from gridgov.core.services import ImportRejected, RateLimited, RowError, ServiceError
+from gridgov.core.signals import imports_records
 from gridgov.core.text import pinyin_pair
 from gridgov.core.xlsx import read_sheet
 
@@ -197,6 +198,7 @@ def _split_tags(text: str) -> list[str]:
     return [t for t in (s.strip() for s in text.split("、")) if t]
 
 
+@imports_records
 def import_residents(actor: User | SystemActor, upload: IO[bytes]) -> ImportResult:
     """All rows or nothing: any bad row rejects the file and every bad row is reported."""
     errors: list[RowError] = []

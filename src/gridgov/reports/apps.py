@@ -12,3 +12,13 @@ class ReportsConfig(AppConfig):
         from . import roles
 
         grants.register(self.label, roles.GRANTS)  # what each role may do here (accounts.roles reads it)
+
+        from gridgov.core.signals import records_imported
+
+        records_imported.connect(_imported, dispatch_uid="reports.refresh_after_import")
+
+
+def _imported(sender, *, area_path: str, **kwargs) -> None:
+    from .services import request_refresh
+
+    request_refresh(area_path)

@@ -67,3 +67,20 @@ class WorkReport(ScopedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RefreshRequest(models.Model):
+    """A subtree whose snapshots are owed a refresh since records were imported under it (core.signals
+    `records_imported`). The beat task `reports.refresh_requested` collapses and runs them every few
+    minutes, so ten imports in a row cost one refresh."""
+
+    area_path = models.CharField(_("区域路径"), max_length=20, unique=True, blank=True)
+    requested_at = models.DateTimeField(_("申请时间"))
+
+    class Meta:
+        verbose_name = _("待刷新的指标快照")
+        verbose_name_plural = _("待刷新的指标快照")
+        ordering = ["area_path"]
+
+    def __str__(self) -> str:
+        return f"{self.area_path or '*'} @ {self.requested_at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,7 @@ from gridgov.core import audit, indicators
 from gridgov.core.scope import check_reach
 from gridgov.core.services import ServiceError
 
-from .models import IndicatorSnapshot
+from .models import IndicatorSnapshot, RefreshRequest
 
 # Snapshots are kept from the city down to grids: buildings and units are read live when needed.
 LEVELS = [Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
@@ -109,3 +109,25 @@ def refresh_recent(actor, *, months: int = TREND_MONTHS, root_path: str | None =
     for period in past:
         rows += refresh_snapshots(actor, period=period, root_path=root_path, periodic_only=True)
     return rows
+
+
+def request_refresh(area_path: str) -> None:
+    """Owe `area_path`'s subtree a refresh (after an import); repeated requests only move the time."""
+    RefreshRequest.objects.update_or_create(area_path=area_path, defaults={"requested_at": timezone.now()})
+
+
+def run_requested(actor) -> list[str]:
+    """Refresh the current figures of every subtree owed one — an ancestor's refresh covers its descendants
+    — and drop the requests made before the start (one made during the run waits for the next)."""
+    started = timezone.now()
+    paths = sorted(
+        RefreshRequest.objects.filter(requested_at__lte=started).values_list("area_path", flat=True)
+    )
+    roots: list[str] = []
+    for path in paths:
+        if not any(path.startswith(root) for root in roots):
+            roots.append(path)
+    for root in roots:
+        refresh_snapshots(actor, root_path=root or None)
+    RefreshRequest.objects.filter(requested_at__lte=started).delete()
+    return roots

@@ -18,3 +18,12 @@ def refresh_snapshots(period: str = "") -> int:
     actor = SystemActor("reports.refresh_snapshots")
     with context.acting("task", label="reports.refresh_snapshots"):
         return run(actor, period=period) if period else refresh_recent(actor)
+
+
+@shared_task(name="reports.refresh_requested", acks_late=True)
+def refresh_requested() -> list[str]:
+    """Every few minutes: the subtrees whose records were imported since (services.run_requested)."""
+    from .services import run_requested
+
+    with context.acting("task", label="reports.refresh_requested"):
+        return run_requested(SystemActor("reports.refresh_requested"))

@@ -10,6 +10,7 @@ from django.db import transaction
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit, idcard, pii
 from gridgov.core.actors import SystemActor
+from gridgov.core.signals import imports_records
 from gridgov.party.models import PartyMember
 
 from ..models import ID_PURPOSE, EmployerUnit, Responder, ResponderKind, Skill, skills_to_mask
@@ -55,6 +56,7 @@ def _home(path: str) -> tuple[float, float] | None:
     return None
 
 
+@imports_records
 @transaction.atomic
 def import_party_members(actor, community: Area | int) -> PartyImportResult:
     """Every active in-service member dual-registered with the community who is not yet a responder becomes

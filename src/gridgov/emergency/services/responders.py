@@ -13,6 +13,7 @@ from gridgov.areas.models import Area, Level
 from gridgov.core import audit, pii
 from gridgov.core.scope import check_path
 from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.signals import imports_records
 from gridgov.core.xlsx import read_sheet, write_sheet
 from gridgov.people import validation
 
@@ -184,6 +185,7 @@ def _float(text: str, line: int, field: str, errors: list[RowError]) -> float:
     return value
 
 
+@imports_records
 def import_responders(actor, upload: IO[bytes], *, employer: EmployerUnit | None = None) -> ImportResult:
     """All rows or none. With `employer` (a unit registering its own staff) the unit column may be blank."""
     require(actor, "emergency.import_responder")

@@ -17,6 +17,7 @@ from gridgov.core import audit
 from gridgov.core.actors import SystemActor, as_user
 from gridgov.core.scope import check_reach, subtree_q
 from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.signals import imports_records
 
 from .. import network as nw
 from ..coverage import CITY_LENGTH
@@ -135,6 +136,7 @@ def _translate_network_problem(problem: str) -> str:
     return problem
 
 
+@imports_records
 @transaction.atomic
 def import_network(
     actor: User | SystemActor,

@@ -14,6 +14,7 @@ from gridgov.areas.models import Area
 from gridgov.core import audit
 from gridgov.core.actors import SystemActor
 from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.signals import imports_records
 from gridgov.core.xlsx import read_sheet
 
 from ..columns import FACILITY_COLUMNS
@@ -320,6 +321,7 @@ def set_candidate_available(actor: User | SystemActor, site: CandidateSite, avai
 
 
 # --- xlsx import -----------------------------------------------------------------------------------------
+@imports_records
 def import_facilities(actor: User | SystemActor, upload: IO[bytes]) -> int:
     """All rows or nothing: every bad row (bad kind, negative area, outside every area …) is listed."""
     errors: list[RowError] = []

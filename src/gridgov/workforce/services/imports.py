@@ -15,6 +15,7 @@ from gridgov.areas.models import Area, Level
 from gridgov.core import audit, pii
 from gridgov.core.actors import SystemActor
 from gridgov.core.services import ImportRejected, RowError, ServiceError
+from gridgov.core.signals import imports_records
 from gridgov.core.xlsx import read_sheet
 from gridgov.people import validation
 from gridgov.people.models import ID_PURPOSE, Resident
@@ -54,6 +55,7 @@ def _parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text.strip())
 
 
+@imports_records
 def import_staff(actor: User | SystemActor, upload: IO[bytes]) -> StaffImportResult:
     """Staff by the ID number of a registered resident: all rows or nothing."""
     errors: list[RowError] = []
