@@ -298,3 +298,11 @@ def test_the_nightly_refresh_keeps_twelve_months_of_periodic_figures(city):
     t = queries.table(city.city, months[0])
     assert t.computed_at is not None  # from snapshots, not live
     assert t.values["residents"] == _snapshots()[(city.city.path, "residents")] == 16
+
+
+def test_targets_are_written_as_the_report_states_them():
+    assert queries.target_text("wf_qualified_share") == "≥30"
+    assert queries.target_text("service_centre_per_100_households") == "≥30"
+    assert queries.target_text("wf_grid_coverage") == "100"
+    assert queries.target_text("check_grids_without_worker") == "0"
+    assert queries.target_text("residents") == ""

@@ -45,6 +45,17 @@ def meets_target(code: str, value: Any) -> bool | None:
     return value >= ind.target
 
 
+def target_text(code: str) -> str:
+    """The target as the report states it: "≥30", "100", "≤0" for a check ("" without one)."""
+    ind = indicators.get(code)
+    if ind.target is None:
+        return ""
+    value = indicators.format_value(code, ind.target)
+    if ind.is_check or ind.higher_is_better is False:
+        return f"≤{value}" if ind.target else value
+    return value if ind.target >= 100 and str(ind.unit) == "%" else f"≥{value}"
+
+
 @dataclass
 class Table:
     area: Area
@@ -68,6 +79,7 @@ class Table:
                     "chapter": ind.chapter or OTHER_CHAPTER,
                     "value": self.values[code],
                     "target": ind.target,
+                    "target_text": target_text(code),
                     "met": meets_target(code, self.values[code]),
                     "computed_at": self.computed_at,
                 }
