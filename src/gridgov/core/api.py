@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -41,7 +42,7 @@ from .idcard import IDCardError
 from .scope import OutOfScope
 from .services import ImportRejected, RateLimited, RowError, ServiceError
 from .uploads import body_limit, too_large_message
-from .xlsx import megabytes
+from .xlsx import XLSX_CONTENT_TYPE, megabytes
 
 
 # --- request helpers (also usable from plain APIViews) ---------------------------------------------------
@@ -169,6 +170,25 @@ class ScopedModelViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyM
 
 
 # --- schema ----------------------------------------------------------------------------------------------
+# The answer of an xlsx download, for `@extend_schema(responses=XLSX_DOWNLOAD)` (or `{**XLSX_DOWNLOAD, 202: …}`):
+# `{200: OpenApiTypes.BINARY}` alone documents the body as application/json.
+XLSX_DOWNLOAD: dict = {(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY}
+
+
+class LocalTimeFieldSchema(OpenApiSerializerFieldExtension):
+    """A TimeField is answered as a wall-clock time (`08:00:00`) without the UTC offset that JSON Schema's
+    `format: time` (RFC 3339 full-time) requires, so the response documents it as RFC 3339 partial-time."""
+
+    target_class = serializers.TimeField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response":
+            schema.update(format="partial-time", pattern=r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+        return schema
+
+
 class ScopedPrimaryKeyFieldSchema(OpenApiSerializerFieldExtension):
     """A scoped related field is documented as its model's id; `output_nullable` makes the response nullable."""
 
@@ -225,6 +245,7 @@ def error_response(detail, status: int = 400, **extra) -> Response:
 
 
 __all__ = [
+    "XLSX_DOWNLOAD",
     "ScopedGenericViewSet",
     "ScopedModelViewSet",
     "ScopedReadOnlyViewSet",

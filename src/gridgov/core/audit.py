@@ -28,6 +28,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _storable(value: Any) -> Any:
+    """PostgreSQL's jsonb cannot hold U+0000: a NUL in text an audit row quotes from a request (the name of a
+    query parameter in an export's filters) is kept as U+FFFD rather than failing the write with a 500."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def snapshot(obj: models.Model, fields: Sequence[str] | None = None) -> dict[str, Any]:
     """A JSON-able copy of an object's concrete fields (encrypted columns are never copied out)."""
     result: dict[str, Any] = {}
@@ -83,8 +95,8 @@ def record(
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:200],
         area_path=area_path if area_path is not None else _area_path(obj) or _actor_area(actor),
-        before=before,
-        after=after,
+        before=_storable(before),
+        after=_storable(after),
         source=ctx.source,
         request_id=ctx.request_id,
     )

@@ -11,7 +11,13 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedGenericViewSet, ScopedReadOnlyViewSet, ServiceCreateMixin, uploaded_file
+from gridgov.core.api import (
+    XLSX_DOWNLOAD,
+    ScopedGenericViewSet,
+    ScopedReadOnlyViewSet,
+    ServiceCreateMixin,
+    uploaded_file,
+)
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField, id_in_range
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 from gridgov.events.models import Category, Event
@@ -138,6 +144,7 @@ class ResponderViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         result = services.import_responders(request.user, uploaded_file(request))
         return Response({"imported": result.responders}, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=XLSX_DOWNLOAD)
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         data = services.export_responders(request.user, self.filter_queryset(self.get_queryset()))
@@ -375,8 +382,9 @@ class ActivationViewSet(ScopedReadOnlyViewSet):
         act = self.get_object()
         return Response({"state": act.state, "groups": services.live_counts(act)})
 
-    @extend_schema(request=TaskBody, responses=TaskSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=TaskSerializer(many=True))
+    @extend_schema(methods=["POST"], request=TaskBody, responses={201: TaskSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def tasks(self, request, pk=None):
         """The activation's tasks (work orders to its groups); POST issues one to an emergency group."""
         act = self.get_object()

@@ -11,7 +11,13 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from gridgov.areas.models import Area, Level, ancestor_path
-from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin, uploaded_file
+from gridgov.core.api import (
+    XLSX_DOWNLOAD,
+    ScopedReadOnlyViewSet,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+    uploaded_file,
+)
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE, write_sheet
 
@@ -114,7 +120,12 @@ class FacilityViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyView
         return Response(self.get_serializer(facility).data)
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("PhotoUpload", {"file": serializers.FileField()})}
+        request={"multipart/form-data": inline_serializer("PhotoUpload", {"file": serializers.FileField()})},
+        responses={
+            201: inline_serializer(
+                "PhotoAdded", {"id": serializers.IntegerField(), "url": serializers.CharField()}
+            )
+        },
     )
     @action(detail=True, methods=["post"], url_path="photos", parser_classes=[MultiPartParser])
     def add_photo(self, request, pk=None):
@@ -124,7 +135,7 @@ class FacilityViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyView
         photo = services.add_photo(request.user, self.get_object(), upload, request.data.get("caption", ""))
         return Response({"id": photo.pk, "url": photo.image.url}, status=201)
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(responses=XLSX_DOWNLOAD)
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         """xlsx of the filtered registry, in the import template's columns."""

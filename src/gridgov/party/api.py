@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from gridgov.areas.checks import CheckViewSetBase, FiguresViewSetBase
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, uploaded_file
+from gridgov.core.api import XLSX_DOWNLOAD, ScopedReadOnlyViewSet, ServiceCreateMixin, uploaded_file
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.views import xlsx_response
 from gridgov.people.models import Household, Resident
@@ -226,7 +226,7 @@ class PartyMemberViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("unmasked", bool, description=gettext_lazy("完整证件号(需相应权限)"))],
-        responses={200: OpenApiTypes.BINARY},
+        responses=XLSX_DOWNLOAD,
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
@@ -372,7 +372,7 @@ class DualServiceViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         result = services.import_dual_services(request.user, uploaded_file(request))
         return Response({"records": result.records}, status=201)
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(responses=XLSX_DOWNLOAD)
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         qs = self.filter_queryset(self.get_queryset())

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
@@ -150,8 +151,16 @@ class PeriodField(serializers.CharField):
         return period
 
 
+class OneObjectSchema(AutoSchema):
+    """The cockpit's `list` route answers one object (the area's whole dashboard), not an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class CockpitViewSet(viewsets.ViewSet):
     action_permissions = {"list": ["reports.view_indicatorsnapshot"]}
+    schema = OneObjectSchema()
 
     @extend_schema(
         parameters=[

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from gridgov.areas.checks import CheckViewSetBase, FiguresViewSetBase
 from gridgov.areas.models import Area, Level
 from gridgov.core.api import (
+    XLSX_DOWNLOAD,
     ScopedReadOnlyViewSet,
     ServiceCreateMixin,
     ServiceUpdateMixin,
@@ -286,7 +287,7 @@ class StaffViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
         result = services.import_staff(request.user, uploaded_file(request))
         return Response({"staff": result.staff}, status=201)
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(responses=XLSX_DOWNLOAD)
     @action(detail=False, methods=["get"], url_path="export")
     def export_xlsx(self, request):
         qs = self.filter_queryset(self.get_queryset())
@@ -580,7 +581,7 @@ class PayrollViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     }
     create_service = staticmethod(services.compute_payroll)
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(responses=XLSX_DOWNLOAD)
     @action(detail=True, methods=["get"], url_path="export")
     def export_xlsx(self, request, pk=None):
         payroll = self.get_object()
@@ -655,7 +656,7 @@ class SalaryScaleViewSet(viewsets.ReadOnlyModelViewSet):
         scale = services.import_salary_scale(request.user, uploaded_file(request), **data)
         return Response({"id": scale.pk, "rates": scale.rates.count()}, status=201)
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(responses=XLSX_DOWNLOAD)
     @action(detail=True, methods=["get"], url_path="export")
     def export_xlsx(self, request, pk=None):
         scale = self.get_object()
