@@ -166,6 +166,12 @@ MATRIX: dict[str, tuple[Call, int, tuple[str, ...], bool]] = {
         UNMASK_ROLES,
         True,
     ),
+    "residents-search": (
+        Call("post", lambda c: reverse("resident-search"), lambda c: {"q": c.resident_a.name}),
+        200,
+        VIEW_PEOPLE_ROLES,
+        False,
+    ),
     "residents-import": (
         Call("post", lambda c: reverse("resident-import-xlsx"), _import_file, multipart=True),
         201,

@@ -16,6 +16,7 @@ from django.urls import reverse
 from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent, Job
 from gridgov.people import services
+from gridgov.people.queries import is_whole_identifier
 
 from ..helpers import read_xlsx
 
@@ -81,7 +82,13 @@ def submit(client, url: str, testid: str, **values) -> tuple[object, list[tuple[
             assert value in form.options[name], f"{value!r} is not an option of {name}"
         else:
             assert name in form.kinds, f"the form has no field {name}"
-    sent = [(name, str(values.get(name, value))) for name, value in form.fields]
+    # As htmx sends it (hx-params leaves out the CSRF field); a whole ID or phone number goes by POST, as
+    # people/search.js switches it.
+    sent = [
+        (name, str(values.get(name, value))) for name, value in form.fields if name != "csrfmiddlewaretoken"
+    ]
+    if is_whole_identifier(str(values.get("q", ""))):
+        return client.post(url, dict(sent)), sent
     query = "&".join(f"{n}={v}" for n, v in sent)
     return client.get(f"{url}?{query}"), sent
 

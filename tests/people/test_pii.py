@@ -92,7 +92,8 @@ def test_pages_never_show_full_numbers(role, city, client_for):
 def test_search_by_full_number_shows_only_the_masked_match(city, client_for):
     """The page echoes the typed query back, but shows no stored full number."""
     wanted = city.id_numbers[city.resident_a.pk]
-    html = client_for("grid_worker").get(reverse("people:resident_list"), {"q": wanted}).content.decode()
+    client = client_for("grid_worker")
+    html = client.post(reverse("people:resident_list"), {"q": wanted}).content.decode()
     assert city.resident_a.id_masked in html
     assert city.residents[1].name not in html  # the other member of the household does not match
     for pk, number in city.id_numbers.items():
@@ -234,3 +235,50 @@ def test_unmask_reveals_the_birth_date_too(city, api_for):
     resident = city.residents[0]
     data = api_for("street").post(reverse("resident-unmask", args=[resident.pk])).json()
     assert data["birth_date"] == resident.birth_date.isoformat()
+
+
+@pytest.mark.parametrize("kind", ["id", "phone"])
+def test_a_whole_number_in_an_address_is_refused_not_searched(kind, city, client_for, api_for):
+    """Full ID and phone numbers are searched by POST only (they would land in server logs and history)."""
+    wanted = (city.id_numbers if kind == "id" else city.phones)[city.resident_a.pk]
+    html = client_for("grid_worker").get(reverse("people:resident_list"), {"q": wanted}).content.decode()
+    assert "不能放在网址中查询" in html and city.resident_a.id_masked not in html
+    response = api_for("grid_worker").get(reverse("resident-list"), {"q": wanted})
+    assert response.status_code == 400 and "q" in response.json()
+    # The last four digits, a name or its pinyin stay ordinary GET searches.
+    html = (
+        client_for("grid_worker")
+        .get(reverse("people:resident_list"), {"q": city.resident_a.id_tail})
+        .content.decode()
+    )
+    assert city.resident_a.id_masked in html
+
+
+def test_the_page_answers_a_post_search_without_caching_or_pushing_it(city, client_for):
+    wanted = city.id_numbers[city.resident_a.pk]
+    response = client_for("grid_worker").post(
+        reverse("people:resident_list"), {"q": wanted}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == "false" and response["Cache-Control"] == "no-store"
+    assert city.resident_a.id_masked in response.content.decode()
+    assert city.residents[1].name not in response.content.decode()
+
+
+def test_the_api_searches_whole_numbers_by_post(city, users, api_for):
+    client = api_for("grid_worker")
+    url = reverse("resident-search")
+    wanted = city.id_numbers[city.resident_a.pk]
+    response = client.post(url, {"q": wanted}, format="json")
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [city.resident_a.pk]
+    assert wanted not in response.content.decode()  # the answer masks it like the list
+    phone = client.post(url, {"q": city.phones[city.resident_a.pk], "ignored": 1}, format="json")
+    assert [r["id"] for r in phone.json()["results"]] == [city.resident_a.pk]
+    for bad in ([wanted], {"q": {"a": 1}}, {"q": True}, {"min_age": -1}, {"q": "x" * 51}):
+        assert client.post(url, bad, format="json").status_code == 400, bad
+    worker = users["grid_worker"]
+    other = next(r for r in city.all_residents if not r.area_path.startswith(worker.area_path))
+    outside = client.post(url, {"q": city.id_numbers[other.pk]}, format="json")
+    assert outside.status_code == 200
+    assert outside.json()["results"] == []  # another grid's resident is not found, even by whole number

@@ -12,6 +12,9 @@ from . import queries
 from .models import Household, Relation, Resident, Sex, Tag
 
 MAX_AGE = 150
+WHOLE_ID_BY_POST = _(
+    "完整的身份证号或手机号不能放在网址中查询:请在搜索框中输入(页面以 POST 提交),或调用 POST /api/residents/search/"
+)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -50,6 +53,20 @@ class ResidentFilter(AreaSubtreeFilterSet):
 
     def filter_q(self, qs, name, value):
         return queries.search_residents(qs, value)
+
+    def is_valid(self) -> bool:
+        """A whole ID or phone number in an address (a GET) is refused rather than searched: the search box
+        sends it by POST (docs/hardening.md)."""
+        valid = super().is_valid()
+        request = getattr(self, "request", None)
+        if (
+            valid
+            and getattr(request, "method", None) == "GET"
+            and queries.is_whole_identifier(self.form.cleaned_data.get("q") or "")
+        ):
+            self.form.add_error("q", WHOLE_ID_BY_POST)
+            return False
+        return valid
 
     def filter_min_age(self, qs, name, value):
         return queries.filter_age(qs, int(value), None)

@@ -16,6 +16,13 @@ from .indicators import years_ago
 from .models import ID_PURPOSE, PHONE_PURPOSE, Resident
 
 ID_TAIL = re.compile(r"^\d{1,3}[\dXx]?$")
+# A whole ID-card number (18 or the old 15 digits) or a mobile number: searched for by POST only, so it never
+# lands in an address, a server log or the browser's history (docs/hardening.md).
+WHOLE_IDENTIFIER = re.compile(r"^(\d{17}[\dXx]|\d{15}|1\d{10})$")
+
+
+def is_whole_identifier(text: str) -> bool:
+    return bool(WHOLE_IDENTIFIER.match((text or "").replace(" ", "")))
 
 
 def search_residents(qs: QuerySet[Resident], text: str) -> QuerySet[Resident]:

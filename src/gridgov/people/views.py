@@ -44,9 +44,12 @@ def _selected_area(filterset) -> int | None:
 @login_required
 @permission_required("people.view_resident", raise_exception=True)
 def resident_list(request):
-    """Search and filters come from the form; an invalid value shows its error and no rows, never all rows."""
+    """Search and filters come from the form; an invalid value shows its error and no rows, never all rows.
+    A whole ID or phone number comes by POST (the search box switches to it, people/search.js) and its
+    answer is neither cached nor pushed into the address bar."""
     base = Resident.objects.visible_to(request.user).filter(is_active=True)
-    filterset = ResidentFilter(request.GET or None, queryset=base, request=request)
+    data = request.POST if request.method == "POST" else request.GET
+    filterset = ResidentFilter(data or None, queryset=base, request=request)
     qs = filterset.qs.select_related("household__unit__parent__parent")  # unit, building, grid
     partial = bool(request.headers.get("HX-Request"))
     context = {
@@ -54,13 +57,17 @@ def resident_list(request):
         "page": _page(request, qs.prefetch_related("tags").order_by("area_path", "id")),
         "querystring": _query_without_page(request),
         "tags": Tag.objects.all(),
-        "selected_tags": request.GET.getlist("tag"),
+        "selected_tags": data.getlist("tag"),
         "area_options": area_options(request.user, _selected_area(filterset)),
-        "selected_area": request.GET.get("area", ""),
+        "selected_area": data.get("area", ""),
         "partial": partial,
     }
     template = "people/_resident_rows.html" if partial else "people/resident_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.method == "POST":
+        response["HX-Push-Url"] = "false"
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
