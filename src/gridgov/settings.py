@@ -155,6 +155,11 @@ def _derived_key(label: str) -> str:
 
 
 GRIDGOV_PII_KEY = os.environ.get("GRIDGOV_PII_KEY", _derived_key("pii-encryption"))
+# Key rotation (docs/hardening.md, "PII key rotation"): every key still needed to read, by version
+# ("<version>:<base64 key>,…", 1–255), and the version new ciphertexts use (empty: the highest). Without
+# GRIDGOV_PII_KEYS the single GRIDGOV_PII_KEY above is version 1.
+GRIDGOV_PII_KEYS = os.environ.get("GRIDGOV_PII_KEYS", "")
+GRIDGOV_PII_KEY_VERSION = os.environ.get("GRIDGOV_PII_KEY_VERSION", "")
 GRIDGOV_PII_INDEX_KEY = os.environ.get("GRIDGOV_PII_INDEX_KEY", _derived_key("pii-blind-index"))
 GRIDGOV_CITY_NAME = os.environ.get("GRIDGOV_CITY_NAME", "XX市")
 GRIDGOV_IMPORT_MAX_BYTES = int(os.environ.get("GRIDGOV_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -194,6 +194,11 @@ class Responder(ScopedModel, TimeStampedModel):
         return start <= now <= end if start <= end else (now >= start or now <= end)
 
 
+# Encrypted columns, registered so that `rotate_pii_key` re-encrypts them (core.pii).
+pii.register_column(Responder, "id_cipher", purpose=ID_PURPOSE)
+pii.register_column(Responder, "phone_cipher", purpose=PHONE_PURPOSE)
+
+
 class GroupTemplate(ScopedModel, TimeStampedModel):
     """One work group of the city's template, or of a district's override (a district that has any row of
     a mode uses its own rows of that mode only).

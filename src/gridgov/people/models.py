@@ -153,6 +153,11 @@ class Resident(ScopedModel, TimeStampedModel):
         return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
 
+# Encrypted columns, registered so that `rotate_pii_key` re-encrypts them (core.pii).
+pii.register_column(Resident, "id_cipher", purpose=ID_PURPOSE)
+pii.register_column(Resident, "phone_cipher", purpose=PHONE_PURPOSE)
+
+
 class ResidentTag(models.Model):
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="+")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
