@@ -5,6 +5,6 @@ import os
 # the standard library's parser with defusedxml. Set before anything imports openpyxl.
 os.environ.setdefault("OPENPYXL_LXML", "False")
 
-from .celery import app as celery_app  # noqa: E402
+from .celery import app as celery_app
 
 __all__ = ["celery_app"]
