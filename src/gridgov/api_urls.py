@@ -31,7 +31,7 @@ from gridgov.party.api import (
     PartyMemberViewSet,
     PartyOrgViewSet,
 )
-from gridgov.people.api import HouseholdViewSet, JobViewSet, ResidentViewSet, TagViewSet
+from gridgov.people.api import CorrectionViewSet, HouseholdViewSet, JobViewSet, ResidentViewSet, TagViewSet
 from gridgov.points.api import (
     AccountViewSet,
     ActivityViewSet,
@@ -79,6 +79,7 @@ router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
+router.register("corrections", CorrectionViewSet, basename="correction")
 router.register("tags", TagViewSet, basename="tag")
 router.register("jobs", JobViewSet, basename="job")
 router.register("facilities", FacilityViewSet, basename="facility")

@@ -24,7 +24,7 @@ from gridgov.core.xlsx import XLSX_CONTENT_TYPE
 
 from . import services
 from .filters import HouseholdFilter, ResidentFilter
-from .models import Household, Relation, Resident, Tag
+from .models import CorrectionField, CorrectionRequest, Household, Relation, Resident, Tag
 from .queries import member_counts
 from .tasks import resident_filter
 
@@ -266,3 +266,90 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Job.objects.none()
         return Job.objects.filter(owner_id=self.request.user.pk)
+
+
+# --- corrections (更正申请) ------------------------------------------------------------------------------
+class CorrectionSerializer(ScopedModelSerializer):
+    """A correction request. The requested value is written in full and read back masked (`value_display`)."""
+
+    resident = ScopedPrimaryKeyRelatedField(queryset=Resident.objects.all())
+    resident_name = serializers.CharField(source="resident.name", read_only=True)
+    field = serializers.ChoiceField(choices=CorrectionField.choices)
+    value = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=50, label=gettext_lazy("正确的内容")
+    )
+    reason = serializers.CharField(max_length=500)
+
+    class Meta:
+        model = CorrectionRequest
+        fields = [
+            "id",
+            "resident",
+            "resident_name",
+            "field",
+            "value",
+            "value_display",
+            "current_display",
+            "reason",
+            "origin",
+            "origin_ref",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        ]
+        read_only_fields = [
+            "value_display",
+            "current_display",
+            "origin",
+            "origin_ref",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        ]
+
+
+class DecisionNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RejectionNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
+
+
+class CorrectionViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
+    """Correction requests of the user's area; POST files one for a resident (staff), approve applies it
+    through the people services, reject needs a note."""
+
+    queryset = CorrectionRequest.objects.select_related("resident").order_by("-id")
+    serializer_class = CorrectionSerializer
+    filterset_fields = ["status", "field", "origin"]
+    action_permissions = {
+        "create": ["people.view_correctionrequest", "people.change_resident"],
+        "approve": ["people.view_correctionrequest", "people.decide_correctionrequest"],
+        "reject": ["people.view_correctionrequest", "people.decide_correctionrequest"],
+    }
+
+    def create_service(self, actor, *, resident, field, reason, value=""):
+        return services.request_correction(actor, resident, changes={field: value}, reason=reason)[0]
+
+    @extend_schema(request=DecisionNoteSerializer, responses=CorrectionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        note = self.body(DecisionNoteSerializer).get("note", "")
+        return Response(
+            self.get_serializer(services.approve_correction(request.user, self.get_object(), note=note)).data
+        )
+
+    @extend_schema(request=RejectionNoteSerializer, responses=CorrectionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        note = self.body(RejectionNoteSerializer)["note"]
+        return Response(
+            self.get_serializer(services.reject_correction(request.user, self.get_object(), note=note)).data
+        )

@@ -170,3 +170,93 @@ class ResidentTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id}:{self.tag_id}"
+
+
+# --- corrections (更正申请) ------------------------------------------------------------------------------
+class CorrectionField(models.TextChoices):
+    NAME = "name", _("姓名")
+    PHONE = "phone", _("手机号")
+    RELATION = "relation", _("与户主关系")
+    ID_NUMBER = "id_number", _("身份证号")
+    DEREGISTER = "deregister", _("注销登记(死亡、迁出等)")
+
+
+class CorrectionOrigin(models.TextChoices):
+    RESIDENT = "resident", _("居民本人申请")
+    STAFF = "staff", _("工作人员发起")
+    DATAHUB = "datahub", _("数据比对发现")
+
+
+class CorrectionStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已同意并更正")
+    REJECTED = "rejected", _("已驳回")
+
+
+CORRECTION_PURPOSE = b"people.correction"
+
+
+class CorrectionRequest(ScopedModel, TimeStampedModel):
+    """A request to correct a resident's record (PIPL: a person may have what is held on them corrected).
+
+    The community decides; an approved request is applied through the people services, so the change is
+    validated and audited like any other. Requested ID and phone numbers are kept encrypted (`value_cipher`)
+    with a masked copy for the pages; a name or relation is not secret beyond the record itself.
+    """
+
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="corrections"
+    )
+    area_path = models.CharField(_("区域路径"), max_length=20, db_index=True, editable=False)
+    field = models.CharField(_("更正项目"), max_length=16, choices=CorrectionField.choices)
+    value_cipher = models.BinaryField(_("更正为(加密)"), null=True, blank=True, editable=False)
+    value_display = models.CharField(_("更正为"), max_length=60, blank=True)
+    current_display = models.CharField(_("原登记内容"), max_length=60, blank=True)
+    reason = models.CharField(_("理由"), max_length=500)
+    origin = models.CharField(_("来源"), max_length=16, choices=CorrectionOrigin.choices)
+    origin_ref = models.CharField(_("来源编号"), max_length=60, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审核意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("信息更正申请")
+        verbose_name_plural = _("信息更正申请")
+        ordering = ["-id"]
+        permissions = [("decide_correctionrequest", _("审核信息更正申请"))]
+        indexes = [models.Index(fields=["area_path", "status"], name="correction_path_status_idx")]
+        constraints = [
+            # One open request per resident and item: a double submission is refused, not queued twice.
+            models.UniqueConstraint(
+                fields=["resident", "field"],
+                condition=models.Q(status="pending"),
+                name="correction_one_pending_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}:{self.get_field_display()}"
+
+    def requested_value(self) -> str:
+        return pii.decrypt(self.value_cipher, purpose=CORRECTION_PURPOSE) if self.value_cipher else ""
+
+
+pii.register_column(CorrectionRequest, "value_cipher", purpose=CORRECTION_PURPOSE)

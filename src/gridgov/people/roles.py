@@ -5,7 +5,7 @@ Roles are named by their values: people sits beside accounts and may not import 
 
 from __future__ import annotations
 
-VIEW = {"people.view_household", "people.view_resident", "people.view_tag"}
+VIEW = {"people.view_household", "people.view_resident", "people.view_tag", "people.view_correctionrequest"}
 EDIT = {
     "people.add_household",
     "people.change_household",
@@ -14,12 +14,14 @@ EDIT = {
 }
 MANAGE = {"people.import_resident", "people.export_resident"}
 UNMASK = {"people.unmask_resident"}  # viewing the full ID-card and phone numbers (audited)
+# Deciding a correction request (更正申请) applies the change: the community staff and above.
+DECIDE = {"people.decide_correctionrequest"}
 
 GRANTS: dict[str, set[str]] = {
-    "city_admin": VIEW | EDIT | MANAGE | UNMASK,
-    "district": VIEW | EDIT | MANAGE | UNMASK,
-    "street": VIEW | EDIT | MANAGE | UNMASK,
-    "community_secretary": VIEW | EDIT | MANAGE | UNMASK,
-    "community_worker": VIEW | EDIT | MANAGE,
+    "city_admin": VIEW | EDIT | MANAGE | UNMASK | DECIDE,
+    "district": VIEW | EDIT | MANAGE | UNMASK | DECIDE,
+    "street": VIEW | EDIT | MANAGE | UNMASK | DECIDE,
+    "community_secretary": VIEW | EDIT | MANAGE | UNMASK | DECIDE,
+    "community_worker": VIEW | EDIT | MANAGE | DECIDE,
     "grid_worker": VIEW | EDIT,
 }

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
-from gridgov.core import audit, pii
+from gridgov.core import audit, idcard, pii
 from gridgov.core.actors import SystemActor
 from gridgov.core.models import AuditEvent
 from gridgov.core.scope import check_path
@@ -24,7 +24,20 @@ from gridgov.core.xlsx import read_sheet
 
 from . import validation
 from .columns import RESIDENT_COLUMNS
-from .models import ID_PURPOSE, Household, Relation, Resident, ResidentTag, Tag
+from .models import (
+    CORRECTION_PURPOSE,
+    ID_PURPOSE,
+    PHONE_PURPOSE,
+    CorrectionField,
+    CorrectionOrigin,
+    CorrectionRequest,
+    CorrectionStatus,
+    Household,
+    Relation,
+    Resident,
+    ResidentTag,
+    Tag,
+)
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -134,6 +147,214 @@ def update_resident(
     after["tags"] = sorted(resident.tags.values_list("code", flat=True))
     audit.record(actor, "people.update_resident", resident, before=before, after=after)
     return resident
+
+
+@transaction.atomic
+def deregister_resident(actor: User | SystemActor, resident: Resident, *, reason: str) -> Resident:
+    """Take a resident off the register (death, moving away): the record is kept, no longer active."""
+    resident = Resident.objects.lock_in_scope(actor, resident.pk)
+    if not resident.is_active:
+        raise ServiceError(_("该居民已注销"))
+    before = audit.snapshot(resident)
+    resident.is_active = False
+    resident.save(update_fields=["is_active", "updated_at"])
+    after = {**audit.snapshot(resident), "reason": reason}
+    audit.record(actor, "people.deregister_resident", resident, before=before, after=after)
+    return resident
+
+
+@transaction.atomic
+def correct_id_number(actor: User | SystemActor, resident: Resident, *, id_number: str) -> Resident:
+    """A wrong ID number on record replaced by the right one (an approved correction): checked, unique."""
+    resident = Resident.objects.lock_in_scope(actor, resident.pk)
+    card = validation.clean_id_number(id_number)
+    before = audit.snapshot(resident)
+    resident.set_id_number(card)
+    _check_id_free(resident.id_index, exclude_pk=resident.pk)
+    resident.save()
+    audit.record(actor, "people.correct_id_number", resident, before=before, after=audit.snapshot(resident))
+    return resident
+
+
+# --- corrections (更正申请) ------------------------------------------------------------------------------
+CORRECTION_FIELDS = tuple(CorrectionField.values)
+MAX_REASON = 500
+
+
+def _current_display(resident: Resident, field: str) -> str:
+    if field == CorrectionField.NAME:
+        return resident.name
+    if field == CorrectionField.PHONE:
+        return resident.phone_masked
+    if field == CorrectionField.RELATION:
+        return str(resident.get_relation_display())
+    if field == CorrectionField.ID_NUMBER:
+        return resident.id_masked
+    return str(_("在册")) if resident.is_active else str(_("已注销"))
+
+
+def _clean_correction(resident: Resident, field: str, value: str) -> tuple[str, str]:
+    """The value to store and the value to show for one requested change; a value equal to what is on
+    record is refused (there is nothing to correct)."""
+    value = (value or "").strip()
+    if field == CorrectionField.NAME:
+        name = validation.clean_name(value)
+        if name == resident.name:
+            raise ServiceError(_("新的姓名与登记的相同"))
+        return name, name
+    if field == CorrectionField.PHONE:
+        phone = validation.clean_phone(value)
+        if not phone:
+            raise ServiceError(_("请填写新的手机号"))
+        if resident.phone_index and pii.blind_index(phone, purpose=PHONE_PURPOSE) == resident.phone_index:
+            raise ServiceError(_("新的手机号与登记的相同"))
+        return phone, idcard.mask_phone(phone)
+    if field == CorrectionField.RELATION:
+        if value not in Relation.values:
+            raise ServiceError(_("与户主关系无效"))
+        if value == resident.relation:
+            raise ServiceError(_("与户主关系与登记的相同"))
+        return value, str(Relation(value).label)
+    if field == CorrectionField.ID_NUMBER:
+        card = validation.clean_id_number(value)
+        if pii.blind_index(card.number, purpose=ID_PURPOSE) == resident.id_index:
+            raise ServiceError(_("新的身份证号与登记的相同"))
+        return card.number, idcard.mask(card.number)
+    if field == CorrectionField.DEREGISTER:
+        if not resident.is_active:
+            raise ServiceError(_("该居民已注销"))
+        return "", str(_("注销"))
+    raise ServiceError(_("更正项目无效:%(f)s") % {"f": field[:20]})
+
+
+def _resident_for_request(actor: User | SystemActor, resident: Resident, as_self: bool) -> Resident:
+    if as_self:
+        # The caller (points.services.request_own_correction) found this resident through the account's
+        # own link; a resident account reaches nothing else.
+        if getattr(actor, "role", None) != "resident":
+            raise PermissionError("as_self is for a resident's own account")
+        return Resident.objects.unscoped("the resident's own record, found through the account's link").get(
+            pk=resident.pk
+        )
+    if not isinstance(actor, SystemActor) and not actor.has_perm("people.change_resident"):
+        raise PermissionError("people.change_resident")
+    return Resident.objects.lock_in_scope(actor, resident.pk)
+
+
+@transaction.atomic
+def request_correction(
+    actor: User | SystemActor,
+    resident: Resident,
+    *,
+    changes: dict[str, str],
+    reason: str,
+    origin: str = CorrectionOrigin.STAFF,
+    origin_ref: str = "",
+    as_self: bool = False,
+) -> list[CorrectionRequest]:
+    """One pending request per item to change; every item is checked before any is saved, and an item
+    that already has a pending request is refused (a double submission makes no second request)."""
+    resident = _resident_for_request(actor, resident, as_self)
+    if not resident.is_active:
+        raise ServiceError(_("该居民已注销,不能申请更正"))
+    if origin not in CorrectionOrigin.values:
+        raise ServiceError(_("来源无效"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请填写更正理由"))
+    if len(reason) > MAX_REASON:
+        raise ServiceError(_("理由过长(最多%(n)d字)") % {"n": MAX_REASON})
+    if not changes:
+        raise ServiceError(_("请选择要更正的项目"))
+    pending = set(
+        CorrectionRequest.objects.unscoped("the resident's own pending requests; the resident was checked")
+        .filter(resident=resident, status=CorrectionStatus.PENDING)
+        .values_list("field", flat=True)
+    )
+    cleaned = []
+    for field, value in changes.items():
+        if field in pending:
+            raise ServiceError(_("“%(f)s”已有待审核的更正申请") % {"f": CorrectionField(field).label})
+        stored, shown = _clean_correction(resident, field, value)
+        cleaned.append((field, stored, shown))
+    made = []
+    requested_by = None if isinstance(actor, SystemActor) else actor
+    for field, stored, shown in cleaned:
+        request = CorrectionRequest(
+            resident=resident,
+            area_path=resident.area_path,
+            field=field,
+            value_cipher=pii.encrypt(stored, purpose=CORRECTION_PURPOSE) if stored else None,
+            value_display=shown[:60],
+            current_display=_current_display(resident, field)[:60],
+            reason=reason,
+            origin=origin,
+            origin_ref=(origin_ref or "")[:60],
+            requested_by=requested_by,
+        )
+        try:
+            with transaction.atomic():
+                request.save()
+        except IntegrityError:
+            raise ServiceError(
+                _("“%(f)s”已有待审核的更正申请") % {"f": CorrectionField(field).label}
+            ) from None
+        audit.record(actor, "people.request_correction", request, after=audit.snapshot(request))
+        made.append(request)
+    return made
+
+
+def _decidable(actor: User | SystemActor, request: CorrectionRequest) -> CorrectionRequest:
+    if not isinstance(actor, SystemActor) and not actor.has_perm("people.decide_correctionrequest"):
+        raise PermissionError("people.decide_correctionrequest")
+    request = CorrectionRequest.objects.lock_in_scope(actor, request.pk)
+    if request.status != CorrectionStatus.PENDING:
+        raise ServiceError(_("该申请已审核(%(s)s)") % {"s": request.get_status_display()})
+    return request
+
+
+def _decide(actor, request: CorrectionRequest, status: str, note: str) -> CorrectionRequest:
+    before = audit.snapshot(request)
+    request.status = status
+    request.decided_by = None if isinstance(actor, SystemActor) else actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save()
+    audit.record(actor, f"people.{status}_correction", request, before=before, after=audit.snapshot(request))
+    return request
+
+
+@transaction.atomic
+def approve_correction(
+    actor: User | SystemActor, request: CorrectionRequest, *, note: str = ""
+) -> CorrectionRequest:
+    """Apply the requested change through the service that owns it, then mark the request approved."""
+    request = _decidable(actor, request)
+    note = (note or "").strip()[:MAX_REASON]
+    resident = request.resident
+    value = request.requested_value()
+    if request.field == CorrectionField.NAME:
+        update_resident(actor, resident, name=value)
+    elif request.field == CorrectionField.PHONE:
+        update_resident(actor, resident, phone=value)
+    elif request.field == CorrectionField.RELATION:
+        update_resident(actor, resident, relation=value)
+    elif request.field == CorrectionField.ID_NUMBER:
+        correct_id_number(actor, resident, id_number=value)
+    else:
+        deregister_resident(actor, resident, reason=request.reason)
+    return _decide(actor, request, CorrectionStatus.APPROVED, note)
+
+
+@transaction.atomic
+def reject_correction(
+    actor: User | SystemActor, request: CorrectionRequest, *, note: str
+) -> CorrectionRequest:
+    request = _decidable(actor, request)
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_("驳回时请填写审核意见"))
+    return _decide(actor, request, CorrectionStatus.REJECTED, note[:MAX_REASON])
 
 
 UNMASK_WINDOW = dt.timedelta(hours=1)

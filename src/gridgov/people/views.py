@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +17,8 @@ from gridgov.core.xlsx import write_sheet
 from . import services
 from .columns import RESIDENT_COLUMNS
 from .filters import HouseholdFilter, ResidentFilter
-from .forms import HouseholdForm, ImportForm, ResidentEditForm, ResidentForm
-from .models import Household, Resident, Tag
+from .forms import CorrectionForm, DecisionForm, HouseholdForm, ImportForm, ResidentEditForm, ResidentForm
+from .models import CorrectionRequest, CorrectionStatus, Household, Resident, Tag
 from .queries import area_options, member_counts
 from .tasks import resident_filter
 
@@ -260,3 +261,78 @@ def export_households(request):
         job = services.start_household_export_job(request.user, params)
         return redirect("web:job", pk=job.pk)
     return xlsx_response(services.export_households_now(request.user, params), "households.xlsx")
+
+
+# --- corrections (更正申请) ------------------------------------------------------------------------------
+@login_required
+@permission_required("people.view_correctionrequest", raise_exception=True)
+def correction_list(request):
+    """The community's correction requests, pending first: who asked for what, and what was decided."""
+    status = request.GET.get("status", CorrectionStatus.PENDING)
+    if status not in {*CorrectionStatus.values, "all"}:
+        status = CorrectionStatus.PENDING
+    qs = CorrectionRequest.objects.visible_to(request.user).select_related("resident")
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    if status != "all":
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "people/correction_list.html",
+        {
+            "page": _page(request, qs.order_by("-id")),
+            "status": status,
+            "statuses": [(v, label, counts.get(v, 0)) for v, label in CorrectionStatus.choices],
+            "total": sum(counts.values()),
+            "querystring": _query_without_page(request),
+        },
+    )
+
+
+@login_required
+@permission_required("people.view_correctionrequest", raise_exception=True)
+def correction_detail(request, pk: int):
+    correction = get_object_or_404(
+        CorrectionRequest.objects.visible_to(request.user).select_related(
+            "resident__household__unit", "requested_by", "decided_by"
+        ),
+        pk=pk,
+    )
+    form = DecisionForm()
+    if request.method == "POST":
+        if not request.user.has_perm("people.decide_correctionrequest"):
+            return HttpResponse(status=403)
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            note = form.cleaned_data.get("note", "")
+            try:
+                if form.cleaned_data["decision"] == "approve":
+                    services.approve_correction(request.user, correction, note=note)
+                    messages.success(request, _("已同意,登记信息已更正"))
+                else:
+                    services.reject_correction(request.user, correction, note=note)
+                    messages.success(request, _("已驳回"))
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("people:correction_detail", pk=pk)
+    return render(request, "people/correction_detail.html", {"correction": correction, "form": form})
+
+
+@login_required
+@permission_required("people.change_resident", raise_exception=True)
+def resident_correction(request, pk: int):
+    """Staff file a correction for a resident (an ID number typed wrong at registration, a death): the
+    community decides it like a resident's own request."""
+    resident = get_object_or_404(Resident.objects.visible_to(request.user), pk=pk)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.request_correction(
+                request.user, resident, changes=form.changes(), reason=form.cleaned_data["reason"]
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已提交更正申请,等待审核"))
+            return redirect("people:correction_detail", pk=made[0].pk)
+    return render(request, "people/resident_correction.html", {"resident": resident, "form": form})

@@ -19,10 +19,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from gridgov.areas.models import Area, Level
-from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
+from gridgov.core.api import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin, validated_body
 from gridgov.core.api_fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import XLSX_CONTENT_TYPE
+from gridgov.people.models import CorrectionField, CorrectionRequest
 from gridgov.workforce.models import Staff
 
 from . import queries, services
@@ -578,6 +579,28 @@ class GridScoreRuleViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnl
         return services.save_grid_score_rule(actor, **merged)
 
 
+class OwnCorrectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CorrectionRequest
+        fields = [
+            "id",
+            "field",
+            "value_display",
+            "current_display",
+            "reason",
+            "status",
+            "decision_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class OwnCorrectionRequestSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=CorrectionField.choices)
+    value = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=500)
+
+
 class MeViewSet(viewsets.ViewSet):
     """A resident's own points: balance, history, a fresh signed code, a one-time code."""
 
@@ -599,6 +622,30 @@ class MeViewSet(viewsets.ViewSet):
                 {"balance": account.balance, "token": services.resident_token(resident), "entries": entries}
             ).data
         )
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=OwnCorrectionSerializer(many=True),
+        operation_id="points_me_corrections_list",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=OwnCorrectionRequestSerializer,
+        responses={201: OwnCorrectionSerializer},
+        operation_id="points_me_corrections_create",
+    )
+    @action(detail=False, methods=["get", "post"], url_path="corrections")
+    def corrections(self, request):
+        """A resident's own correction requests (GET) or a new one (POST), decided by the community."""
+        resident = self._resident(request)
+        if request.method == "POST":
+            data = validated_body(request, OwnCorrectionRequestSerializer)
+            made = services.request_own_correction(
+                request.user, changes={data["field"]: data.get("value", "")}, reason=data["reason"]
+            )
+            return Response(OwnCorrectionSerializer(made[0]).data, status=201)
+        return Response(OwnCorrectionSerializer(resident.corrections.order_by("-id")[:50], many=True).data)
 
     @extend_schema(request=None, responses={201: OneTimeCodeSerializer})
     @action(detail=False, methods=["post"], url_path="one-time-code")

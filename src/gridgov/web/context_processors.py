@@ -30,6 +30,7 @@ def _items(user) -> list[tuple[str, object]]:
             items.append(("events:mine", _("我的上报")))
         if _linked_resident(user):
             items.append(("points:me", _("我的积分")))
+            items.append(("web:my_data", _("我的信息")))
         if perm("facilities.view_nearby"):
             items.append(("facilities:nearby", _("附近的阵地")))
         if _responder(user):
@@ -57,6 +58,8 @@ def _items(user) -> list[tuple[str, object]]:
         items.append(("people:household_list", _("户")))
     if perm("people.import_resident"):
         items.append(("people:import", _("导入")))
+    if perm("people.decide_correctionrequest"):
+        items.append(("people:correction_list", _("更正申请")))
     if perm("facilities.view_facility"):
         items.append(("facilities:coverage", _("红色阵地")))
     elif perm("facilities.view_nearby"):

@@ -32,7 +32,13 @@ from .accounts import (
     transfer,
 )
 from .catalogue import create_merchant, save_scenario, seed_catalogue
-from .codes import issue_one_time_code, link_resident, resident_of_user, resident_token
+from .codes import (
+    issue_one_time_code,
+    link_resident,
+    request_own_correction,
+    resident_of_user,
+    resident_token,
+)
 from .earning import (
     approve,
     check_in,
@@ -124,6 +130,7 @@ __all__ = [
     "redeem_for_payee",
     "reject",
     "report_participation",
+    "request_own_correction",
     "resident_account",
     "resident_groups",
     "resident_of_user",

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from gridgov.accounts.roles import Role
 from gridgov.core import audit
 from gridgov.core.services import ServiceError
-from gridgov.people.models import Resident
+from gridgov.people import services as people_services
+from gridgov.people.models import CorrectionOrigin, Resident
 
 from ..models import OneTimeCode, ResidentLink
 from ._common import _check
@@ -142,3 +143,14 @@ def link_resident(actor: User | SystemActor, user, resident: Resident) -> Reside
     link, _created = ResidentLink.objects.update_or_create(user=user, defaults={"resident": resident})
     audit.record(actor, "points.link_resident", resident, after={"user": user.pk})
     return link
+
+
+def request_own_correction(user, *, changes: dict[str, str], reason: str) -> list:
+    """A resident's request to correct their own record (PIPL): the account's link names the resident, so
+    a resident account can ask only about itself; the community decides (people.services)."""
+    resident = resident_of_user(user)
+    if resident is None or user.role != Role.RESIDENT:
+        raise ServiceError(_("该账号未绑定居民"))
+    return people_services.request_correction(
+        user, resident, changes=changes, reason=reason, origin=CorrectionOrigin.RESIDENT, as_self=True
+    )
