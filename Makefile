@@ -10,7 +10,7 @@ PORT   ?= 8000
 CHROMIUM := /usr/bin/chromium
 export PYTHONPATH := src
 
-.PHONY: demo test test-sqlite test-pg lint bench install browser messages clean
+.PHONY: demo test test-sqlite test-pg lint bench install browser messages clean prod-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Before a deployment goes live, with its production environment loaded (docs/deploy.md): Django's and the
+# platform's deployment checks (keys, secrets, services), unapplied migrations, and the services answering.
+prod-check: install
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py migrate --check
+	$(BIN)/python manage.py healthcheck
 
 # Each benchmark measures ours and a peer in the same run and ends with `ratio: N`.
 bench: install

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gridgov.core.middleware.SecurityHeadersMiddleware",  # CSP: the platform's own files only
     "gridgov.core.uploads.RequestSizeMiddleware",  # 413 before anything reads an oversized body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gridgov.core.middleware.LanguageMiddleware",
@@ -145,6 +146,15 @@ GRIDGOV_LOCKOUT_MINUTES = int(os.environ.get("GRIDGOV_LOCKOUT_MINUTES", "15"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES")
+# Behind HTTPS (docs/deploy.md): HSTS for a year, and the proxy's X-Forwarded-Proto tells Django the
+# request was secure. Both only when the deployment says it runs behind TLS.
+if env_bool("GRIDGOV_SECURE_COOKIES"):
+    SECURE_HSTS_SECONDS = int(os.environ.get("GRIDGOV_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("GRIDGOV_HSTS_SUBDOMAINS")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("GRIDGOV_SSL_REDIRECT", default=True)
+SESSION_COOKIE_AGE = int(os.environ.get("GRIDGOV_SESSION_SECONDS", str(8 * 3600)))  # one working day
+GRIDGOV_CSP = os.environ.get("GRIDGOV_CSP", "default")
 
 
 # --- personal data ----------------------------------------------------------------------------------
@@ -222,6 +232,8 @@ CELERY_BEAT_SCHEDULE["events.reconcile_hooks"] = {
 }
 # Every minute: seal the audit events older than the grace period into their day's hash chain (core.audit_chain).
 CELERY_BEAT_SCHEDULE["core.seal_audit"] = {"task": "core.seal_audit", "schedule": 60.0}
+# Every minute: send the tasks kept while the broker was down (core.tasks.enqueue).
+CELERY_BEAT_SCHEDULE["core.flush_deferred"] = {"task": "core.flush_deferred", "schedule": 60.0}
 
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -144,3 +144,23 @@ class Job(models.Model):
         if self.status == JobStatus.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class DeferredTask(models.Model):
+    """A background task whose message could not reach the broker (Redis down): kept here and sent again
+    by `core.flush_deferred` once the broker answers, so the write that asked for it can still succeed."""
+
+    task = models.CharField(_("任务"), max_length=100)
+    args = models.JSONField(_("参数"), default=list)
+    error = models.CharField(_("发送失败原因"), max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(_("发送次数"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待发送的后台任务")
+        verbose_name_plural = _("待发送的后台任务")
+        ordering = ["id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

@@ -19,6 +19,7 @@ from gridgov.core.models import AuditEvent
 from gridgov.core.scope import check_path
 from gridgov.core.services import ImportRejected, RateLimited, RowError, ServiceError
 from gridgov.core.signals import imports_records
+from gridgov.core.tasks import enqueue_on_commit
 from gridgov.core.text import pinyin_pair
 from gridgov.core.xlsx import read_sheet
 
@@ -596,7 +597,7 @@ def start_export_job(actor: User, params: dict, *, unmasked: bool):
         params={"filters": params, "unmasked": unmasked and can_unmask(actor)},
     )
     audit.record(actor, "people.export_requested", job, after=job.params)
-    transaction.on_commit(lambda: export_residents.delay(job.pk))
+    enqueue_on_commit(export_residents, job.pk)
     return job
 
 
@@ -630,5 +631,5 @@ def start_household_export_job(actor: User, params: dict):
 
     job = Job.objects.create(kind="people.export_households", owner=actor, params={"filters": params})
     audit.record(actor, "people.export_households_requested", job, after=job.params)
-    transaction.on_commit(lambda: export_households.delay(job.pk))
+    enqueue_on_commit(export_households, job.pk)
     return job

@@ -11,6 +11,7 @@ from gridgov.areas.models import Area
 from gridgov.core import audit
 from gridgov.core.models import Job
 from gridgov.core.scope import check_reach
+from gridgov.core.tasks import enqueue_on_commit
 
 from ..coverage import CITY_LENGTH
 from ..models import CoverageRun
@@ -27,7 +28,7 @@ def invalidate_coverage(path: str) -> None:
         area_path=city_path
     ).update(is_stale=True)
     if settings.GRIDGOV_CIRCLE_AUTO_RECOMPUTE:
-        transaction.on_commit(lambda: recompute_coverage.delay(city_path))
+        enqueue_on_commit(recompute_coverage, city_path)
 
 
 def start_recompute_job(actor: User, area: Area) -> Job:
@@ -39,5 +40,5 @@ def start_recompute_job(actor: User, area: Area) -> Job:
             kind="facilities.recompute", owner=actor, params={"city_path": area.path[:CITY_LENGTH]}
         )
         audit.record(actor, "facilities.recompute", job, after={"city_path": area.path[:CITY_LENGTH]})
-        transaction.on_commit(lambda: recompute_job.delay(job.pk))
+        enqueue_on_commit(recompute_job, job.pk)
     return job

@@ -3,6 +3,8 @@
 // so nothing overlaps at phone width.
 (function () {
   if (!window.echarts) return;
+  // The data URL comes on this script's own tag (no inline script: the pages' CSP allows none).
+  var REPORT_URL = document.currentScript.dataset.url;
   var query = JSON.parse(document.getElementById("report-query").textContent);
   var labels = JSON.parse(document.getElementById("report-labels").textContent);
   var params = new URLSearchParams({ start: query.start, end: query.end });
@@ -39,7 +41,7 @@
     charts.push(chart);
   }
 
-  fetch(window.POINTS_REPORT_URL + "?" + params.toString(), { credentials: "same-origin" })
+  fetch(REPORT_URL + "?" + params.toString(), { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (d) {
       bar("by-area", d.by_area, [
