@@ -166,3 +166,15 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert 'lang="en"' in page.content.decode()
+
+
+def test_every_indicator_has_an_english_label(compiled_catalogue):
+    """Issue 15: each indicator has a Chinese and an English label — the English one is its catalogue entry."""
+    from gridgov.core import indicators
+
+    missing = [
+        code
+        for code, ind in indicators.REGISTRY.items()
+        if not ind.label_en or re.search(r"[\u4e00-\u9fff]", ind.label_en) or ind.label_en == str(ind.label)
+    ]
+    assert not missing, f"indicators without an English label (fill locale/en): {missing}"

@@ -42,7 +42,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
@@ -131,6 +131,13 @@ class Indicator:
             raise ValueError(f"indicator {self.code}: a sum needs sum_field")
         if not self.additive and not self.counts_by:
             raise ValueError(f"indicator {self.code}: a non-additive breakdown must say how it counts")
+
+    @property
+    def label_en(self) -> str:
+        """The English label: the label's entry in the English catalogue (locale/en), so there is one
+        definition per language and a missing translation shows (tests/core/test_i18n.py)."""
+        with translation.override("en"):
+            return str(self.label)
 
     @property
     def derived(self) -> bool:

@@ -32,6 +32,7 @@ class NumberField(serializers.Field):
 class IndicatorValueSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field named "label", as in the payload
+    label_en = serializers.CharField()
     unit = serializers.CharField()
     chapter = serializers.CharField()
     value = NumberField(allow_null=True)

@@ -75,6 +75,7 @@ class Table:
                 {
                     "code": code,
                     "label": str(ind.label),
+                    "label_en": ind.label_en,
                     "unit": str(ind.unit),
                     "chapter": ind.chapter or OTHER_CHAPTER,
                     "value": self.values[code],

@@ -42,6 +42,7 @@ class Command(BaseCommand):
                 {
                     "code": code,
                     "label": str(indicators.get(code).label),
+                    "label_en": indicators.get(code).label_en,
                     "unit": str(indicators.get(code).unit),
                     "chapter": indicators.get(code).chapter,
                     "value": value,
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             columns = [
                 Column("code", "指标代码"),
                 Column("label", "指标"),
+                Column("label_en", "指标(英文)"),
                 Column("unit", "单位"),
                 Column("chapter", "章节"),
                 Column("value", "数值"),
