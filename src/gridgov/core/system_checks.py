@@ -9,7 +9,7 @@ import base64
 import hashlib
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from . import pii
 
@@ -23,7 +23,7 @@ def _derived(label: str) -> str:
 
 @register(Tags.security)
 def pii_keys(app_configs=None, **kwargs):
-    errors = []
+    errors: list[CheckMessage] = []
     try:
         ring = pii.key_ring()
         pii.blind_index("check", purpose=b"system-check")
@@ -50,7 +50,7 @@ def pii_keys(app_configs=None, **kwargs):
 
 @register(Tags.security, deploy=True)
 def deployment_defaults(app_configs=None, **kwargs):
-    problems = []
+    problems: list[CheckMessage] = []
     if settings.SECRET_KEY.startswith(DEV_SECRET_PREFIX):
         problems.append(
             Error("SECRET_KEY is the embedded development key", hint="set SECRET_KEY", id="gridgov.E010")
