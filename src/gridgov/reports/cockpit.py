@@ -105,23 +105,6 @@ def periodic(code: str) -> bool:
     return indicators.get(code).periodic
 
 
-def _month_values(path: str, codes: list[str], month: str) -> dict[str, Any]:
-    """`codes` at the node `path` for `month`, computed live: one query per counted indicator — a derived
-    figure (share, ratio, average) divides its parts, each computed once however many figures use it."""
-    done: dict[str, Any] = {}
-
-    def value(code: str) -> Any:
-        if code not in done:
-            ind = indicators.get(code)
-            if getattr(ind, "derived", False):
-                done[code] = ind.derive(value(ind.numerator), value(ind.denominator))
-            else:
-                done[code] = indicators.for_area(path, [code], month)[code]
-        return done[code]
-
-    return {code: value(code) for code in codes}
-
-
 def trends(user, area: Area, t: queries.Table, months: list[str]) -> dict[str, Any]:
     """Each periodic indicator of the area month by month: the month's snapshot where there is one, else
     computed live (at most one query per indicator per month); the table's own month is the table's value."""
@@ -139,7 +122,7 @@ def trends(user, area: Area, t: queries.Table, months: list[str]) -> dict[str, A
     for month in months:
         missing = [c for c in codes if (month, c) not in found]
         if missing:
-            found.update({(month, c): v for c, v in _month_values(area.path, missing, month).items()})
+            found.update({(month, c): v for c, v in indicators.for_area(area.path, missing, month).items()})
     return {
         "months": months,
         "series": [
