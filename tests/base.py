@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
+from django.contrib.messages import get_messages
 from django.db import models
 from django.urls import reverse
 
@@ -529,6 +530,26 @@ def redirects_to_login(response) -> bool:
     return urlparse(response["Location"]).path == reverse("accounts:login")
 
 
+def view_name_of(response) -> str:
+    """The namespaced URL name a page request resolved to ("people:resident_detail")."""
+    return response.resolver_match.view_name
+
+
+_REVERSE_LITERAL = re.compile(r"""reverse\(\s*["']([\w:-]+)["']""")
+_REVERSE_ATTRIBUTE = re.compile(r"""reverse\(\s*self\.(\w+)""")
+
+
+def _reversed_in(cls: type, method: Callable) -> set[str]:
+    """The URL names a test method requests: every reverse("…") and reverse(self.<attribute>) in its source."""
+    source = inspect.getsource(method)
+    names = set(_REVERSE_LITERAL.findall(source))
+    for attribute in _REVERSE_ATTRIBUTE.findall(source):
+        value = getattr(cls, attribute, None)
+        if isinstance(value, str) and value:
+            names.add(value)
+    return names
+
+
 class PageTestBase(ScopedObjectsMixin):
     detail_url_name: ClassVar[str]
     list_url_name: ClassVar[str] = ""
@@ -542,6 +563,10 @@ class PageTestBase(ScopedObjectsMixin):
 
 
 class ListPageTests(PageTestBase):
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return {cls.list_url_name}
+
     def test_list_page_anonymous_redirects_to_login(self, city, client_for):
         response = client_for(None).get(reverse(self.list_url_name), self.list_query(city))
         assert redirects_to_login(response)
@@ -560,6 +585,10 @@ class ListPageTests(PageTestBase):
 
 
 class DetailPageTests(PageTestBase):
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return {cls.detail_url_name}
+
     def test_detail_page_anonymous_redirects_to_login(self, city, users, client_for):
         obj = self.in_scope(city, users["city_admin"])
         url = reverse(self.detail_url_name, args=[obj.pk])
@@ -595,11 +624,20 @@ class WritePageTests(PageTestBase):
     def post(self, client, obj):
         raise NotImplementedError
 
+    @classmethod
+    def _covers(cls) -> set[str]:
+        if cls.post is WritePageTests.post:
+            return set()
+        return _reversed_in(cls, cls.post)
+
     def test_post_out_of_scope_is_404_and_changes_nothing(self, city, users, client_for, writer_role):
         client = client_for(writer_role)  # logging in writes its own audit row
         obj = self.out_of_scope(city, users[writer_role])
         before, audit_rows = state_of(obj), AuditEvent.objects.count()
-        assert self.post(client, obj).status_code == 404
+        response = self.post(client, obj)
+        assert response.status_code == 404
+        # what the meta-test counts as covered is what post() really requests
+        assert view_name_of(response) in WritePageTests._covers.__func__(type(self))
         assert state_of(obj) == before
         assert AuditEvent.objects.count() == audit_rows
 
@@ -608,3 +646,253 @@ class WritePageTests(PageTestBase):
         before = state_of(obj)
         assert redirects_to_login(self.post(client_for(None), obj))
         assert state_of(obj) == before
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page that is not about one object (a dashboard, an export, a chart's JSON, an import form, a
+    collection-level form action), for PageMatrixTests.
+
+    `perms` is what the view requires (`roles` names the roles when the view decides otherwise); `passed`
+    the status once it lets the user in (one or several: a home page redirects); `area` says that the page
+    answers for `?area=<id>`: it is asked for the user's own area, and for one outside it must answer 404;
+    `data(test, city, user)` is the query or body, `args(test, city, user)` the URL's arguments; `audited`
+    says whether the permitted call writes an audit row.
+    """
+
+    perms: tuple[str, ...]
+    method: str = "get"
+    passed: int | tuple[int, ...] = 200
+    area: bool = False
+    data: Callable[[Any, Any, Any], Any] | None = None
+    args: Callable[[Any, Any, Any], list[Any]] | None = None
+    roles: tuple[str, ...] | None = None
+    audited: bool = False
+
+    def permitted(self) -> tuple[str, ...]:
+        return self.roles if self.roles is not None else roles_with(*self.perms)
+
+    def ok(self, status: int) -> bool:
+        return status in (self.passed if isinstance(self.passed, tuple) else (self.passed,))
+
+
+def _page_request(client, method: str, url: str, data):
+    return client.get(url, data) if method == "get" else client.post(url, data)
+
+
+class PageMatrixTests:
+    """`pages = {url_name: Page(...)}`: the scope matrix for pages that are not about one object. For every
+    page, anonymous and every role: anonymous → the login page; without the permission → 403; with it →
+    `passed`, and for an ?area= page the same 404 for an area outside the user's as for an id that does not
+    exist. Nothing refused writes an audit row."""
+
+    pages: ClassVar[dict[str, Page]] = {}
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return set(cls.pages)
+
+    def pytest_generate_tests(self, metafunc) -> None:
+        if "page_call" in metafunc.fixturenames:
+            calls = [(name, role) for name in type(self).pages for role in ("anon", *ROLES)]
+            metafunc.parametrize("page_call", calls, ids=[f"{name}-{role}" for name, role in calls])
+
+    def _ask(self, client, name: str, city, user, area=None):
+        page = self.pages[name]
+        data = dict(page.data(self, city, user)) if page.data is not None else {}
+        if page.area and area is not None:
+            data["area"] = area
+        args = page.args(self, city, user) if page.args is not None else []
+        response = _page_request(client, page.method, reverse(name, args=args), data)
+        assert view_name_of(response) == name
+        return response
+
+    def test_page_matrix(self, city, users, client_for, page_call):
+        name, role = page_call
+        page = self.pages[name]
+        client = client_for(role)  # logging in writes its own audit row
+        user = users[role] if role != "anon" else users["city_admin"]
+        audit_rows = AuditEvent.objects.count()
+        own = user.area_id if role != "anon" else None
+        response = self._ask(client, name, city, user, own)
+        if role == "anon":
+            assert redirects_to_login(response), response.status_code
+        elif role in page.permitted():
+            assert page.ok(response.status_code), (response.status_code, response.content[:300])
+        else:
+            assert response.status_code == 403, response.status_code
+        assert (AuditEvent.objects.count() != audit_rows) == (page.audited and role in page.permitted())
+        if page.area and role in page.permitted():
+            audit_rows = AuditEvent.objects.count()
+            outside = self._ask(client, name, city, user, city.unit_outside(user).pk)
+            assert outside.status_code == 404, outside.status_code
+            missing = self._ask(client, name, city, user, AreaQueryAPITests().missing_area_pk())
+            assert missing.status_code == 404
+            assert AuditEvent.objects.count() == audit_rows
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    """One page or form action on one object, for ObjectPageTests.
+
+    `perms` / `roles` as for Page. A "get" page answers `passed` for an object in the user's scope; a
+    "post" action is only sent to objects it must refuse (outside the scope, without the permission), with
+    `data(test, city, user, obj)` — a body that would be valid in scope, so that the refusal is the
+    scope's. `extra_args(test, obj)` follows the object's id in the URL (an action's name). `sees` narrows
+    the roles asked for an object in their scope when the objects sit above some permitted roles' level
+    (a district's competition and a street user): those are still asked for one outside it. `elsewhere`
+    is 404 except for an owner-only form action that answers another's id and a missing one alike with
+    a redirect and a message (a responder acknowledging a post).
+    """
+
+    perms: tuple[str, ...]
+    method: str = "get"
+    passed: int = 200
+    data: Callable[[Any, Any, Any, Any], Any] | None = None
+    extra_args: Callable[[Any, Any], list[Any]] | None = None
+    roles: tuple[str, ...] | None = None
+    sees: tuple[str, ...] | None = None  # permitted roles with an object in scope (default: all of them)
+    elsewhere: int = 404  # the answer outside the scope, the same as for a missing id
+
+    def permitted(self) -> tuple[str, ...]:
+        return self.roles if self.roles is not None else roles_with(*self.perms)
+
+    def seeing(self) -> tuple[str, ...]:
+        return self.sees if self.sees is not None else self.permitted()
+
+
+class ObjectPageTests(ScopedObjectsMixin):
+    """`object_pages = {url_name: ObjectPage(...)}` on the objects of `in_scope` / `out_of_scope`: anonymous
+    → the login page; a role without the permission → 403 on an object of its own scope; a role with it →
+    `passed` in scope (GET) and, outside its scope, the same 404 as for an id that does not exist. A refused
+    call changes neither the object nor the audit log."""
+
+    object_pages: ClassVar[dict[str, ObjectPage]] = {}
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return set(cls.object_pages)
+
+    def pytest_generate_tests(self, metafunc) -> None:
+        pages = type(self).object_pages
+        if "object_page" in metafunc.fixturenames:
+            metafunc.parametrize("object_page", list(pages))
+        for fixture, pick in (
+            ("permitted_page", lambda p: p.permitted()),
+            ("permitted_get_page", lambda p: p.seeing() if p.method == "get" else ()),
+            ("refused_page", lambda p: tuple(r for r in ROLES if r not in p.permitted())),
+        ):
+            if fixture in metafunc.fixturenames:
+                calls = [(name, role) for name, page in pages.items() for role in pick(page)]
+                metafunc.parametrize(fixture, calls, ids=[f"{name}-{role}" for name, role in calls])
+
+    def refused_object(self, city, user) -> models.Model:
+        """The object a role without the permission asks for: one of its scope where it has one."""
+        return self.in_scope(city, user)
+
+    def _ask(self, client, name: str, pk: int, city, user, obj):
+        page = self.object_pages[name]
+        extra = page.extra_args(self, obj) if page.extra_args is not None else []
+        data = page.data(self, city, user, obj) if page.data is not None else {}
+        response = _page_request(client, page.method, reverse(name, args=[pk, *extra]), data)
+        assert view_name_of(response) == name
+        return response
+
+    def test_object_page_anonymous_redirects_to_login(self, city, users, client_for, object_page):
+        user = users["city_admin"]
+        obj = self.in_scope(city, user)
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        response = self._ask(client_for(None), object_page, obj.pk, city, user, obj)
+        assert redirects_to_login(response), response.status_code
+        assert state_of(obj) == before
+        assert AuditEvent.objects.count() == audit_rows
+
+    def test_object_page_without_permission_is_403(self, city, users, client_for, refused_page):
+        name, role = refused_page
+        client, user = client_for(role), users[role]
+        obj = self.refused_object(city, user)
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        response = self._ask(client, name, obj.pk, city, user, obj)
+        assert response.status_code == 403, response.status_code
+        assert state_of(obj) == before
+        assert AuditEvent.objects.count() == audit_rows
+
+    def test_object_page_in_scope(self, city, users, client_for, permitted_get_page):
+        """GET pages only: a form action's success is its own app's test, here only its refusals."""
+        name, role = permitted_get_page
+        page = self.object_pages[name]
+        user = users[role]
+        obj = self.in_scope(city, user)
+        response = self._ask(client_for(role), name, obj.pk, city, user, obj)
+        assert response.status_code == page.passed, (response.status_code, response.content[:300])
+
+    def test_object_page_out_of_scope_is_404_and_changes_nothing(
+        self, city, users, client_for, permitted_page
+    ):
+        name, role = permitted_page
+        client, user = client_for(role), users[role]
+        obj = self.out_of_scope(city, user)
+        before, audit_rows = state_of(obj), AuditEvent.objects.count()
+        elsewhere = self.object_pages[name].elsewhere
+        response = self._ask(client, name, obj.pk, city, user, obj)
+        assert response.status_code == elsewhere, response.status_code
+        told = [str(m) for m in get_messages(response.wsgi_request)]
+        client.cookies.pop("messages", None)  # the next answer's messages only
+        missing = self._ask(client, name, self.missing_pk(), city, user, obj)
+        assert missing.status_code == elsewhere
+        if elsewhere != 404:  # a redirect: to the same place, with the same message
+            assert response.get("Location") == missing.get("Location")
+            assert told and told == [str(m) for m in get_messages(missing.wsgi_request)]
+        assert state_of(obj) == before
+        assert AuditEvent.objects.count() == audit_rows
+
+
+def admin_urls() -> dict[str, str]:
+    """Every URL of the Django admin: its name (or, unnamed, its route, as the page meta-test keys it) -> a
+    URL with its arguments filled (object id 1, app people)."""
+    from django.contrib import admin
+
+    fillers = {"object_id": "1", "app_label": "people", "content_type_id": "1"}
+    urls: dict[str, str] = {}
+    for pattern in admin.site.get_urls():
+        for sub in getattr(pattern, "url_patterns", [pattern]):
+            route = "admin/" + (str(pattern.pattern) if sub is not pattern else "") + str(sub.pattern)
+            if sub.name is None:
+                urls.setdefault(route, "/" + re.sub(r"<[^>]+>", "1", route))
+                continue
+            keys = set(sub.pattern.regex.groupindex)
+            urls.setdefault(
+                f"admin:{sub.name}",
+                reverse(f"admin:{sub.name}", kwargs={k: fillers.get(k, "1") for k in keys}),
+            )
+    return urls
+
+
+ADMIN_PUBLIC = ("admin:login", "admin:logout", "admin:jsi18n", "admin:view_on_site")
+
+
+class AdminSiteTests:
+    """The Django admin is for staff only: every admin URL sends the anonymous caller and every role's
+    (non-staff) user to the admin's login page and shows them nothing. What a staff user sees there is
+    scoped (ScopedAdminMixin; tests/accounts/test_admin.py, and tests/core/test_no_leak.py over every
+    changelist)."""
+
+    @classmethod
+    def _covers(cls) -> set[str]:
+        return set(admin_urls()) - set(ADMIN_PUBLIC)
+
+    def test_admin_refuses_anonymous_and_non_staff(self, city, users, client_for):
+        login = reverse("admin:login")
+        names = [n for r in city.all_residents for n in (r.name,)]
+        urls = {name: url for name, url in admin_urls().items() if name not in ADMIN_PUBLIC}
+        assert len(urls) > 50
+        for role in ("anon", *ROLES):
+            assert not users.get(role) or not users[role].is_staff
+            client = client_for(role)
+            for name, url in urls.items():
+                response = client.get(url)
+                match = response.resolver_match
+                assert (match.view_name if name.startswith("admin:") else match.route) == name
+                assert response.status_code == 302, (name, role, response.status_code)
+                assert urlparse(response["Location"]).path == login, (name, role)
+                assert not [n for n in names if n in response.content.decode()]
