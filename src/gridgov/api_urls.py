@@ -4,6 +4,9 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from gridgov.areas.api import AreaViewSet
+from gridgov.datahub.api import BatchViewSet as DatahubBatchViewSet
+from gridgov.datahub.api import FindingViewSet as DatahubFindingViewSet
+from gridgov.datahub.api import RunViewSet as DatahubRunViewSet
 from gridgov.emergency.api import (
     ActivationViewSet,
     EmployerViewSet,
@@ -140,6 +143,9 @@ router.register("emergency/groups", WorkGroupViewSet, basename="emergency-group"
 router.register("emergency/readiness", ReadinessViewSet, basename="emergency-readiness")
 router.register("emergency/activations", ActivationViewSet, basename="emergency-activation")
 router.register("emergency/my-posts", MyPostViewSet, basename="emergency-my-post")
+router.register("datahub/batches", DatahubBatchViewSet, basename="datahub-batch")
+router.register("datahub/runs", DatahubRunViewSet, basename="datahub-run")
+router.register("datahub/findings", DatahubFindingViewSet, basename="datahub-finding")
 router.register("reports/indicators", ReportIndicatorViewSet, basename="report-indicators")
 router.register("reports/work-reports", WorkReportViewSet, basename="report-work-report")
 router.register("reports/cockpit", CockpitViewSet, basename="report-cockpit")

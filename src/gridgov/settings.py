@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "gridgov.property",
     "gridgov.events",
     "gridgov.emergency",
+    "gridgov.datahub",
     "gridgov.reports",
     "gridgov.demo",
     "gridgov.web",
@@ -234,6 +235,10 @@ CELERY_BEAT_SCHEDULE["events.reconcile_hooks"] = {
 CELERY_BEAT_SCHEDULE["core.seal_audit"] = {"task": "core.seal_audit", "schedule": 60.0}
 # Every minute: send the tasks kept while the broker was down (core.tasks.enqueue).
 CELERY_BEAT_SCHEDULE["core.flush_deferred"] = {"task": "core.flush_deferred", "schedule": 60.0}
+# The data hub's watched import folder: one subfolder per source code, files moved to done/ or rejected/.
+GRIDGOV_DATAHUB_INBOX = Path(os.environ.get("GRIDGOV_DATAHUB_INBOX", VAR_DIR / "datahub" / "inbox"))
+GRIDGOV_DATAHUB_INBOX_SETTLE_SECONDS = float(os.environ.get("GRIDGOV_DATAHUB_INBOX_SETTLE_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE["datahub.process_inbox"] = {"task": "datahub.process_inbox", "schedule": 60.0}
 
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -308,6 +313,10 @@ SPECTACULAR_SETTINGS = {
         "SkillEnum": "gridgov.emergency.models.Skill",
         "ActivationLevelEnum": "gridgov.emergency.models.Activation.Level",
         "PropertyStandardEnum": "gridgov.property.models.STANDARDS",
+        "CorrectionStatusEnum": "gridgov.people.models.CorrectionStatus",
+        "DatahubBatchStatusEnum": "gridgov.datahub.models.BatchStatus",
+        "DatahubRunStatusEnum": "gridgov.datahub.models.RunStatus",
+        "DatahubFindingStatusEnum": "gridgov.datahub.models.FindingStatus",
     },
 }
 

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("events/", include("gridgov.events.urls")),
     path("property/", include("gridgov.property.urls")),
     path("emergency/", include("gridgov.emergency.urls")),
+    path("datahub/", include("gridgov.datahub.urls")),
     path("reports/", include("gridgov.reports.urls")),
     path("api/", include("gridgov.api_urls")),
     path("admin/", admin.site.urls),

@@ -26,6 +26,9 @@ DEMO_USERS = [
     ("property", Role.PROPERTY, Level.COMMUNITY, 0, "物业企业"),
     ("merchant", Role.MERCHANT, Level.COMMUNITY, 0, "商户"),
     ("resident", Role.RESIDENT, Level.GRID, 0, "居民"),
+    # department logins of the data hub (datahub): bound to the city, their own sources only
+    ("civil", Role.DEPT_CIVIL_AFFAIRS, Level.CITY, 0, "民政局数据员"),
+    ("police", Role.DEPT_PUBLIC_SECURITY, Level.CITY, 0, "公安局数据员"),
 ]
 
 

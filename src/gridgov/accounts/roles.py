@@ -27,6 +27,11 @@ class Role(models.TextChoices):
     PROPERTY = "property", _("物业企业")
     MERCHANT = "merchant", _("商户")
     RESIDENT = "resident", pgettext_lazy("role", "居民")
+    # Department logins of the data hub (datahub): bound to the city, narrowed to their own sources.
+    DEPT_PUBLIC_SECURITY = "dept_public_security", _("公安部门")
+    DEPT_CIVIL_AFFAIRS = "dept_civil_affairs", _("民政部门")
+    DEPT_HOUSING = "dept_housing", _("住建部门")
+    DEPT_POLITICAL_LEGAL = "dept_political_legal", _("政法部门")
 
 
 # The area level a role is bound to (checked when an account is created).
@@ -37,6 +42,10 @@ ROLE_LEVEL = {
     Role.COMMUNITY_SECRETARY: 4,
     Role.COMMUNITY_WORKER: 4,
     Role.GRID_WORKER: 5,
+    Role.DEPT_PUBLIC_SECURITY: 1,
+    Role.DEPT_CIVIL_AFFAIRS: 1,
+    Role.DEPT_HOUSING: 1,
+    Role.DEPT_POLITICAL_LEGAL: 1,
 }
 
 # Who may grant or manage whom (accounts.services): an actor grants roles up to its own rank, never above,
@@ -55,6 +64,11 @@ RANK_TO_MANAGE: dict[str, int] = {
     Role.PROPERTY: ROLE_RANK[Role.STREET],
     Role.MERCHANT: ROLE_RANK[Role.STREET],
     Role.RESIDENT: ROLE_RANK[Role.STREET],
+    # Department accounts see city-wide data of their sources: only the city administrator manages them.
+    Role.DEPT_PUBLIC_SECURITY: ROLE_RANK[Role.CITY_ADMIN],
+    Role.DEPT_CIVIL_AFFAIRS: ROLE_RANK[Role.CITY_ADMIN],
+    Role.DEPT_HOUSING: ROLE_RANK[Role.CITY_ADMIN],
+    Role.DEPT_POLITICAL_LEGAL: ROLE_RANK[Role.CITY_ADMIN],
 }
 
 

@@ -84,6 +84,12 @@ def _items(user) -> list[tuple[str, object]]:
         items.append(("emergency:readiness", _("平急结合")))
     if _responder(user):
         items.append(("emergency:me", _("我的岗位")))
+    if perm("datahub.view_run"):
+        items.append(("datahub:findings", _("碰撞比对")))
+    elif perm("datahub.verify_finding"):
+        items.append(("datahub:my_checks", _("数据核实")))
+    if perm("datahub.view_batch"):
+        items.append(("datahub:sources", _("数据交换")))
     if perm("reports.view_indicatorsnapshot"):
         items.append(("reports:index", _("指标总表")))
     if perm("accounts.manage_user"):

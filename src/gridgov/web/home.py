@@ -28,6 +28,13 @@ def home(request):
         return redirect("points:merchant")
     if role == Role.PROPERTY:
         return redirect("web:property_home")
+    if role in (
+        Role.DEPT_PUBLIC_SECURITY,
+        Role.DEPT_CIVIL_AFFAIRS,
+        Role.DEPT_HOUSING,
+        Role.DEPT_POLITICAL_LEGAL,
+    ):
+        return redirect("datahub:sources")  # department logins work only in the data hub
     return area_home(request)
 
 
