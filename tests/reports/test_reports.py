@@ -179,8 +179,8 @@ def test_command_writes_an_xlsx(city, tmp_path):
     call_command("indicators", "--area", city.city.code, "--xlsx", str(target), stdout=io.StringIO())
     sheet = load_workbook(target).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("指标代码", "指标", "单位", "章节", "数值")
-    by_code = {r[0]: r[4] for r in rows[1:]}
+    assert rows[0] == ("指标代码", "指标", "指标(英文)", "单位", "章节", "数值")
+    by_code = {r[0]: r[5] for r in rows[1:]}
     assert by_code["residents"] == 16 and by_code["households"] == 8
 
 

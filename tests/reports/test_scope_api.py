@@ -29,7 +29,16 @@ def test_default_area_is_the_users_own_and_values_are_its(city, api_for):
     rows = {row["code"]: row for row in response.json()}
     assert rows["residents"]["value"] == 8
     assert rows["grids"]["value"] == 4
-    assert set(rows["residents"]) == {"code", "label", "unit", "chapter", "value", "target", "computed_at"}
+    assert set(rows["residents"]) == {
+        "code",
+        "label",
+        "label_en",
+        "unit",
+        "chapter",
+        "value",
+        "target",
+        "computed_at",
+    }
     assert rows["residents"]["computed_at"] is None  # no snapshot yet: computed live
 
 
