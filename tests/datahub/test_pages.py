@@ -154,3 +154,32 @@ def test_runs_and_trends_pages(city, users, finding):
     trends = admin.get(reverse("datahub:trends")).content.decode()
     assert "trend-data" in trends and "已故人员仍在领取补贴" in trends
     assert login(users["grid_worker"]).get(reverse("datahub:runs")).status_code == 403
+
+
+def test_area_chips_add_up_to_the_open_findings(city, users):
+    """A finding about several communities lies at their street: it gets a chip of its own (本级), so the
+    chips sum to the open findings listed on the page; each row names its place in words."""
+    run = runs.create_run(SYSTEM, rules=["multi_community"])
+    street, community = city.streets[0], city.communities[0]
+    services.save_findings(
+        run,
+        [
+            {
+                "rule": "multi_community",
+                "area_path": p,
+                "subject_key": f"pid:{i}",
+                "fingerprint": str(i),
+                "records": [],
+                "evidence": {},
+            }
+            for i, p in enumerate([street.path, community.path, city.unit_a.path])
+        ],
+    )
+    page = login(users["street"]).get(reverse("datahub:findings")).content.decode()
+    import re
+
+    chips = [
+        int(n) for n in re.findall(r'class="tag" href="\?area=[^"]*&status=open_all">[^<]*?(\d+)</a>', page)
+    ]
+    assert sum(chips) == 3 and "本级" in page
+    assert f"{community.name} · {city.unit_a.name}" in page

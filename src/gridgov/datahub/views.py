@@ -382,6 +382,7 @@ def findings(request):
     names = {code: m.name for code, m in all_rules().items()}
     for finding in page:
         finding.rule_name = names.get(finding.rule, finding.rule)
+    _area_names(page)
     return render(
         request,
         "datahub/findings.html",
@@ -408,15 +409,37 @@ def _area_groups(user, qs) -> list[dict]:
     if child is None or child > 15:
         return []
     counts: dict[str, int] = defaultdict(int)
+    own = 0  # findings at the user's own node (about several of its children): listed so the chips add up
     for path, n in qs.filter(status__in=OPEN_STATUSES).values_list("area_path").annotate(n=Count("id")):
         if len(path) >= child:
             counts[path[:child]] += n
+        else:
+            own += n
     names = dict(
         Area.objects.unscoped("names of the child areas the user's findings lie in")
         .filter(path__in=list(counts))
         .values_list("path", "name")
     )
-    return [{"path": p, "name": names.get(p, p), "n": n} for p, n in sorted(counts.items())]
+    groups = [{"path": p, "name": names.get(p, p), "n": n} for p, n in sorted(counts.items())]
+    if own:
+        groups.append({"path": root, "name": _("本级(涉及多个下级区域)"), "n": own})
+    return groups
+
+
+def _area_names(findings) -> None:
+    """Each finding's place in words: its community and, below it, the grid, building or unit."""
+    from gridgov.areas.models import Area
+
+    paths = {f.area_path for f in findings} | {f.area_path[:12] for f in findings}
+    names = dict(
+        Area.objects.unscoped("names of the areas of findings already read in scope")
+        .filter(path__in=paths)
+        .values_list("path", "name")
+    )
+    for f in findings:
+        own = names.get(f.area_path, f.area_path)
+        community = names.get(f.area_path[:12]) if len(f.area_path) > 12 else None
+        f.area_name = f"{community} · {own}" if community else own
 
 
 def _finding_or_404(user, pk: int) -> Finding:
