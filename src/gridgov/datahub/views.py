@@ -483,6 +483,7 @@ def _resident_of(finding: Finding, user):
 @permission_required("datahub.view_finding", raise_exception=True)
 def finding_detail(request, pk: int):
     finding = _finding_or_404(request.user, pk)
+    _area_names([finding])
     user = request.user
     verify_form = VerifyForm(prefix="v")
     decide_form = DecideForm(prefix="d")
