@@ -235,7 +235,7 @@ class FindingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_rule_name(self, obj: Finding) -> str:
-        return rule_meta(obj.rule).name
+        return str(rule_meta(obj.rule).name)
 
 
 class FindingViewSet(ScopedReadOnlyViewSet):

@@ -621,7 +621,7 @@ def trends(request):
     run_dates = dict(
         Run.objects.visible_to(request.user).filter(pk__in=run_ids).values_list("pk", "created_at")
     )
-    names = {code: rule_meta(code).name for code in rules}
+    names = {code: str(rule_meta(code).name) for code in rules}
     labels = [f"#{pk} {run_dates[pk]:%m-%d}" if pk in run_dates else f"#{pk}" for pk in run_ids]
     chart: dict[str, Any] = {
         "runs": labels,

@@ -75,7 +75,7 @@ def _valid_path(path: str, fallback: str) -> str:
 # --- saving a run's rows ------------------------------------------------------------------------------
 @transaction.atomic
 def save_findings(run: Run, rows: Iterable[Any]) -> dict[str, int]:
-    """Store what a run raised: B's `engine.FindingRow`s and the linkage pairs (as rows of the same shape,
+    """Store what a run raised: the rules' `engine.FindingRow`s and the linkage pairs (as rows of the same shape,
     with `explanation` and `match_probability`). A row whose (rule, subject, fingerprint) was closed as a
     false alarm is skipped; one whose (rule, subject) is still open (or confirmed) updates that finding;
     anything else is a new finding. Returns the counts, also kept on the run with a tally per rule and
