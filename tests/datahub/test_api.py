@@ -254,3 +254,11 @@ def test_token_reads_nothing(city):
     client = APIClient()
     response = client.get(reverse("datahub-batch-list"), HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("source", ["nosuch", "%3C%13x-%C2%A4", "CA_DEATH"])
+def test_push_to_an_unknown_source_is_the_apis_json_404(city, api_for, source):
+    response = api_for("city_admin").post(f"/api/datahub/batches/push/{source}/", {"batch_id": "b1"})
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert not Batch.objects.unscoped("test").exists()

@@ -126,7 +126,8 @@ class BatchViewSet(ScopedReadOnlyViewSet):
     @action(
         detail=False,
         methods=["post"],
-        url_path=r"push/(?P<source>[a-z_]{1,32})",
+        # any segment reaches the view, so an unknown source is the API's JSON 404, not the site's page
+        url_path=r"push/(?P<source>[^/.]+)",
         parser_classes=[MultiPartParser],
     )
     def push(self, request, source: str):
