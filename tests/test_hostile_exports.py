@@ -83,6 +83,7 @@ PATH_VALUES = {
     "workforce:payroll_export": lambda: _first_pk("workforce.Payroll"),
     "workforce:competition_export": lambda: _first_pk("workforce.Competition"),
     "points:statement": lambda: _first_pk("points.Merchant"),
+    "datahub:template": lambda: sorted(importlib.import_module("gridgov.datahub.sources").BY_CODE),
 }
 
 

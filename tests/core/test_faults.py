@@ -38,11 +38,20 @@ def celery_app_at(_eager_celery):
             task_default_queue=queue,
         )
         _reset_connections(app)
+        _forget_queues(app)
         return queue
 
     yield point
     app.conf.update(saved)
     _reset_connections(app)
+    _forget_queues(app)
+
+
+def _forget_queues(app) -> None:
+    """Celery caches the queues and the router on first publish; a later test that sets its own default
+    queue (test_celery_redis) must not publish to this test's."""
+    for name in ("queues", "default_queue", "router"):
+        app.amqp.__dict__.pop(name, None)
 
 
 @override_settings(GRIDGOV_SYNC_EXPORT_LIMIT=0)

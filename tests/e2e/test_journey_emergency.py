@@ -48,7 +48,8 @@ def test_street_drill_cadre_acknowledges_board_updates_record(page, phone_page, 
     assert _figure(desk, "board-posted") == planned
     acknowledged = _figure(desk, "board-acknowledged")
     board_url = desk.url
-    desk.wait_for_function("document.querySelector('#board-chart canvas') !== null")
+    # a function, not an expression string: Playwright evals a string, which the pages' CSP refuses
+    desk.wait_for_function("() => document.querySelector('#board-chart canvas') !== null")
 
     # 3. a sunk cadre, on the phone: the post, whom to report to, acknowledge
     login(phone, demo_site.url, "cadre")
@@ -64,7 +65,7 @@ def test_street_drill_cadre_acknowledges_board_updates_record(page, phone_page, 
 
     # 4. the board updates by itself (htmx polling)
     desk.wait_for_function(
-        f"Number(document.querySelector('[data-testid=board-acknowledged]').innerText) > {acknowledged}",
+        f"() => Number(document.querySelector('[data-testid=board-acknowledged]').innerText) > {acknowledged}",
         timeout=20_000,
     )
     assert _figure(desk, "board-pending") == planned - acknowledged - 1

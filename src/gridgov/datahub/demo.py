@@ -63,8 +63,33 @@ def _pid(number: str) -> str:
     return "pid:" + pii.blind_index(number, purpose=ID_PURPOSE)
 
 
+def _ensure_sources() -> None:
+    """The departments and sources migration 0002 seeds, again if a test database was flushed since (a
+    transactional test empties every table; migrations do not run again). Same codes, names and order."""
+    from .models import Department, Source
+    from .sources import DEPARTMENT_NAMES, SOURCES
+
+    if Source.objects.count() >= len(SOURCES):
+        return
+    departments = {
+        code: Department.objects.update_or_create(code=code, defaults={"name": name})[0]
+        for code, name in DEPARTMENT_NAMES.items()
+    }
+    for sort, spec in enumerate(SOURCES, start=1):
+        Source.objects.update_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "department": departments[spec.department],
+                "description": spec.description,
+                "sort": sort,
+            },
+        )
+
+
 @step(order=96, name="数据平台与碰撞比对")
 def generate_datahub(ctx: CityContext) -> str:
+    _ensure_sources()
     rng = np.random.default_rng(ctx.fork("datahub").getrandbits(32))
     names = runs._address_names()
     residents = list(

@@ -12,6 +12,9 @@ concern; department logins are bound at city level and narrowed to their own sou
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -123,9 +126,14 @@ class Channel(models.TextChoices):
     GENERATOR = "generator", _("演示数据")
 
 
-def _raw_path(batch: Batch, filename: str) -> str:
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"datahub/raw/{batch.source.code}/{batch.sha256}.{ext[:8]}"
+def _raw_path(batch: Batch | None, filename: str) -> str:
+    """Named by the content's hash; of the client's name only its extension's letters and digits are kept,
+    so no name (`../../x`, `a/b.csv`) reaches the path."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    ext = re.sub(r"[^a-z0-9]", "", ext)[:8] or "bin"
+    if batch is None:
+        return f"datahub/raw/unknown/{uuid.uuid4().hex}.{ext}"
+    return f"datahub/raw/{batch.source.code}/{batch.sha256}.{ext}"
 
 
 class Batch(ScopedModel):
