@@ -396,9 +396,20 @@ def findings(request):
     )
 
 
+def _path_names(paths) -> dict[str, str]:
+    """{path: name} of the areas that rows the user already read in scope lie in (names only)."""
+    from gridgov.areas.models import Area
+
+    return dict(
+        Area.objects.unscoped("names of the areas of rows already read in scope")
+        .filter(path__in=list(paths))
+        .values_list("path", "name")
+    )
+
+
 def _area_groups(user, qs) -> list[dict]:
     """Open findings per child area of the user's node (district, street, community, grid)."""
-    from gridgov.areas.models import PATH_LENGTH, Area
+    from gridgov.areas.models import PATH_LENGTH
 
     try:
         root = user_scope_path(user) or ""
@@ -415,11 +426,7 @@ def _area_groups(user, qs) -> list[dict]:
             counts[path[:child]] += n
         else:
             own += n
-    names = dict(
-        Area.objects.unscoped("names of the child areas the user's findings lie in")
-        .filter(path__in=list(counts))
-        .values_list("path", "name")
-    )
+    names = _path_names(counts)
     groups = [{"path": p, "name": names.get(p, p), "n": n} for p, n in sorted(counts.items())]
     if own:
         groups.append({"path": root, "name": _("本级(涉及多个下级区域)"), "n": own})
@@ -428,14 +435,8 @@ def _area_groups(user, qs) -> list[dict]:
 
 def _area_names(findings) -> None:
     """Each finding's place in words: its community and, below it, the grid, building or unit."""
-    from gridgov.areas.models import Area
 
-    paths = {f.area_path for f in findings} | {f.area_path[:12] for f in findings}
-    names = dict(
-        Area.objects.unscoped("names of the areas of findings already read in scope")
-        .filter(path__in=paths)
-        .values_list("path", "name")
-    )
+    names = _path_names({f.area_path for f in findings} | {f.area_path[:12] for f in findings})
     for f in findings:
         own = names.get(f.area_path, f.area_path)
         community = names.get(f.area_path[:12]) if len(f.area_path) > 12 else None
@@ -649,7 +650,7 @@ def trends(request):
 
 
 def _tally_areas(user, tallies) -> list[dict]:
-    from gridgov.areas.models import PATH_LENGTH, Area
+    from gridgov.areas.models import PATH_LENGTH
 
     try:
         root = user_scope_path(user) or ""
@@ -661,11 +662,7 @@ def _tally_areas(user, tallies) -> list[dict]:
     counts: dict[str, int] = defaultdict(int)
     for path, n in tallies.values_list("area_path").annotate(n=Sum("count")):
         counts[path[:child]] += n
-    names = dict(
-        Area.objects.unscoped("names of the child areas in the trends table")
-        .filter(path__in=list(counts))
-        .values_list("path", "name")
-    )
+    names = _path_names(counts)
     return [{"path": p, "name": names.get(p, p), "n": n} for p, n in sorted(counts.items())]
 
 
