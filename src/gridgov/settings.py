@@ -239,6 +239,12 @@ CELERY_BEAT_SCHEDULE["core.flush_deferred"] = {"task": "core.flush_deferred", "s
 GRIDGOV_DATAHUB_INBOX = Path(os.environ.get("GRIDGOV_DATAHUB_INBOX", VAR_DIR / "datahub" / "inbox"))
 GRIDGOV_DATAHUB_INBOX_SETTLE_SECONDS = float(os.environ.get("GRIDGOV_DATAHUB_INBOX_SETTLE_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE["datahub.process_inbox"] = {"task": "datahub.process_inbox", "schedule": 60.0}
+# A run's new findings of these severities become verification work orders at once (comma-separated: high,
+# medium, low; empty: a person dispatches every finding), at most this many a run (the rest wait in the list).
+GRIDGOV_DATAHUB_AUTO_DISPATCH = tuple(
+    s.strip() for s in os.environ.get("GRIDGOV_DATAHUB_AUTO_DISPATCH", "high").split(",") if s.strip()
+)
+GRIDGOV_DATAHUB_AUTO_DISPATCH_LIMIT = int(os.environ.get("GRIDGOV_DATAHUB_AUTO_DISPATCH_LIMIT", "2000"))
 
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -34,6 +34,12 @@ def collide(rules=("deceased_allowance",)):
     return runs.execute(run)
 
 
+@pytest.fixture(autouse=True)
+def _manual_dispatch(settings):
+    """These tests walk the dispatch by a person; the automatic dispatch has its own tests below."""
+    settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ()
+
+
 @pytest.fixture
 def flagged(city):
     """Resident A is registered dead by civil affairs and still paid the subsistence allowance."""
@@ -159,6 +165,12 @@ def test_evidence_is_masked_and_unmask_is_audited(city, users, flagged):
     shown = services.evidence_records(finding)
     flat = repr(shown)
     assert number not in flat and number[:6] + "********" + number[14:] in flat
+    # Codes read as words: the sex of a department's record, a place by its names, never a path.
+    fields = {label: value for item in shown for label, value in item["fields"]}
+    assert fields["性别"] in ("男", "女")
+    community = city.resident_a.area_path[:12]
+    name = next(c.name for c in city.communities if c.path == community)
+    assert fields["户籍社区代码"] == f"{name}({community})"
     with pytest.raises(PermissionError):
         services.unmask(users["grid_worker"], finding)
     assert not AuditEvent.objects.filter(action="datahub.unmask").exists()
@@ -200,9 +212,97 @@ def test_unknown_rule_or_source_is_refused():
     assert not Run.objects.unscoped("test").exists()
 
 
-def test_collide_command_runs_and_reports(city, capsys):
+def test_high_severity_findings_become_work_orders_at_once(city, users, settings):
+    settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ("high",)
+    resident = city.resident_a
+    person = (resident.name, city.id_numbers[resident.pk])
+    load(city, "ca_death", death_rows, [person], "d1")
+    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    run = collide()
+    finding = Finding.objects.unscoped("test").get(rule="deceased_allowance")
+    assert run.findings_dispatched == 1 and Run.objects.unscoped("test").get().findings_dispatched == 1
+    assert finding.status == FindingStatus.VERIFYING
+    event = Event.objects.unscoped("test").get(pk=finding.work_order_id)
+    assert event.state == State.DISPATCHED and event.assignee_area_id == city.grid_a.pk
+    assert event.transitions.filter(action="dispatch").get().actor is None  # no person: the system
+    # The rest of the chain is the people's: the grid worker reports, the community decides.
+    services.record_verification(users["grid_worker"], finding, note="上门核实属实")
+    finding = services.decide(users["community_secretary"], finding, outcome="confirmed", note="属实")
+    assert Event.objects.unscoped("test").get(pk=event.pk).state == State.CLOSED
+    # A second run neither raises nor dispatches it again.
+    second = collide()
+    assert second.findings_dispatched == 0 and Event.objects.unscoped("test").count() == 1
+
+
+def test_work_order_page_names_the_finding_and_its_result_is_the_verification(
+    city, users, settings, client_for, django_capture_on_commit_callbacks
+):
+    from gridgov.events import services as events
+
+    settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ("high",)
+    resident = city.resident_a
+    person = (resident.name, city.id_numbers[resident.pk])
+    load(city, "ca_death", death_rows, [person], "d1")
+    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    collide()
+    finding = Finding.objects.unscoped("test").get(rule="deceased_allowance")
+    # The grid worker's work order page: a panel names the finding and links to it.
+    page = client_for("grid_worker").get(f"/events/{finding.work_order_id}/")
+    panel = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="origin-panel"' in panel
+    assert f"比对发现 #{finding.pk}" in panel and f"/datahub/findings/{finding.pk}/" in panel
+    assert "已故人员仍在领取补贴" in panel and "核实中" in panel
+    # The worker of the other grid cannot open the work order at all.
+    assert client_for("grid_worker_b").get(f"/events/{finding.work_order_id}/").status_code == 404
+    # Finished from the events pages, the result is the finding's verification note (audited) ...
+    event = Event.objects.unscoped("test").get(pk=finding.work_order_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.start(users["grid_worker"], event)
+        events.finish(users["grid_worker"], event, result="上门核实:已去世,家属仍在领取")
+    finding.refresh_from_db()
+    assert finding.verification_note == "上门核实:已去世,家属仍在领取"
+    assert AuditEvent.objects.filter(action="datahub.record_verification", object_id=str(finding.pk)).exists()
+    # ... and the community can decide on it.
+    finding = services.decide(users["community_secretary"], finding, outcome="confirmed", note="属实")
+    assert finding.status == FindingStatus.CONFIRMED
+
+
+def test_an_ordinary_work_order_has_no_origin_panel(city, users, client_for):
+    from gridgov.events import services as events
+    from gridgov.events.models import Category
+
+    event = events.report_event(
+        users["grid_worker"],
+        category=Category.objects.order_by("pk").first(),
+        title="路灯不亮",
+        description="",
+        area=city.grid_a,
+        origin="datahub:not-a-number",
+    )
+    page = client_for("grid_worker").get(f"/events/{event.pk}/")
+    assert page.status_code == 200 and 'data-testid="origin-panel"' not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("severities", "limit"), [(("medium", "low"), 2000), (("high",), 0), (("bogus",), 5)]
+)
+def test_auto_dispatch_follows_the_severities_and_the_limit(city, settings, severities, limit):
+    settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = severities
+    settings.GRIDGOV_DATAHUB_AUTO_DISPATCH_LIMIT = limit
+    resident = city.resident_a
+    person = (resident.name, city.id_numbers[resident.pk])
+    load(city, "ca_death", death_rows, [person], "d1")
+    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    run = collide()
+    assert run.findings_new == 1 and run.findings_dispatched == 0
+    assert Finding.objects.unscoped("test").get().status == FindingStatus.OPEN
+    assert not Event.objects.unscoped("test").exists()
+
+
+def test_collide_command_runs_and_reports(city, capsys, settings):
     from django.core.management import call_command
 
+    settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ("high",)
     resident = city.resident_a
     person = (resident.name, city.id_numbers[resident.pk])
     load(city, "ca_death", death_rows, [person], "d1")
@@ -210,7 +310,8 @@ def test_collide_command_runs_and_reports(city, capsys):
     call_command("collide", "--rules", "deceased_allowance")
     out = capsys.readouterr()
     assert "1 new" in out.out and "deceased_allowance" in out.out
-    assert "collide" in out.err or "保存发现" in out.err  # the progress bar on stderr
+    assert "1 dispatched for verification" in out.out  # a high-severity finding goes out at once
+    assert "派发核实工单" in out.err  # the progress bar on stderr, at its last stage
     run = Run.objects.unscoped("test").get()
     assert run.status == RunStatus.DONE and run.started_label == "system:datahub.collide"
     from django.core.management.base import CommandError

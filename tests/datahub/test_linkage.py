@@ -185,6 +185,7 @@ def test_features_fold_pinyin_ids_and_dates():
         "春晖社区 3-2-502",
         "城东区，春晖社区三幢二单元502号",
         "城东区和平街道办事处春晖社区居委会３号楼２单元０５０２",
+        "城东区和平街道春晖社区3号楼3号楼2单元502室",  # the building pasted twice
     ],
 )
 def test_address_formats_normalise_to_one_flat(raw):
@@ -196,6 +197,19 @@ def test_address_parts_and_unparseable_text():
     assert a == addr.Address("城西区", "和平2街道", "春晖2社区", "12", "1", "1101")
     assert addr.normalize("春晖社区3号楼502室") == addr.Address("", "", "春晖社区", "3", "", "502")
     assert addr.normalize("某某路88号").key() == "" and addr.normalize(None) == addr.EMPTY
+
+
+def test_registry_address_writes_a_unit_named_with_its_building_once():
+    from gridgov.areas.models import PATH_LENGTH, Level
+    from gridgov.datahub.services.runs import registry_address
+
+    levels = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID, Level.BUILDING, Level.UNIT)
+    names = ("城东区", "和平街道", "道口社区", "1网格", "7号楼", "7号楼1单元")
+    paths = ["1" * PATH_LENGTH[lvl] for lvl in levels]
+    text = registry_address(dict(zip(paths, names, strict=True)), paths[-1], "402")
+    # The street's last character and the community's first agree ("道"): only a whole name is dropped.
+    assert text == "城东区和平街道道口社区7号楼1单元402室"
+    assert addr.normalize(text).key() == "道口社区|7|1|402"
 
 
 def test_benchmark_reports_quality_and_speed():

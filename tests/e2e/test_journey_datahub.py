@@ -86,12 +86,14 @@ def test_death_register_to_verified_finding(page, phone_page, demo_site, tmp_pat
     with page.expect_navigation():
         page.get_by_test_id("start-run").click()
     expect(page.get_by_test_id("run-status")).to_have_text("已完成", timeout=60_000)
+    # a high-severity finding goes to the grid worker at once (GRIDGOV_DATAHUB_AUTO_DISPATCH)
+    assert "已自动派发网格员核实" in page.get_by_test_id("run-dispatched").inner_text()
     finding_id = demo_site.read(
         "from gridgov.datahub.models import Finding\n"
         f"result = Finding.objects.unscoped('e2e expectation').get(rule='deceased_allowance', subject_key='pid:{person['index']}').pk"
     )
 
-    # 3. the street sees the finding in its list and sends it to the grid worker
+    # 3. the street sees the finding in its list, already sent to the grid worker
     login(page, demo_site.url, "street")
     _nav(page, "碰撞比对")
     page.select_option("select[name=rule]", "deceased_allowance")
@@ -99,12 +101,10 @@ def test_death_register_to_verified_finding(page, phone_page, demo_site, tmp_pat
         page.get_by_role("button", name="筛选", exact=True).click()
     with page.expect_navigation():
         page.get_by_role("link", name=f"#{finding_id}", exact=True).click()
-    assert page.get_by_test_id("finding-status").inner_text() == "待核实"
     records = page.get_by_test_id("records").inner_text()
     assert masked in records and person["id"] not in records  # masked for the street until it asks
-    with page.expect_navigation():
-        page.get_by_role("button", name="派发核实工单给网格员").click()
     assert page.get_by_test_id("finding-status").inner_text() == "核实中"
+    assert page.get_by_role("button", name="派发核实工单给网格员").count() == 0
     work_order = page.get_by_test_id("work-order").inner_text()
     assert "已派遣" in work_order
 

@@ -176,6 +176,7 @@ class RunSerializer(serializers.ModelSerializer):
             "findings_new",
             "findings_repeated",
             "findings_suppressed",
+            "findings_dispatched",
             "started_label",
             "created_at",
             "started_at",

@@ -12,3 +12,9 @@ class DatahubConfig(AppConfig):
         from . import indicators, roles  # noqa: F401
 
         grants.register(self.label, roles.GRANTS)  # what each role may do here (accounts.roles reads it)
+
+        from gridgov.events import origins
+
+        from .hooks import read_finding
+
+        origins.register("datahub", read_finding)  # the work order page's panel for a verification order

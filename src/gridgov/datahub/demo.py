@@ -493,12 +493,34 @@ def generate_datahub(ctx: CityContext) -> str:
 
     run = runs.create_run(GENERATOR)
     run = runs.execute(run)
-    ctx.summary.update(datahub_findings=run.findings_new)
+    quality = linkage_quality(run, truth_pairs)
+    ctx.summary.update(datahub_findings=run.findings_new, datahub_duplicates_found=quality["true_positives"])
     total = sum(len(v) for v in planted.values())
     return (
         f"{len(BY_CODE)} 个数据源 {sum(b.row_count for b in loaded.values())} 行, 植入不一致 {total} 处, "
-        f"重复记录 {len(truth_pairs)} 对, 比对发现 {run.findings_new} 条(文件与真值在 {folder})"
+        f"重复记录 {len(truth_pairs)} 对(识别 {quality['true_positives']} 对, 召回率 {quality['recall']:.1%}, "
+        f"精确率 {quality['precision']:.1%}), 比对发现 {run.findings_new} 条(文件与真值在 {folder})"
     )
+
+
+def linkage_quality(run, truth_pairs: list[dict]) -> dict:
+    """The run's duplicate findings scored against the planted duplicates (recall, precision)."""
+    from .linkage.evaluate import evaluate
+    from .models import Finding
+    from .rulebook import LINKAGE_RULE
+
+    def record_id(ref: dict) -> str:
+        table = str(ref.get("table", ""))
+        return f"{'resident' if table in ('residents', 'resident') else table}:{ref.get('key')}"
+
+    predicted = [
+        (record_id(refs[0]), record_id(refs[1]))
+        for refs in Finding.objects.for_generator()
+        .filter(last_run=run, rule=LINKAGE_RULE)
+        .values_list("records", flat=True)
+        if len(refs) == 2
+    ]
+    return evaluate(predicted, [(p["record_l"], p["record_r"]) for p in truth_pairs])
 
 
 def _rental(person: dict, rows, n: int) -> None:

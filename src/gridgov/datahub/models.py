@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.core import idcard, pii
 from gridgov.core.models import TimeStampedModel
 from gridgov.core.scope import ScopedModel
-from gridgov.people.models import ID_PURPOSE
+from gridgov.people.models import ID_PURPOSE, Sex
 
 # The registry's purpose: a record's blind index equals the resident's, so rules join on it.
 PERSON_PURPOSE = ID_PURPOSE
@@ -259,7 +259,7 @@ class PersonRecord(Record):
     id_index = models.CharField(_("身份证号索引"), max_length=64, blank=True, editable=False)
     id_masked = models.CharField(_("身份证号"), max_length=18, blank=True, editable=False)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    sex = models.CharField(_("性别"), max_length=1, blank=True)
+    sex = models.CharField(_("性别"), max_length=1, blank=True, choices=Sex.choices)
 
     audit_exclude_fields = ("id_index", "birth_date")
 
@@ -500,6 +500,9 @@ class Run(ScopedModel):
     findings_new = models.PositiveIntegerField(_("新发现"), default=0)
     findings_repeated = models.PositiveIntegerField(_("仍存在"), default=0)
     findings_suppressed = models.PositiveIntegerField(_("已排除(误报)"), default=0)
+    findings_dispatched = models.PositiveIntegerField(
+        _("自动派发核实"), default=0, help_text=_("按严重程度自动派发给网格员核实的新发现")
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("发起人"),

@@ -6,7 +6,8 @@
 * ASSIGNEE — a user with events.handle_event who is the event's assignee: a login of the assigned
   property company, or a user whose area covers the assigned community/grid/department area;
 * REPORTER — the user who reported the event, with events.rate_event;
-* SYSTEM — the periodic escalation task (no user).
+* SYSTEM — no user: the periodic escalation task, and the data hub's automatic verification orders
+  (a collision finding of a set severity is accepted and dispatched to its grid as soon as it is raised).
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ ACTION_LABELS = {
 }
 
 TRANSITIONS: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {
-    (State.REPORTED, "accept"): (State.ACCEPTED, frozenset({DISPATCHER})),
+    (State.REPORTED, "accept"): (State.ACCEPTED, frozenset({DISPATCHER, SYSTEM})),
     (State.REPORTED, "reject"): (State.REJECTED, frozenset({DISPATCHER})),
     (State.REPORTED, "merge"): (State.MERGED, frozenset({DISPATCHER})),
     (State.ACCEPTED, "merge"): (State.MERGED, frozenset({DISPATCHER})),
-    (State.ACCEPTED, "dispatch"): (State.DISPATCHED, frozenset({DISPATCHER})),
+    (State.ACCEPTED, "dispatch"): (State.DISPATCHED, frozenset({DISPATCHER, SYSTEM})),
     (State.RETURNED, "dispatch"): (State.DISPATCHED, frozenset({DISPATCHER})),
     (State.DISPATCHED, "start"): (State.HANDLING, frozenset({ASSIGNEE})),
     (State.DISPATCHED, "return"): (State.RETURNED, frozenset({ASSIGNEE})),

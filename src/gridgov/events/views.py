@@ -24,7 +24,7 @@ from gridgov.core.scope import OutOfScope, user_can_reach
 from gridgov.core.services import ServiceError
 from gridgov.core.views import xlsx_response
 
-from . import assignees, machine, places, services
+from . import assignees, machine, origins, places, services
 from .filters import QueueFilter
 from .forms import ACTION_FORMS, CouncilForm, PatrolForm, ReportForm
 from .models import AssigneeKind, Event, GridCouncil, PatrolLog, State
@@ -194,6 +194,7 @@ def _detail_context(request, event: Event, failed: dict | None = None) -> dict:
         "attachments": event.attachments.all(),
         "dispatch": dispatch_defaults(request.user, event) if "dispatch" in actions else None,
         "duplicates": duplicates,
+        "origin": origins.link_for(request.user, event),
         "unit": unit_of(request.user),
         "failed": failed,
     }

@@ -46,6 +46,8 @@ _CN_DIGITS = {
     "八": 8,
     "九": 9,
 }
+# "7号楼7号楼1单元": a building written twice (a unit named with its building, pasted after it).
+_REPEATED_BUILDING = re.compile(r"(\d+(?:号楼|栋|幢|座))\1")
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号楼|号|栋|幢|座|单元|楼|室|户|层)")
 
 # District: a short name ending in 区/县 (but never the 区 of 社区/小区), or a county-level 市.
@@ -73,7 +75,8 @@ def _clean(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw or "")
     text = _DASHES.sub("-", text)
     text = _SEPARATORS.sub("", text)
-    return _CN_NUMBER.sub(lambda m: _cn_to_int(m.group(0)), text)
+    text = _CN_NUMBER.sub(lambda m: _cn_to_int(m.group(0)), text)
+    return _REPEATED_BUILDING.sub(r"\1", text)
 
 
 def _strip_zeros(number: str | None) -> str:

@@ -265,6 +265,34 @@ def dispatch_verification(actor: User | SystemActor, finding: Finding, *, note: 
     return finding
 
 
+AUTO_DISPATCHER = SystemActor("datahub.auto_dispatch")
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def auto_dispatch(run: Run) -> int:
+    """The run's new findings of the severities in GRIDGOV_DATAHUB_AUTO_DISPATCH become verification work
+    orders for their grids at once, the most severe first, at most GRIDGOV_DATAHUB_AUTO_DISPATCH_LIMIT a
+    run; the rest stay open for a person to dispatch. Returns how many were dispatched."""
+    severities = [s for s in getattr(settings, "GRIDGOV_DATAHUB_AUTO_DISPATCH", ()) if s in _SEVERITY_ORDER]
+    limit = int(getattr(settings, "GRIDGOV_DATAHUB_AUTO_DISPATCH_LIMIT", 2000))
+    if not severities or limit <= 0:
+        return 0
+    candidates = list(
+        Finding.objects.unscoped("a run's own new findings, dispatched by the system")
+        .filter(run=run, status=FindingStatus.OPEN, work_order__isnull=True, severity__in=severities)
+        .values_list("pk", "severity")
+    )
+    candidates.sort(key=lambda item: (_SEVERITY_ORDER[item[1]], item[0]))
+    chosen = [pk for pk, _severity in candidates[:limit]]
+    findings = Finding.objects.unscoped("the findings chosen above").in_bulk(chosen)
+    done = dispatch_open(AUTO_DISPATCHER, (findings[pk] for pk in chosen), limit=limit)
+    Run.objects.unscoped("a run's own row, updated by the job that runs it").filter(pk=run.pk).update(
+        findings_dispatched=done
+    )
+    run.findings_dispatched = done
+    return done
+
+
 def dispatch_open(actor: User | SystemActor, findings: Iterable[Finding], *, limit: int = 200) -> int:
     """Dispatch several open findings (one transaction each: one refused does not undo the others)."""
     done = 0
@@ -302,6 +330,31 @@ def record_verification(actor: User | SystemActor, finding: Finding, *, note: st
 
 
 OUTCOMES = (FindingStatus.CONFIRMED, FindingStatus.FALSE_ALARM, FindingStatus.CORRECTED)
+
+
+@transaction.atomic
+def note_from_work_order(event: Event) -> Finding | None:
+    """A verification work order finished from the events pages: its result becomes the finding's
+    verification note, once (idempotent: a note already there, e.g. from `record_verification`, stays)."""
+    if not (event.origin or "").startswith(ORIGIN_PREFIX) or not (event.result or "").strip():
+        return None
+    finding = (
+        Finding.objects.unscoped("the finding a handled verification work order was made for")
+        .select_for_update()
+        .filter(work_order_id=event.pk, verification_note="")
+        .first()
+    )
+    if finding is None:
+        return None
+    finding.verification_note = event.result.strip()[:500]
+    finding.save(update_fields=["verification_note", "updated_at"])
+    audit.record(
+        SystemActor("events→datahub: handled"),
+        "datahub.record_verification",
+        finding,
+        after={"verification_note": finding.verification_note, "work_order": event.pk},
+    )
+    return finding
 
 
 @transaction.atomic
@@ -392,7 +445,6 @@ def finding_for_work_order(user, event: Event) -> Finding | None:
 # --- evidence -----------------------------------------------------------------------------------------
 def _record_rows(finding: Finding) -> list[tuple[dict, Any]]:
     """(the record reference, the row or None) for each record the finding names."""
-    from gridgov.people.models import Resident
 
     by_table: dict[str, list[int]] = defaultdict(list)
     refs = []
@@ -406,7 +458,7 @@ def _record_rows(finding: Finding) -> list[tuple[dict, Any]]:
         model = _model_of(table)
         if model is None:
             continue
-        manager = Resident.objects if model is Resident else model.objects
+        manager = model.objects
         for obj in manager.unscoped("the rows a finding names; the viewer was checked on the finding").filter(
             pk__in=ids
         ):
@@ -415,12 +467,14 @@ def _record_rows(finding: Finding) -> list[tuple[dict, Any]]:
 
 
 def _model_of(table: str):
-    from gridgov.people.models import Resident
+    from gridgov.people.models import Household, Resident
 
     if table.startswith("src_") and table[4:] in RECORD_MODELS:
         return RECORD_MODELS[table[4:]]
     if table in ("residents", "resident"):
         return Resident
+    if table == "households":
+        return Household
     return None
 
 
@@ -447,8 +501,18 @@ DISPLAY_FIELDS = (
 def evidence_records(finding: Finding, *, reveal: dict[str, str] | None = None) -> list[dict]:
     """The records on both sides as the page shows them: masked ID numbers, or the full ones in `reveal`
     (what `unmask` returned, audited)."""
+    from gridgov.events.places import place_labels
+
+    rows = _record_rows(finding)
+    paths = {
+        str(getattr(obj, name, "") or "")
+        for _ref, obj in rows
+        if obj is not None
+        for name in ("area_path", "community_code")
+    } - {""}
+    places = place_labels(sorted(paths)) if paths else {}
     out = []
-    for ref, obj in _record_rows(finding):
+    for ref, obj in rows:
         table, key = str(ref.get("table", "")), str(ref.get("key", ""))
         item: dict[str, Any] = {"table": table, "key": key, "label": _label_of(table), "fields": []}
         if obj is not None:
@@ -478,9 +542,18 @@ def evidence_records(finding: Finding, *, reveal: dict[str, str] | None = None) 
                     value = _("是") if value else _("否")
                 if field.name == "id_masked" and reveal and f"{table}:{key}" in reveal:
                     value = reveal[f"{table}:{key}"]
+                if field.name == "area_path":
+                    if table.startswith("src_"):
+                        continue  # a department's record is kept at the city node: its place is its community
+                    value = places.get(value, value)  # the place's name, not its code
+                if field.name == "community_code" and value in places:
+                    value = f"{places[value]}({value})"
+                if field.is_relation:  # a household's unit, say: named by its path above
+                    continue
                 if value in (None, ""):
                     continue
-                item["fields"].append((str(field.verbose_name), str(value)))
+                label = _("所在位置") if field.name == "area_path" else field.verbose_name
+                item["fields"].append((str(label), str(value)))
             batch_id = getattr(obj, "batch_id", None)
             if batch_id:
                 item["batch"] = batch_id
@@ -522,12 +595,14 @@ def unmask(actor: User | SystemActor, finding: Finding) -> dict[str, str]:
 __all__ = [
     "CLOSED_STATUSES",
     "OUTCOMES",
+    "auto_dispatch",
     "decide",
     "describe",
     "dispatch_open",
     "dispatch_verification",
     "evidence_records",
     "finding_for_work_order",
+    "note_from_work_order",
     "record_verification",
     "save_findings",
     "unmask",

@@ -43,8 +43,14 @@ LINKAGE_SOURCES = (
     "ca_death",
 )
 # The stages and the share of the bar each ends at.
-STAGES = (("extracts", 30), ("rules", 55), ("linkage", 90), ("save", 100))
-STAGE_LABELS = {"extracts": "导出列式数据", "rules": "确定性规则", "linkage": "模糊匹配", "save": "保存发现"}
+STAGES = (("extracts", 30), ("rules", 55), ("linkage", 90), ("save", 96), ("dispatch", 100))
+STAGE_LABELS = {
+    "extracts": "导出列式数据",
+    "rules": "确定性规则",
+    "linkage": "模糊匹配",
+    "save": "保存发现",
+    "dispatch": "派发核实工单",
+}
 
 Reporter = Callable[[str, int], None]  # (stage label, percent)
 
@@ -128,6 +134,8 @@ def execute(run: Run, *, report: Reporter | None = None, workdir: Path | None = 
             rows, batches, stats = _stages(run, work, say)
         say(STAGE_LABELS["save"], 92)
         counts = findings.save_findings(run, rows)
+        say(STAGE_LABELS["dispatch"], 96)
+        counts["dispatched"] = findings.auto_dispatch(run)  # for the log line below
     except Exception as exc:
         now = timezone.now()
         _own(run).update(status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=now)
@@ -219,10 +227,15 @@ def registry_address(names: dict[str, str], area_path: str, number: str) -> str:
         Level.BUILDING,
         Level.UNIT,
     )  # a grid is no address
-    parts = [
-        names.get(area_path[: PATH_LENGTH[lvl]], "") for lvl in levels if len(area_path) >= PATH_LENGTH[lvl]
-    ]
-    return "".join(p for p in parts if p) + (f"{number}室" if number else "")
+    text, previous = "", ""
+    for lvl in levels:
+        if len(area_path) < PATH_LENGTH[lvl]:
+            break
+        part = names.get(area_path[: PATH_LENGTH[lvl]], "")
+        # A unit is named with its building ("7号楼1单元" under "7号楼"): the building is written once.
+        text += part[len(previous) :] if previous and part.startswith(previous) else part
+        previous = part
+    return text + (f"{number}室" if number else "")
 
 
 def linkage_input(sources: list[str] | None = None):

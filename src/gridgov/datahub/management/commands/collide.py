@@ -54,5 +54,6 @@ class Command(BaseCommand):
                 bar.close()
         self.stdout.write(
             f"run {run.pk}: {run.findings_new} new, {run.findings_repeated} still open, "
-            f"{run.findings_suppressed} suppressed; by rule: {run.counts}"
+            f"{run.findings_suppressed} suppressed, {run.findings_dispatched} dispatched for verification; "
+            f"by rule: {run.counts}"
         )
