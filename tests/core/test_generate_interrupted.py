@@ -26,6 +26,9 @@ SCALE, SEED = "0.004", "5"
 def _env(db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(REPO / "src"), GRIDGOV_VAR_DIR=str(db.parent))
+    # Each step's line must reach the pipe when it is printed: block-buffered, the first line can arrive
+    # only when the whole run has ended, and the interrupt below would come too late to interrupt.
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
