@@ -16,7 +16,7 @@ from gridgov.datahub.models import Finding, FindingStatus, Run, RunStatus, RunTa
 from gridgov.datahub.services import runs
 from gridgov.events.models import Event, State
 
-from .exchange_helpers import csv_bytes, death_rows, department_user, subsistence_rows
+from .exchange_helpers import csv_bytes, death_rows, department_user, spec, subsistence_rows
 
 SYSTEM = SystemActor("tests.datahub")
 pytestmark = pytest.mark.django_db
@@ -318,3 +318,54 @@ def test_collide_command_runs_and_reports(city, capsys, settings):
 
     with pytest.raises(CommandError):
         call_command("collide", "--rules", "no_such_rule")
+
+
+def test_linkage_finds_a_homophone_without_an_id_and_names_the_whole_cluster(city):
+    """Resident A appears twice more without an ID number: in the floating register under a homophone
+    (甲 → 假) and as a tenant. The three records are one person: three pair findings, each naming all three;
+    nobody else is linked — not the namesake born the same day in another district (远户主甲, 0.989 < 0.99).
+    A city this small is not trained on: the comparisons' prior m and u decide."""
+    from gridgov.datahub.services.runs import _address_names, registry_address
+    from gridgov.people.models import Resident
+
+    resident = Resident.objects.unscoped("test").select_related("household").get(pk=city.resident_a.pk)
+    address = registry_address(_address_names(), resident.household.area_path, resident.household.number)
+    community = resident.area_path[:12]
+    birth, sex = resident.birth_date.isoformat(), "男" if resident.sex == "M" else "女"
+    homophone = resident.name.replace("甲", "假")
+    assert homophone != resident.name
+    floating = spec("ps_floating").headers
+    services.receive_batch(
+        SYSTEM,
+        "ps_floating",
+        content=csv_bytes(floating, [[homophone, "", birth, sex, community, address, "2024-03-01", ""]]),
+        filename="f.csv",
+        batch_id="f1",
+    )
+    rental = spec("housing_rental").headers
+    row = [
+        "ZL0000001",
+        resident.name,
+        "",
+        birth,
+        sex,
+        community,
+        address,
+        "王建国",
+        "2024-01-01",
+        "2025-12-31",
+    ]
+    services.receive_batch(
+        SYSTEM, "housing_rental", content=csv_bytes(rental, [row]), filename="r.csv", batch_id="r1"
+    )
+    run = collide(rules=("linkage_duplicate",))
+    found = list(Finding.objects.unscoped("test").filter(rule="linkage_duplicate"))
+    assert run.findings_new == len(found) == 3, [f.subject_key for f in found]
+    for finding in found:
+        assert finding.evidence["聚类记录数"] == 3 and len(finding.evidence["同一人的全部记录"]) == 3
+        assert finding.match_probability >= 0.99
+        assert {t["term"] for t in finding.explanation} >= {"prior", "name", "birth_date", "address"}
+    resident_pairs = [f for f in found if f"resident:{resident.pk}" in f.subject_key]
+    assert len(resident_pairs) == 2 and all(f.area_path.startswith(community) for f in found)
+    labels = [{item["label"] for item in services.evidence_records(f)} for f in resident_pairs]
+    assert sorted(map(sorted, labels)) == [["公安流动人口", "居民登记"], ["居民登记", "房屋租赁"]]

@@ -24,6 +24,8 @@ SEED = 14
 # also the smallest u the model will use (see _smooth).
 DEFAULT_U_PAIRS = 2e6
 M_FLOOR = 0.002
+# Below this many records the model is not trained: the comparisons' prior m and u are used as they are.
+MIN_TRAINING_RECORDS = 2000
 
 Progress = Callable[[int, int, str], None]
 STEPS = ("准备特征", "训练模型", "计算比对", "聚类", "解释")
@@ -263,6 +265,20 @@ def _smooth(model: dict[str, Any], *, u_floor: float) -> dict[str, Any]:
     return model
 
 
+def _sane_prior(model: dict[str, Any], records: pd.DataFrame, notes: list[str]) -> None:
+    """On a small input the deterministic estimate of λ (the chance that two random records are one person)
+    can come out 0 (no exact match counted) or absurd; it is then taken as: at most one match for each
+    record outside the registry, among all pairs."""
+    lam = float(model.get("probability_two_random_records_match") or 0.0)
+    if 0.0 < lam < 0.5:
+        return
+    n = len(records)
+    outside = int((records["source"] != "residents").sum()) if "source" in records else n
+    fallback = min(0.5, max(1, outside) / max(1.0, n * (n - 1) / 2))
+    model["probability_two_random_records_match"] = fallback
+    notes.append(f"probability_two_random_records_match: estimated {lam:g}, taken as {fallback:g}")
+
+
 def _explain(rows: pd.DataFrame, levels: list[dict[str, Any]], prior: float) -> list[list[dict[str, Any]]]:
     """Per pair: the prior and one term per comparison (plus the name's frequency adjustment); the terms'
     weights add up to the pair's match weight."""
@@ -331,8 +347,14 @@ def link(
         t = time.perf_counter()
         n = len(feats)
         u_pairs = float(max_pairs) if max_pairs else min(DEFAULT_U_PAIRS, n * (n - 1) / 2)
-        notes = _train(linker, u_pairs=u_pairs, seed=seed, connection=connection)
-        model = _smooth(linker.misc.save_model_to_json(), u_floor=1.0 / u_pairs)
+        if n >= MIN_TRAINING_RECORDS:
+            notes = _train(linker, u_pairs=u_pairs, seed=seed, connection=connection)
+            model = _smooth(linker.misc.save_model_to_json(), u_floor=1.0 / u_pairs)
+        else:  # EM on a handful of records learns noise (a homophone came out as evidence *against*)
+            notes = [f"{n} records (< {MIN_TRAINING_RECORDS}): the comparisons' prior m and u, untrained"]
+            model = linker.misc.save_model_to_json()
+            model["probability_two_random_records_match"] = 0.0  # λ from the input, below
+        _sane_prior(model, records, notes)
         linker = Linker(feats, model, db_api=DuckDBAPI(connection=connection), set_up_basic_logging=False)
         timings["training"] = time.perf_counter() - t
         step(2)

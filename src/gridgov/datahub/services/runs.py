@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -334,6 +335,14 @@ def linkage_rows(run: Run, say: Reporter) -> tuple[list[dict], dict]:
 
     result = linkage.link(records, threshold=threshold, progress=progress)
     by_id = records.set_index("record_id")
+    # Clusters: every record the pairs join into one person (connected pairs), named on each pair's finding.
+    cluster_of: dict[str, Any] = {}
+    members: dict[Any, list[str]] = defaultdict(list)
+    for record_id, cluster_id in zip(
+        result.clusters["record_id"], result.clusters["cluster_id"], strict=True
+    ):
+        cluster_of[str(record_id)] = cluster_id
+        members[cluster_id].append(str(record_id))
     out = []
     for pair in result.pairs.itertuples(index=False):
         left, right = by_id.loc[pair.record_id_l], by_id.loc[pair.record_id_r]
@@ -357,6 +366,7 @@ def linkage_rows(run: Run, say: Reporter) -> tuple[list[dict], dict]:
                     "匹配概率": f"{float(pair.match_probability):.4f}",
                     "匹配权重": f"{float(pair.match_weight):.2f}",
                     "来源": " / ".join(_source_label(str(by_id.loc[i]["source"])) for i in ids),
+                    **_cluster_evidence(members.get(cluster_of.get(ids[0]), ids), by_id),
                 },
                 "explanation": _explanation(pair.explanation),
                 "match_probability": float(pair.match_probability),
@@ -368,6 +378,16 @@ def linkage_rows(run: Run, say: Reporter) -> tuple[list[dict], dict]:
         {"records": len(records), "pairs": len(result.pairs), "findings": len(out), "threshold": threshold}
     )
     return out, stats
+
+
+def _cluster_evidence(cluster: list[str], by_id) -> dict[str, Any]:
+    """The size of the pair's cluster and, when it holds more than the pair, every record in it."""
+    evidence: dict[str, Any] = {"聚类记录数": len(cluster)}
+    if len(cluster) > 2:
+        evidence["同一人的全部记录"] = [
+            f"{_source_label(str(by_id.loc[i]['source']))} #{i.partition(':')[2]}" for i in sorted(cluster)
+        ]
+    return evidence
 
 
 def _ref(record_id: str) -> dict:
