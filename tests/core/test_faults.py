@@ -7,6 +7,7 @@ broker here is real: a closed port for "down", the test Redis for "back".
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -151,3 +152,20 @@ def test_healthcheck_command_exits_1_when_a_part_is_down(db):
     assert '"database"' in out.getvalue()
     with override_settings(REDIS_URL=CLOSED_PORT_URL), pytest.raises(CommandError, match="redis"):
         call_command("healthcheck", stdout=StringIO())
+
+
+@pytest.mark.parametrize(("path", "is_api"), [("/people/import/", False), ("/api/residents/", True)])
+def test_a_database_gone_mid_request_is_a_503_not_a_500(rf, path, is_api):
+    """core.middleware.DatabaseUnavailableMiddleware (the PostgreSQL session ended for real:
+    tests/core/test_db_dropped.py)."""
+    from django.db import OperationalError
+
+    from gridgov.core.middleware import DatabaseUnavailableMiddleware
+
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    request = rf.post(path)
+    response = middleware.process_exception(request, OperationalError("server closed the connection"))
+    assert response is not None and response.status_code == 503 and response["Retry-After"] == "5"
+    body = json.loads(response.content)["detail"] if is_api else response.content.decode()
+    assert "数据库连接中断" in body
+    assert middleware.process_exception(request, ValueError("not ours")) is None

@@ -1,8 +1,11 @@
+import logging
 import uuid
 
 from django.http import HttpRequest, HttpResponse
 
 from . import context
+
+log = logging.getLogger(__name__)
 
 
 class RequestContextMiddleware:
@@ -82,4 +85,42 @@ class SecurityHeadersMiddleware:
         if self.csp and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.csp
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that went away in the middle of a request — the connection dropped, the server
+    restarting, an embedded SQLite file busy past its timeout — is a 503 with Retry-After, not a 500. The
+    request's transaction went with the connection (the imports, the points batches and the re-zoning are
+    each one transaction: nothing of them is kept), and the broken connection is closed so that the next
+    request opens a new one."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import InterfaceError, OperationalError, connections
+        from django.http import JsonResponse
+        from django.template.loader import render_to_string
+        from django.utils.translation import gettext as _
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+        log.warning("database unavailable during %s %s: %s", request.method, request.path, exception)
+        message = _("数据库连接中断,本次操作未完成(已开始的写入已撤销),请稍后重试。")
+        response: HttpResponse
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            response = HttpResponse(
+                render_to_string("core/unavailable.html", {"message": message}), status=503
+            )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response
