@@ -26,6 +26,21 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# The browser tests that also run in the PostgreSQL suite of .ci/run: the crawl (every page a role is
+# shown, on the real demo data) and the concurrent exports (the database's locking). The others are
+# journeys — one role's task through the forms — marked `journey`, and the PostgreSQL suite leaves them to
+# the SQLite suite (`make test` runs everything): their pages' PostgreSQL side is covered by the page tests.
+RUN_ON_EVERY_DATABASE = {"test_crawl.py", "test_concurrent_exports.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent == here and path.name not in RUN_ON_EVERY_DATABASE:
+            item.add_marker(pytest.mark.journey)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
