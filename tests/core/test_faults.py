@@ -155,7 +155,7 @@ def test_healthcheck_command_exits_1_when_a_part_is_down(db):
 
 
 @pytest.mark.parametrize(("path", "is_api"), [("/people/import/", False), ("/api/residents/", True)])
-def test_a_database_gone_mid_request_is_a_503_not_a_500(rf, path, is_api):
+def test_a_database_gone_mid_request_is_a_503_not_a_500(rf, db, path, is_api):
     """core.middleware.DatabaseUnavailableMiddleware (the PostgreSQL session ended for real:
     tests/core/test_db_dropped.py)."""
     from django.db import OperationalError

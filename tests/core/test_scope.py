@@ -717,6 +717,24 @@ def test_a_system_actor_takes_only_the_system_transitions(city, users):
     assert (trail.actor_id, trail.actor_label) == (None, "系统")
     audit_row = AuditEvent.objects.filter(action="events.escalate").latest("id")
     assert audit_row.actor_label == "system:events.escalate_overdue"
+    # An event the system reported itself (the data hub's verification orders) it may accept and dispatch;
+    # a person's report it may not (above), even with the system as the source.
+    from gridgov.core.actors import SystemActor
+    from gridgov.events.models import AssigneeKind
+    from gridgov.events.models import Source as EventSource
+
+    task = SystemActor("tests.system_orders")
+    own = event_services.report_event(
+        task, category=category, title="数据核实", area=city.grid_a, source=EventSource.SYSTEM
+    )
+    own = event_services.accept(task, own)
+    own = event_services.dispatch(task, own, assignee_kind=AssigneeKind.GRID, assignee_area=city.grid_a)
+    assert own.state == State.DISPATCHED and own.reporter_id is None
+    theirs = event_services.report_event(
+        users["street"], category=category, title="数据核实", area=city.grid_a, source=EventSource.SYSTEM
+    )
+    with pytest.raises(event_services.TransitionRefused):
+        event_services.accept(task, theirs)
 
 
 def test_unscoped_needs_a_reason(city):

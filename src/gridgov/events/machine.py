@@ -6,8 +6,10 @@
 * ASSIGNEE — a user with events.handle_event who is the event's assignee: a login of the assigned
   property company, or a user whose area covers the assigned community/grid/department area;
 * REPORTER — the user who reported the event, with events.rate_event;
-* SYSTEM — no user: the periodic escalation task, and the data hub's automatic verification orders
-  (a collision finding of a set severity is accepted and dispatched to its grid as soon as it is raised).
+* SYSTEM — no user: the periodic escalation task;
+* SYSTEM_OWN — no user, and only on an event the system itself reported (source 系统, no reporter): the
+  data hub's automatic verification orders are accepted and dispatched to their grid as they are raised.
+  A person's report is never accepted or dispatched by a task.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ DISPATCHER = "dispatcher"
 ASSIGNEE = "assignee"
 REPORTER = "reporter"
 SYSTEM = "system"
+SYSTEM_OWN = "system_own"
 
 ACTION_LABELS = {
     "report": _("上报"),
@@ -38,11 +41,11 @@ ACTION_LABELS = {
 }
 
 TRANSITIONS: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {
-    (State.REPORTED, "accept"): (State.ACCEPTED, frozenset({DISPATCHER, SYSTEM})),
+    (State.REPORTED, "accept"): (State.ACCEPTED, frozenset({DISPATCHER, SYSTEM_OWN})),
     (State.REPORTED, "reject"): (State.REJECTED, frozenset({DISPATCHER})),
     (State.REPORTED, "merge"): (State.MERGED, frozenset({DISPATCHER})),
     (State.ACCEPTED, "merge"): (State.MERGED, frozenset({DISPATCHER})),
-    (State.ACCEPTED, "dispatch"): (State.DISPATCHED, frozenset({DISPATCHER, SYSTEM})),
+    (State.ACCEPTED, "dispatch"): (State.DISPATCHED, frozenset({DISPATCHER, SYSTEM_OWN})),
     (State.RETURNED, "dispatch"): (State.DISPATCHED, frozenset({DISPATCHER})),
     (State.DISPATCHED, "start"): (State.HANDLING, frozenset({ASSIGNEE})),
     (State.DISPATCHED, "return"): (State.RETURNED, frozenset({ASSIGNEE})),

@@ -128,7 +128,9 @@ def _transition(
         )
     new_state, who = rule
     if _by_system(actor):
-        permitted = machine.SYSTEM in who
+        permitted = machine.SYSTEM in who or (
+            machine.SYSTEM_OWN in who and event.source == Source.SYSTEM and event.reporter_id is None
+        )
     else:
         permitted = any(w in _CHECKS and _CHECKS[w](actor, event) for w in who)
     if not permitted:
