@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "gridgov.core",
     "gridgov.accounts",
     "gridgov.areas",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a two-step code was entered
+    "gridgov.accounts.middleware.TwoFactorMiddleware",  # a password alone is half a login where a code is owed
     "gridgov.core.middleware.RequestContextMiddleware",
     # a database gone mid-request is a 503 that says nothing was kept, not a 500
     "gridgov.core.middleware.DatabaseUnavailableMiddleware",
@@ -146,6 +150,12 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 GRIDGOV_LOCKOUT_THRESHOLD = int(os.environ.get("GRIDGOV_LOCKOUT_THRESHOLD", "5"))
 GRIDGOV_LOCKOUT_MINUTES = int(os.environ.get("GRIDGOV_LOCKOUT_MINUTES", "15"))
+# Two-step login with an authenticator app (accounts/twofactor.py): optional for every login, required for
+# these roles (comma-separated role codes, e.g. "city_admin,district"; empty: required for none).
+GRIDGOV_OTP_REQUIRED_ROLES = tuple(
+    r.strip() for r in os.environ.get("GRIDGOV_OTP_REQUIRED_ROLES", "").split(",") if r.strip()
+)
+OTP_TOTP_ISSUER = os.environ.get("GRIDGOV_OTP_ISSUER", "智慧村居管理平台")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES")

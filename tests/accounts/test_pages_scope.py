@@ -26,6 +26,7 @@ class TestPasswordPage(ObjectPageTests):
     model = User
     object_pages = {
         "accounts:user_password": ObjectPage(MANAGE),
+        "accounts:user_reset_2fa": ObjectPage(MANAGE, method="post"),
     }
 
     def in_scope(self, city, user):

@@ -19,6 +19,8 @@ from .test_meta import _coverage
 PUBLIC_PAGES: dict[str, str] = {
     "accounts:login": "the login form: no rows; its lockout is tested in tests/accounts/test_auth.py",
     "accounts:logout": "ends the session (POST): no rows",
+    "accounts:2fa": "the user's own two-step login setting (tests/accounts/test_two_factor.py): no rows of any area",
+    "accounts:2fa_verify": "the second step of one's own login (tests/accounts/test_two_factor.py): no rows",
     "web:favicon": "a redirect to the static icon",
     "healthz": "the monitor's probe: whether the database, Redis and the queue answer; no login, no rows",
     "set_language": "Django's language switch: stores the choice in a cookie and redirects",

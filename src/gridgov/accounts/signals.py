@@ -18,3 +18,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 @receiver(user_logged_in)
 def on_logged_in(sender, request, user, **kwargs):
     services.record_login_success(user, _ip(request))
+    if request is not None and hasattr(request, "session"):
+        from . import twofactor
+
+        twofactor.note_login(request, user)  # does this session still owe a two-step code?

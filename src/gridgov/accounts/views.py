@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from gridgov.core.services import ServiceError
 from gridgov.core.views import xlsx_response
 from gridgov.core.xlsx import write_sheet
 
-from . import services
+from . import services, twofactor
 from .columns import USER_COLUMNS, user_rows
 from .forms import PasswordResetForm, UserCreateForm, UserEditForm, UserFilterForm
 from .queries import users_visible_to
@@ -123,7 +124,13 @@ def _detail(request, account, *, edit_form=None, status: int = 200):
     return render(
         request,
         "accounts/user_detail.html",
-        {"account": account, "edit_form": edit_form, "is_self": account.pk == request.user.pk},
+        {
+            "account": account,
+            "edit_form": edit_form,
+            "is_self": account.pk == request.user.pk,
+            "has_2fa": twofactor.confirmed_device(account) is not None,
+            "two_factor_required": twofactor.required_for(account),
+        },
         status=status,
     )
 
@@ -196,3 +203,87 @@ def user_password(request, pk: int):
         {"account": account, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+# --- two-step login (accounts/twofactor.py) -----------------------------------------------------------
+def _safe_next(request, fallback: str = "/") -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@never_cache
+@login_required
+def two_factor(request):
+    """The user's own page: turn two-step login on (QR code, then the first code) or off (a current code)."""
+    user = request.user
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        code = request.POST.get("code", "")
+        try:
+            if action == "start":
+                twofactor.start_setup(user)
+            elif action == "confirm":
+                twofactor.confirm_setup(request, user, code)
+                messages.success(request, _("两步验证已开启:以后登录时需输入验证器应用中的验证码"))
+                return redirect(_safe_next(request, reverse("accounts:2fa")))
+            elif action == "disable":
+                twofactor.disable(request, user, code)
+                messages.success(request, _("两步验证已关闭"))
+                return redirect("accounts:2fa")
+            else:
+                return HttpResponse(_("请求有误"), status=400, content_type="text/plain; charset=utf-8")
+        except ServiceError as exc:
+            error = str(exc)
+    device = twofactor.confirmed_device(user)
+    pending = None if device else twofactor.pending_device(user)
+    context = {
+        "enabled": device is not None,
+        "required": twofactor.required_for(user),
+        "pending": pending,
+        "qr": twofactor.qr_svg(pending) if pending else "",
+        "secret": twofactor.secret_of(pending) if pending else "",
+        "error": error,
+        "next": _safe_next(request, ""),
+    }
+    return render(request, "accounts/two_factor.html", context, status=400 if error else 200)
+
+
+@never_cache
+@login_required
+def two_factor_verify(request):
+    """The second step of the login: the code from the authenticator app."""
+    if not request.session.get(twofactor.SESSION_KEY) or request.user.is_verified():
+        return redirect(_safe_next(request))
+    error = ""
+    if request.method == "POST":
+        try:
+            twofactor.verify_login(request, request.user, request.POST.get("code", ""))
+        except ServiceError as exc:
+            error = str(exc)
+        else:
+            return redirect(_safe_next(request))
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"error": error, "next": _safe_next(request, "")},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_reset_2fa(request, pk: int):
+    account = get_object_or_404(users_visible_to(request.user), pk=pk)
+    try:
+        twofactor.reset(request.user, account)
+    except (ServiceError, OutOfScope) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, _("已重置该账号的两步验证:下次登录时重新设置"))
+    return redirect("accounts:user_detail", pk=pk)
