@@ -265,6 +265,26 @@ def _smooth(model: dict[str, Any], *, u_floor: float) -> dict[str, Any]:
     return model
 
 
+def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB's own default takes 80 % of the machine's memory, on top of the pandas frames this process
+    already holds: at 3 million persons that ended in the kernel killing the run (24 GB). Bounded here
+    (GRIDGOV_DATAHUB_DUCKDB_MEMORY, default a third of the memory, at least 1 GB), DuckDB spills the
+    prediction's joins to a temporary folder (GRIDGOV_DATAHUB_WORKDIR or the system's) instead."""
+    import os
+    import tempfile
+
+    limit = os.environ.get("GRIDGOV_DATAHUB_DUCKDB_MEMORY", "")
+    if not limit:
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            total = 6 * 2**30
+        limit = f"{max(1, total // 3 // 2**30)}GB"
+    spill = os.environ.get("GRIDGOV_DATAHUB_WORKDIR") or tempfile.gettempdir()
+    # (insertion order stays preserved: the seeded sampling of u reads the rows in order)
+    return {"memory_limit": limit, "temp_directory": os.path.join(spill, "duckdb-linkage-spill")}
+
+
 def _sane_prior(model: dict[str, Any], records: pd.DataFrame, notes: list[str]) -> None:
     """On a small input the deterministic estimate of λ (the chance that two random records are one person)
     can come out 0 (no exact match counted) or absurd; it is then taken as: at most one match for each
@@ -339,7 +359,7 @@ def link(
     if len(feats) < 2:
         return _empty(len(feats), started, timings)
 
-    connection = duckdb.connect()
+    connection = duckdb.connect(config=duckdb_config())
     try:
         linker = Linker(
             feats, settings(), db_api=DuckDBAPI(connection=connection), set_up_basic_logging=False
