@@ -57,6 +57,19 @@ def _dropping_on(call: int, func: Callable) -> Callable:
 NAMES = "甲乙丙丁戊"
 
 
+def _rows(city, n: int, *, first: int) -> list[dict[str, str]]:
+    """n new residents of unit A, each in a household of their own."""
+    return [
+        resident_row(
+            f"断线{NAMES[i]}",
+            idcard.build("130102", dt.date(1980, 1, 1), first + i),
+            city.unit_a.code,
+            f"9{first + i}",
+        )
+        for i in range(n)
+    ]
+
+
 def _counts():
     return (
         Resident.objects.unscoped("test").count(),
@@ -69,15 +82,7 @@ def test_import_interrupted_keeps_nothing_and_says_503(city, client_for, monkeyp
     from gridgov.people import services
 
     client = client_for("community_worker")
-    rows = [
-        resident_row(
-            f"断线{NAMES[i]}",
-            idcard.build("130102", dt.date(1980, 1, 1), 700 + i),
-            city.unit_a.code,
-            f"9{i:02d}",
-        )
-        for i in range(5)
-    ]
+    rows = _rows(city, 5, first=700)
     before = _counts()
     # The households are written (bulk_create), then the connection ends before the third resident's name.
     monkeypatch.setattr(services, "pinyin_pair", _dropping_on(3, services.pinyin_pair))
@@ -94,15 +99,7 @@ def test_import_interrupted_keeps_nothing_and_says_503(city, client_for, monkeyp
 def test_api_import_interrupted_is_a_json_503(city, api_for, monkeypatch):
     from gridgov.people import services
 
-    rows = [
-        resident_row(
-            f"断线{NAMES[i]}",
-            idcard.build("130102", dt.date(1981, 1, 1), 720 + i),
-            city.unit_a.code,
-            f"8{i:02d}",
-        )
-        for i in range(3)
-    ]
+    rows = _rows(city, 3, first=720)
     before = _counts()
     monkeypatch.setattr(services, "pinyin_pair", _dropping_on(2, services.pinyin_pair))
     response = api_for("community_worker").post(

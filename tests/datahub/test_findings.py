@@ -40,13 +40,17 @@ def _manual_dispatch(settings):
     settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ()
 
 
-@pytest.fixture
-def flagged(city):
+def register_dead_but_paid(city) -> None:
     """Resident A is registered dead by civil affairs and still paid the subsistence allowance."""
     resident = city.resident_a
     person = (resident.name, city.id_numbers[resident.pk])
     load(city, "ca_death", death_rows, [person], "d1")
     load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+
+
+@pytest.fixture
+def flagged(city):
+    register_dead_but_paid(city)
     run = collide()
     return run, Finding.objects.unscoped("test").get(rule="deceased_allowance")
 
@@ -214,10 +218,7 @@ def test_unknown_rule_or_source_is_refused():
 
 def test_high_severity_findings_become_work_orders_at_once(city, users, settings):
     settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ("high",)
-    resident = city.resident_a
-    person = (resident.name, city.id_numbers[resident.pk])
-    load(city, "ca_death", death_rows, [person], "d1")
-    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    register_dead_but_paid(city)
     run = collide()
     finding = Finding.objects.unscoped("test").get(rule="deceased_allowance")
     assert run.findings_dispatched == 1 and Run.objects.unscoped("test").get().findings_dispatched == 1
@@ -240,10 +241,7 @@ def test_work_order_page_names_the_finding_and_its_result_is_the_verification(
     from gridgov.events import services as events
 
     settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ("high",)
-    resident = city.resident_a
-    person = (resident.name, city.id_numbers[resident.pk])
-    load(city, "ca_death", death_rows, [person], "d1")
-    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    register_dead_but_paid(city)
     collide()
     finding = Finding.objects.unscoped("test").get(rule="deceased_allowance")
     # The grid worker's work order page: a panel names the finding and links to it.
@@ -289,10 +287,7 @@ def test_an_ordinary_work_order_has_no_origin_panel(city, users, client_for):
 def test_auto_dispatch_follows_the_severities_and_the_limit(city, settings, severities, limit):
     settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = severities
     settings.GRIDGOV_DATAHUB_AUTO_DISPATCH_LIMIT = limit
-    resident = city.resident_a
-    person = (resident.name, city.id_numbers[resident.pk])
-    load(city, "ca_death", death_rows, [person], "d1")
-    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    register_dead_but_paid(city)
     run = collide()
     assert run.findings_new == 1 and run.findings_dispatched == 0
     assert Finding.objects.unscoped("test").get().status == FindingStatus.OPEN
@@ -303,10 +298,7 @@ def test_collide_command_runs_and_reports(city, capsys, settings):
     from django.core.management import call_command
 
     settings.GRIDGOV_DATAHUB_AUTO_DISPATCH = ("high",)
-    resident = city.resident_a
-    person = (resident.name, city.id_numbers[resident.pk])
-    load(city, "ca_death", death_rows, [person], "d1")
-    load(city, "ca_subsistence", subsistence_rows, [person], "s1")
+    register_dead_but_paid(city)
     call_command("collide", "--rules", "deceased_allowance")
     out = capsys.readouterr()
     assert "1 new" in out.out and "deceased_allowance" in out.out

@@ -100,6 +100,24 @@ def login(page, base_url: str, username: str, password: str = "gridgov-demo") ->
     page.wait_for_load_state("networkidle")
 
 
+def fill_account_form(page, *, username: str, display: str, role: str, level: str, password: str) -> str:
+    """The new-account form: the role by its label, the first area of the level ("网格", "街道") the form
+    offers, the password twice. Returns the area's label as the form shows it."""
+    page.fill("#id_username", username)
+    page.fill("#id_display_name", display)
+    page.select_option("#id_role", label=role)
+    options = page.locator("#id_area option")
+    area = next(
+        label
+        for i in range(options.count())
+        if (label := options.nth(i).inner_text().strip()).endswith(f"({level})")
+    )
+    page.select_option("#id_area", label=area)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    return area
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

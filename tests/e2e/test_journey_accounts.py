@@ -12,7 +12,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login, screenshot
+from .conftest import fill_account_form, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -38,18 +38,9 @@ def test_district_creates_a_grid_worker_who_then_logs_in(page, chromium, demo_si
 
     # 2. the create form: a grid worker bound to one of the district's grids
     _submit(page, "[data-testid=user-create]")
-    page.fill("#id_username", username)
-    page.fill("#id_display_name", display)
-    page.select_option("#id_role", label="网格员")
-    options = page.locator("#id_area option")
-    grid_label = next(
-        label
-        for i in range(options.count())
-        if (label := options.nth(i).inner_text().strip()).endswith("(网格)")
+    grid_label = fill_account_form(
+        page, username=username, display=display, role="网格员", level="网格", password="Chushi-mima-2025"
     )
-    page.select_option("#id_area", label=grid_label)
-    page.fill("#id_password1", "Chushi-mima-2025")
-    page.fill("#id_password2", "Chushi-mima-2025")
     _submit(page, "[data-testid=user-form] button[type=submit]")
     expect(page.locator("[data-testid=user-role]")).to_have_text("网格员")
     expect(page.locator("[data-testid=user-area]")).to_have_text(grid_label.removesuffix("(网格)"))

@@ -16,7 +16,7 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
-from .conftest import login, screenshot
+from .conftest import fill_account_form, login, screenshot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Liangbu-yanzheng-2026"
@@ -40,18 +40,9 @@ def test_street_administrator_turns_on_two_step_login(page, chromium, demo_site)
     with page.expect_navigation():
         page.get_by_role("navigation", name="主导航").get_by_role("link", name="账号", exact=True).click()
     _click(page, "[data-testid=user-create]")
-    page.fill("#id_username", username)
-    page.fill("#id_display_name", "街道管理员两步")
-    page.select_option("#id_role", label="街道管理员")
-    options = page.locator("#id_area option")
-    street = next(
-        label
-        for i in range(options.count())
-        if (label := options.nth(i).inner_text().strip()).endswith("(街道)")
+    fill_account_form(
+        page, username=username, display="街道管理员两步", role="街道管理员", level="街道", password=PASSWORD
     )
-    page.select_option("#id_area", label=street)
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
     _click(page, "[data-testid=user-form] button[type=submit]")
     account_url = page.url
 
