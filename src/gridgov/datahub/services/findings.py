@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from ..sources import BY_CODE
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
+log = logging.getLogger(__name__)
 WORK_ORDER_CATEGORY = "other"  # events has no data-check category: verification orders go under 其他
 ORIGIN_PREFIX = "datahub:"
 
@@ -286,6 +288,13 @@ def auto_dispatch(run: Run) -> int:
     chosen = [pk for pk, _severity in candidates[:limit]]
     findings = Finding.objects.unscoped("the findings chosen above").in_bulk(chosen)
     done = dispatch_open(AUTO_DISPATCHER, (findings[pk] for pk in chosen), limit=limit)
+    if done < len(chosen):  # refused ones stay open for a person; say so where operators look
+        log.warning(
+            "datahub run %s: %d of %d findings could not be dispatched",
+            run.pk,
+            len(chosen) - done,
+            len(chosen),
+        )
     Run.objects.unscoped("a run's own row, updated by the job that runs it").filter(pk=run.pk).update(
         findings_dispatched=done
     )
@@ -445,7 +454,6 @@ def finding_for_work_order(user, event: Event) -> Finding | None:
 # --- evidence -----------------------------------------------------------------------------------------
 def _record_rows(finding: Finding) -> list[tuple[dict, Any]]:
     """(the record reference, the row or None) for each record the finding names."""
-
     by_table: dict[str, list[int]] = defaultdict(list)
     refs = []
     for ref in finding.records or []:
