@@ -129,6 +129,14 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process dies mid-job (killed, out of memory) goes back on the queue instead of being
+# acknowledged as failed; a worker that dies whole leaves it unacknowledged, and Redis hands it out again
+# after the visibility timeout. The tasks are written to run again: a job counts its attempts and starts its
+# bar from 0, and a job already done does nothing (core.models.Job.begin_attempt).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("GRIDGOV_TASK_REDELIVERY_SECONDS", "3600")),
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"

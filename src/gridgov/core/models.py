@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -128,6 +128,9 @@ class Job(models.Model):
     done = models.PositiveIntegerField(_("已完成"), default=0)
     result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True)
     error = models.TextField(_("错误"), blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        _("尝试次数"), default=0, help_text=_("大于 1:上一次执行中断(如进程被终止),任务已重新开始")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
@@ -138,6 +141,27 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+    def begin_attempt(self, total: int) -> bool:
+        """A task starting (or started again after its worker died: Redis delivers an unacknowledged task
+        once more). Returns False if the job is already done — a late duplicate delivery does nothing;
+        otherwise counts the attempt and starts the bar from 0 with the new total, so it never shows the
+        dead attempt's figure."""
+        with transaction.atomic():
+            job = type(self).objects.select_for_update().get(pk=self.pk)
+            if job.status == JobStatus.DONE:
+                return False
+            job.attempts += 1
+            job.status, job.total, job.done, job.error = JobStatus.RUNNING, total, 0, ""
+            job.save(update_fields=["attempts", "status", "total", "done", "error"])
+        self.attempts, self.status, self.total, self.done, self.error = (
+            job.attempts,
+            job.status,
+            job.total,
+            0,
+            "",
+        )
+        return True
 
     @property
     def percent(self) -> int:

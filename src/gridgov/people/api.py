@@ -247,6 +247,7 @@ class JobSerializer(serializers.ModelSerializer):
             "done",
             "percent",
             "error",
+            "attempts",
             "created_at",
             "finished_at",
             "download",

@@ -55,8 +55,9 @@ def _run_export(
     job: Job, user, *, title: str, columns, qs, rows, filename: str, audit_action: str, audit_after: dict
 ) -> int:
     """Write the job's xlsx from `rows`, reporting progress every PROGRESS_EVERY rows; mark it done or failed."""
+    if not job.begin_attempt(qs.count()):
+        return job.total  # delivered again after it finished: one file, one audit row
     try:
-        Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, total=qs.count())
 
         def counted():
             for n, row in enumerate(rows, start=1):
