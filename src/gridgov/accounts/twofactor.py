@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -82,7 +83,8 @@ def _check(device: TOTPDevice, code: str) -> None:
     allowed, data = device.verify_is_allowed()
     if not allowed:
         wait = (data or {}).get("locked_until")
-        raise ServiceError(_("验证码错误次数过多,请稍后再试") + (f"({wait:%H:%M:%S})" if wait else ""))
+        until = f"({timezone.localtime(wait):%H:%M:%S})" if wait else ""
+        raise ServiceError(_("验证码错误次数过多,请稍后再试") + until)
     if not device.verify_token(code):
         raise ServiceError(_("验证码不正确或已过期"))
 

@@ -112,7 +112,8 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
+            if not connection.in_atomic_block:  # never a connection inside someone's transaction
+                connection.close_if_unusable_or_obsolete()
         log.warning("database unavailable during %s %s: %s", request.method, request.path, exception)
         message = _("数据库连接中断,本次操作未完成(已开始的写入已撤销),请稍后重试。")
         response: HttpResponse
