@@ -41,7 +41,7 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 def note_login(request, user: User) -> None:
     """At login: does this session owe a code (the user has a confirmed device)?"""
-    request.session[SESSION_KEY] = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    request.session[SESSION_KEY] = confirmed_device(user) is not None
 
 
 def secret_of(device: TOTPDevice) -> str:

@@ -154,13 +154,8 @@ class Job(models.Model):
             job.attempts += 1
             job.status, job.total, job.done, job.error = JobStatus.RUNNING, total, 0, ""
             job.save(update_fields=["attempts", "status", "total", "done", "error"])
-        self.attempts, self.status, self.total, self.done, self.error = (
-            job.attempts,
-            job.status,
-            job.total,
-            0,
-            "",
-        )
+        for name in ("attempts", "status", "total", "done", "error"):
+            setattr(self, name, getattr(job, name))
         return True
 
     @property
